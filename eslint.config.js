@@ -1,0 +1,27 @@
+import tseslint from 'typescript-eslint';
+
+const sdks = ['@slack/*', 'probot', '@octokit/*', 'bullmq', 'ioredis', 'dockerode', 'openai', '@anthropic-ai/*', 'express', 'pino'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'public/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      'no-restricted-syntax': ['error', { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: sdks, message: 'src/core imports no SDK: define a port in src/core/ports and implement it in an adapter.' },
+          { group: ['**/store/**', '**/queue/**', '**/sandbox/**', '**/frontends/**', '**/engine/**', '**/git/**', '**/secrets/**', '**/environment/**', '**/cli/**', '**/main.js', '**/config.js', '**/logger.js'], message: 'src/core imports only from src/core.' },
+        ],
+      }],
+    },
+  },
+  // Jest's config and global setup hooks are read through their default export.
+  { files: ['*.config.js', 'test/support/global-*.ts'], rules: { 'no-restricted-syntax': 'off' } },
+);

@@ -1,0 +1,128 @@
+import { z } from 'zod';
+
+const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z.preprocess(
+  (v) => (typeof v === 'string' ? (/^(1|true|yes|on)$/i.test(v) ? true : /^(0|false|no|off)$/i.test(v) ? false : v) : v),
+  z.boolean(),
+);
+
+/**
+ * Every setting, from environment variables. Parsed once at boot; a wrong value stops the process
+ * with one message naming the variable. Integrations left unset are off, not errors.
+ */
+export const Config = z.object({
+  role: z.enum(['all', 'web', 'worker']).default('all'),
+  host: z.string().default('127.0.0.1'),
+  port: port.default(3000),
+  /** The address people and platforms reach Errand at, for links in Slack and GitHub. */
+  publicUrl: z.preprocess(emptyToUndefined, z.url().optional()),
+  redisUrl: z.preprocess(emptyToUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
+  dataDir: z.string().default('.errand-data'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  retentionDays: z.coerce.number().int().min(1).max(365).default(3),
+  workerConcurrency: z.coerce.number().int().min(1).max(64).default(2),
+  dockerHost: optionalString,
+  baseImage: z.string().default('errand-base:bookworm'),
+  defaultModel: optionalString,
+  openaiApiKey: optionalString,
+  openaiBaseUrl: z.preprocess(emptyToUndefined, z.url().optional()),
+  anthropicApiKey: optionalString,
+  anthropicBaseUrl: z.preprocess(emptyToUndefined, z.url().optional()),
+  slackBotToken: z.preprocess(emptyToUndefined, z.string().regex(/^xoxb-/, 'must start with xoxb-').optional()),
+  slackSigningSecret: optionalString,
+  slackAppToken: z.preprocess(emptyToUndefined, z.string().regex(/^xapp-/, 'must start with xapp-').optional()),
+  slackApiUrl: z.preprocess(emptyToUndefined, z.url().optional()),
+  githubAppId: optionalString,
+  githubPrivateKey: optionalString,
+  githubWebhookSecret: optionalString,
+  githubApiUrl: z.preprocess(emptyToUndefined, z.url().optional()),
+  githubTrigger: z.string().default('@errand'),
+  masterKey: optionalString,
+  sandboxMemoryMb: z.coerce.number().int().min(64).default(4096),
+  sandboxCpus: z.coerce.number().min(0.1).default(2),
+  sandboxPids: z.coerce.number().int().min(16).default(1024),
+  sandboxNetwork: z.string().default('none'),
+  snapshotsKept: z.coerce.number().int().min(1).default(3),
+  redisAutostart: bool.default(true),
+});
+export type Config = z.infer<typeof Config>;
+
+/** Environment variable for each config key: `redisUrl` ← `REDIS_URL`, most others `ERRAND_*`. */
+export const configEnv: Record<keyof Config, string> = {
+  role: 'ERRAND_ROLE',
+  host: 'ERRAND_HOST',
+  port: 'PORT',
+  publicUrl: 'ERRAND_PUBLIC_URL',
+  redisUrl: 'REDIS_URL',
+  dataDir: 'ERRAND_DATA_DIR',
+  logLevel: 'LOG_LEVEL',
+  retentionDays: 'ERRAND_RETENTION_DAYS',
+  workerConcurrency: 'ERRAND_WORKER_CONCURRENCY',
+  dockerHost: 'DOCKER_HOST',
+  baseImage: 'ERRAND_BASE_IMAGE',
+  defaultModel: 'ERRAND_MODEL',
+  openaiApiKey: 'OPENAI_API_KEY',
+  openaiBaseUrl: 'OPENAI_BASE_URL',
+  anthropicApiKey: 'ANTHROPIC_API_KEY',
+  anthropicBaseUrl: 'ANTHROPIC_BASE_URL',
+  slackBotToken: 'SLACK_BOT_TOKEN',
+  slackSigningSecret: 'SLACK_SIGNING_SECRET',
+  slackAppToken: 'SLACK_APP_TOKEN',
+  slackApiUrl: 'SLACK_API_URL',
+  githubAppId: 'GITHUB_APP_ID',
+  githubPrivateKey: 'GITHUB_PRIVATE_KEY',
+  githubWebhookSecret: 'GITHUB_WEBHOOK_SECRET',
+  githubApiUrl: 'GITHUB_API_URL',
+  githubTrigger: 'ERRAND_GITHUB_TRIGGER',
+  masterKey: 'ERRAND_MASTER_KEY',
+  sandboxMemoryMb: 'ERRAND_SANDBOX_MEMORY_MB',
+  sandboxCpus: 'ERRAND_SANDBOX_CPUS',
+  sandboxPids: 'ERRAND_SANDBOX_PIDS',
+  sandboxNetwork: 'ERRAND_SANDBOX_NETWORK',
+  snapshotsKept: 'ERRAND_SNAPSHOTS_KEPT',
+  redisAutostart: 'ERRAND_REDIS_AUTOSTART',
+};
+
+export class ConfigError extends Error {
+  readonly code = 'config_invalid';
+}
+
+/** Parses the environment; throws one ConfigError listing every problem with its variable and fix. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = Object.fromEntries(Object.entries(configEnv).map(([key, name]) => [key, env[name]]));
+  const result = Config.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const key = issue.path[0] as keyof Config;
+      const name = configEnv[key] ?? String(key);
+      return `  ${name}: ${issue.message} (got ${JSON.stringify(env[name])}); fix it in the environment or .env`;
+    });
+    throw new ConfigError(`Errand's configuration is invalid:\n${lines.join('\n')}`);
+  }
+  const config = result.data;
+  const problems: string[] = [];
+  if (config.slackBotToken && !config.slackSigningSecret && !config.slackAppToken) {
+    problems.push('  SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP mode) nor SLACK_APP_TOKEN (Socket Mode) is: set one of them');
+  }
+  if (config.githubAppId && (!config.githubPrivateKey || !config.githubWebhookSecret)) {
+    problems.push('  GITHUB_APP_ID is set but GITHUB_PRIVATE_KEY or GITHUB_WEBHOOK_SECRET is missing: copy both from the GitHub App settings page');
+  }
+  if (problems.length > 0) throw new ConfigError(`Errand's configuration is incomplete:\n${problems.join('\n')}`);
+  return config;
+}
+
+/** Integrations and whether they are configured, for the start-up banner. */
+export function integrations(config: Config): { name: string; on: boolean; hint: string }[] {
+  return [
+    { name: 'Slack', on: Boolean(config.slackBotToken), hint: 'set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN); see README "Slack app"' },
+    { name: 'GitHub App', on: Boolean(config.githubAppId), hint: 'set GITHUB_APP_ID, GITHUB_PRIVATE_KEY, GITHUB_WEBHOOK_SECRET; see README "GitHub App"' },
+    {
+      name: 'Models',
+      on: Boolean(config.openaiApiKey || config.openaiBaseUrl || config.anthropicApiKey),
+      hint: 'set OPENAI_API_KEY / OPENAI_BASE_URL (any OpenAI-compatible server) or ANTHROPIC_API_KEY, and ERRAND_MODEL',
+    },
+    { name: 'Secrets', on: Boolean(config.masterKey), hint: 'set ERRAND_MASTER_KEY (32 bytes, base64) to store encrypted secrets' },
+  ];
+}

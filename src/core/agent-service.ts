@@ -1,0 +1,226 @@
+import type { Agent, AgentMode } from './agent.js';
+import { branchName, titleFrom } from './branch-name.js';
+import { conversationKey, type Conversation } from './conversation.js';
+import { ErrandError, isErrandError } from './errors.js';
+import type { AgentEvent } from './events.js';
+import { newAgentId } from './ids.js';
+import { parseLaunchRequest, type LaunchOptions } from './launch-request.js';
+import { assertMayFollowUp, assertMayLaunch, assertMayStop } from './policy.js';
+import type { Principal } from './principal.js';
+import { principalKey } from './principal.js';
+import type { RunQueue, StopSignals } from './ports/queue.js';
+import type { Clock, Log } from './ports/runtime.js';
+import type { AgentPage, AgentQuery, AgentStore, EventLog, Inbox, SettingsStore } from './ports/store.js';
+import { parseRepoRef } from './repo-ref.js';
+import type { Settings } from './settings.js';
+import { assertTransition, isActive, isSettled, type AgentStatus } from './status.js';
+
+export interface AgentServiceDeps {
+  agents: AgentStore;
+  events: EventLog;
+  inbox: Inbox;
+  queue: RunQueue;
+  stops: StopSignals;
+  settings: SettingsStore;
+  clock: Clock;
+  log: Log;
+  /** The server's default model when the workspace sets none. */
+  defaultModel: string | null;
+  newId?: () => string;
+}
+
+export interface LaunchInput {
+  principal: Principal;
+  workspace: string;
+  conversation: Conversation;
+  /** Raw text with options (`repo=a/b fix it`), as typed in Slack or GitHub. */
+  text?: string;
+  /** Structured options (the API); they win over options written in `text`. */
+  options?: LaunchOptions;
+  context?: string;
+  /** A repository implied by where the request came from (a GitHub issue's repo). */
+  impliedRepo?: string;
+  /** Work on this existing branch (a pull request's head) instead of a new one. */
+  branch?: string;
+}
+
+export interface LaunchResult {
+  agent: Agent;
+  /** Runs of this workspace or person already active: the new one waits behind them. */
+  queuedBehind: number;
+}
+
+export interface FollowUpResult {
+  agent: Agent;
+  /** The agent was done and resumes with this follow-up. */
+  resumed: boolean;
+  /** Place in the agent's inbox when it is busy (1 = read next). */
+  position: number;
+}
+
+/** The use cases every front end calls. Policy is checked here, once, for all of them. */
+export class AgentService {
+  constructor(private readonly deps: AgentServiceDeps) {}
+
+  async launch(input: LaunchInput): Promise<LaunchResult> {
+    const parsed = parseLaunchRequest(input.text ?? '');
+    const options: LaunchOptions = { ...parsed.options, ...input.options };
+    const prompt = parsed.prompt;
+    if (!prompt) {
+      throw new ErrandError('empty_prompt', 'tell the agent what to do, e.g. `/agent repo=owner/name fix the flaky login test`');
+    }
+    const settings = await this.deps.settings.get(input.workspace);
+    assertMayLaunch(input.principal, settings);
+
+    const repoText = options.repo ?? input.impliedRepo ?? channelRepo(input.conversation, settings) ?? (settings.defaultRepo || undefined);
+    const model = options.model ?? (settings.defaultModel || this.deps.defaultModel);
+    if (!model) {
+      throw new ErrandError('not_configured', 'no model is configured: set ERRAND_MODEL (e.g. openai:gpt-4.1) or pass model=provider:name');
+    }
+    const mode: AgentMode = options.mode ?? 'agent';
+    const now = this.deps.clock.now();
+    const id = (this.deps.newId ?? newAgentId)();
+    const agent: Agent = {
+      id,
+      owner: input.principal,
+      workspace: input.workspace,
+      title: titleFrom(prompt),
+      prompt,
+      context: input.context ?? null,
+      repo: repoText ? parseRepoRef(repoText) : null,
+      baseBranch: options.branch ?? (settings.baseBranch || null),
+      branch: input.branch ?? branchName(prompt, id),
+      model,
+      mode,
+      autoPr: options.autopr ?? mode === 'agent',
+      status: 'queued',
+      conversations: [input.conversation],
+      prUrl: null,
+      prNumber: null,
+      summary: null,
+      error: null,
+      privacy: options.privacy ?? settings.privacyMode,
+      usage: { inputTokens: 0, outputTokens: 0 },
+      version: 0,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      startedAt: null,
+      finishedAt: null,
+      expiresAt: new Date(now.getTime() + settings.retentionDays * 86_400_000).toISOString(),
+    };
+    if (!agent.repo && mode === 'agent') {
+      throw new ErrandError('invalid_request', 'which repository? add `repo=owner/name`, or ask an admin to set a default repo');
+    }
+    const queuedBehind = await this.activeAhead(agent, settings);
+    await this.deps.agents.create(agent);
+    await this.deps.events.append(id, { type: 'status', status: 'queued' });
+    await this.deps.queue.enqueue('run', id);
+    this.deps.log.info({ agentId: id, workspace: input.workspace, queuedBehind }, 'agent launched');
+    return { agent, queuedBehind };
+  }
+
+  async followUp(agentId: string, author: Principal, text: string, source: Conversation, platformAdmin = false): Promise<FollowUpResult> {
+    const agent = await this.require(agentId);
+    const settings = await this.deps.settings.get(agent.workspace);
+    assertMayFollowUp(author, agent, settings, platformAdmin);
+    if (agent.status === 'expired') {
+      throw new ErrandError('conflict', 'this agent has expired; start a new one');
+    }
+    const trimmed = text.trim();
+    if (!trimmed) throw new ErrandError('empty_prompt', 'a follow-up needs some text');
+    const sourceKey = conversationKey(source);
+    const position = await this.deps.inbox.push(agentId, { author, text: trimmed, source: sourceKey, at: this.deps.clock.now().toISOString() });
+    await this.deps.events.append(agentId, { type: 'follow_up', author, text: trimmed, source: sourceKey });
+    await this.addConversation(agentId, source);
+    if (!isSettled(agent.status)) return { agent, resumed: false, position };
+
+    const resumed = await this.transition(agentId, 'queued', { message: 'resuming with a follow-up' });
+    await this.deps.queue.enqueue('resume', agentId);
+    return { agent: resumed, resumed: true, position };
+  }
+
+  async stop(agentId: string, by: Principal, platformAdmin = false): Promise<Agent> {
+    const agent = await this.require(agentId);
+    const settings = await this.deps.settings.get(agent.workspace);
+    assertMayStop(by, agent, settings, platformAdmin);
+    if (!isActive(agent.status)) return agent;
+    if (agent.status === 'queued') {
+      // The store's compare-and-set decides the race with a worker picking the job up: if the
+      // worker won, the agent is preparing and gets the stop signal below instead.
+      try {
+        const stopped = await this.transition(agentId, 'stopped', { message: `stopped by ${by.name} before it started` });
+        await this.deps.queue.cancel(agentId);
+        return stopped;
+      } catch (error) {
+        if (!isErrandError(error, 'invalid_transition')) throw error;
+      }
+    }
+    await this.deps.events.append(agentId, { type: 'milestone', name: 'stop_requested', text: `${by.name} asked the agent to stop` });
+    await this.deps.stops.requestStop(agentId);
+    return agent;
+  }
+
+  async get(agentId: string): Promise<Agent | null> {
+    return this.deps.agents.get(agentId);
+  }
+
+  async require(agentId: string): Promise<Agent> {
+    const agent = await this.deps.agents.get(agentId);
+    if (!agent) throw new ErrandError('not_found', `no agent ${agentId} (it may have expired)`);
+    return agent;
+  }
+
+  list(query: AgentQuery): Promise<AgentPage> {
+    return this.deps.agents.list(query);
+  }
+
+  /** The agent living in a conversation (a Slack thread, an issue or PR), newest first. */
+  async findByConversation(conversation: Conversation): Promise<Agent | null> {
+    const page = await this.deps.agents.list({ conversationKey: conversationKey(conversation), limit: 1 });
+    return page.agents[0] ?? null;
+  }
+
+  /** Moves an agent through the status machine and records it; illegal moves throw. */
+  async transition(
+    agentId: string,
+    to: AgentStatus,
+    extra: { message?: string; patch?: Partial<Omit<Agent, 'id' | 'status' | 'version'>> } = {},
+  ): Promise<Agent> {
+    const now = this.deps.clock.now().toISOString();
+    const updated = await this.deps.agents.update(agentId, (agent) => {
+      assertTransition(agent.status, to);
+      return {
+        ...agent,
+        ...extra.patch,
+        status: to,
+        startedAt: to === 'preparing' ? (agent.startedAt ?? now) : agent.startedAt,
+        finishedAt: isSettled(to) ? now : to === 'queued' ? null : agent.finishedAt,
+        error: to === 'queued' || to === 'preparing' ? null : (extra.patch?.error ?? agent.error),
+      };
+    });
+    const event: AgentEvent = extra.message ? { type: 'status', status: to, message: extra.message } : { type: 'status', status: to };
+    await this.deps.events.append(agentId, event);
+    return updated;
+  }
+
+  async addConversation(agentId: string, conversation: Conversation): Promise<void> {
+    const key = conversationKey(conversation);
+    if (conversation.kind === 'api') return;
+    await this.deps.agents.update(agentId, (agent) =>
+      agent.conversations.some((c) => conversationKey(c) === key) ? agent : { ...agent, conversations: [...agent.conversations, conversation] },
+    );
+    await this.deps.agents.linkConversation(agentId, key);
+  }
+
+  private async activeAhead(agent: Agent, settings: Settings): Promise<number> {
+    const active = await this.deps.agents.list({ workspace: agent.workspace, status: ['queued', 'preparing', 'running'], limit: 1000 });
+    const mine = active.agents.filter((a) => principalKey(a.owner) === principalKey(agent.owner)).length;
+    const overWorkspace = Math.max(0, active.agents.length - settings.maxConcurrentPerWorkspace + 1);
+    const overPerson = Math.max(0, mine - settings.maxConcurrentPerPerson + 1);
+    return Math.max(overWorkspace, overPerson);
+  }
+}
+
+function channelRepo(conversation: Conversation, settings: Settings): string | undefined {
+  return conversation.kind === 'slack' ? settings.channelRepos[conversation.channelId] : undefined;
+}

@@ -1,0 +1,30 @@
+import type { Principal } from './principal.js';
+import type { AgentStatus } from './status.js';
+
+/** What happened in an agent's life, in order. Stored in the agent's event log. */
+export type AgentEvent =
+  | { type: 'status'; status: AgentStatus; message?: string }
+  | { type: 'log'; phase: LogPhase; stream: 'stdout' | 'stderr' | 'system'; text: string }
+  | { type: 'milestone'; name: MilestoneName; text: string; data?: Record<string, string | number | boolean> }
+  | { type: 'model_message'; text: string }
+  | { type: 'tool_call'; callId: string; name: string; args: string }
+  | { type: 'tool_result'; callId: string; name: string; ok: boolean; output: string }
+  | { type: 'follow_up'; author: Principal; text: string; source: string }
+  | { type: 'summary'; text: string; branch: string; prUrl: string | null; diffstat: string | null }
+  | { type: 'error'; code: string; message: string };
+
+export type LogPhase = 'environment' | 'build' | 'install' | 'start' | 'terminal' | 'git' | 'agent';
+
+export type MilestoneName =
+  | 'environment_ready'
+  | 'install_cached'
+  | 'pushed'
+  | 'pr_opened'
+  | 'pr_updated'
+  | 'resumed'
+  | 'stop_requested';
+
+export type AgentEventType = AgentEvent['type'];
+
+/** An event as read back from the log: its position (resumable cursor) and time. */
+export type StoredEvent = AgentEvent & { id: string; at: string };

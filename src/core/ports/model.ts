@@ -1,0 +1,47 @@
+/** A provider-neutral chat with tool calls; adapters translate to OpenAI or Anthropic shapes. */
+export type ModelMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls: ModelToolCall[] }
+  | { role: 'tool'; toolCallId: string; name: string; content: string; isError?: boolean };
+
+export interface ModelToolCall {
+  id: string;
+  name: string;
+  /** Raw JSON text as the model produced it; validated by the engine, never trusted. */
+  arguments: string;
+}
+
+export interface ModelTool {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments object. */
+  parameters: Record<string, unknown>;
+}
+
+export interface ModelRequest {
+  /** The model name without the provider prefix. */
+  model: string;
+  messages: ModelMessage[];
+  tools: ModelTool[];
+  maxOutputTokens?: number;
+}
+
+export interface ModelResponse {
+  text: string;
+  toolCalls: ModelToolCall[];
+  usage: { inputTokens: number; outputTokens: number };
+  stopReason: 'end' | 'tool_calls' | 'max_tokens' | 'other';
+}
+
+export interface ModelClient {
+  complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse>;
+}
+
+/** Resolves `provider:model` to a client; throws not_configured with a fix-it message. */
+export interface ModelRegistry {
+  resolve(model: string): { client: ModelClient; model: string };
+  /** The models this server can run, for `GET /v0/models`. */
+  list(): string[];
+  defaultModel(): string | null;
+}

@@ -1,0 +1,18 @@
+/** Jobs carry ids, not state: the worker re-reads the agent from the store. */
+export type RunJobKind = 'run' | 'resume';
+
+export interface RunQueue {
+  /** Enqueues the agent's run; enqueuing the same agent twice while one is waiting runs it once. */
+  enqueue(kind: RunJobKind, agentId: string): Promise<void>;
+  /** Removes a job that has not started yet; true if one was removed. */
+  cancel(agentId: string): Promise<boolean>;
+  /** How many runs wait ahead of a new one. */
+  waiting(): Promise<number>;
+}
+
+/** Tells whichever worker runs an agent to stop it, across processes. */
+export interface StopSignals {
+  requestStop(agentId: string): Promise<void>;
+  /** Calls `onStop` for every stop request; returns an unsubscribe function. */
+  onStop(onStop: (agentId: string) => void): Promise<() => Promise<void>>;
+}

@@ -1,0 +1,75 @@
+import type { Agent } from '../agent.js';
+import type { AgentEvent, StoredEvent } from '../events.js';
+import type { Principal } from '../principal.js';
+import type { Settings } from '../settings.js';
+import type { AgentStatus } from '../status.js';
+
+export interface AgentQuery {
+  owner?: Principal;
+  workspace?: string;
+  conversationKey?: string;
+  status?: AgentStatus[];
+  repo?: string;
+  /** Case-insensitive match against title, prompt, repo and branch. */
+  text?: string;
+  /** Newest first; at most this many (default 50). */
+  limit?: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+export interface AgentPage {
+  agents: Agent[];
+  nextCursor: string | null;
+}
+
+export interface AgentStore {
+  create(agent: Agent): Promise<void>;
+  get(id: string): Promise<Agent | null>;
+  /**
+   * Read-modify-write without lost updates: `change` gets the current record and returns the new
+   * one; the store retries if someone else wrote in between. Throws not_found for unknown ids.
+   */
+  update(id: string, change: (agent: Agent) => Agent): Promise<Agent>;
+  list(query: AgentQuery): Promise<AgentPage>;
+  /** Links the agent to one more conversation key so later mentions there find it. */
+  linkConversation(agentId: string, conversationKey: string): Promise<void>;
+  delete(id: string): Promise<void>;
+}
+
+export interface EventLog {
+  append(agentId: string, event: AgentEvent): Promise<StoredEvent>;
+  /** Events strictly after `after` (an event id), oldest first. */
+  read(agentId: string, options?: { after?: string; limit?: number }): Promise<StoredEvent[]>;
+  /** Every event after `after`, then new ones as they come, until the signal aborts. */
+  follow(agentId: string, options: { after?: string; signal: AbortSignal }): AsyncIterable<StoredEvent>;
+  /** Drops the transcript (privacy mode after a run, or expiry). */
+  clear(agentId: string): Promise<void>;
+}
+
+export interface FollowUp {
+  author: Principal;
+  text: string;
+  /** The conversation key it came from. */
+  source: string;
+  at: string;
+}
+
+export interface Inbox {
+  /** Queues a follow-up; returns its position in the queue (1 = next). */
+  push(agentId: string, followUp: FollowUp): Promise<number>;
+  /** Takes every waiting follow-up, oldest first. */
+  drain(agentId: string): Promise<FollowUp[]>;
+  size(agentId: string): Promise<number>;
+}
+
+/** Remembers platform deliveries (Slack event ids, GitHub delivery ids) so retries do nothing. */
+export interface DedupStore {
+  /** True the first time a key is claimed within the TTL, false after. */
+  claim(key: string, ttlSeconds?: number): Promise<boolean>;
+}
+
+export interface SettingsStore {
+  get(workspace: string): Promise<Settings>;
+  set(workspace: string, settings: Settings): Promise<void>;
+}

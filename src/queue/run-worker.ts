@@ -1,0 +1,91 @@
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Log, StopSignals } from '../core/index.js';
+import { parseJob, type JobName, type JobPayload } from './jobs.js';
+import { defaultQueueName } from './run-queue.js';
+
+export interface JobContext {
+  jobId: string;
+  attempt: number;
+  /** Aborts when someone stops the agent or the worker shuts down. */
+  signal: AbortSignal;
+  log: Log;
+}
+
+export type JobHandler = (name: JobName, payload: JobPayload<JobName>, context: JobContext) => Promise<void>;
+
+export interface RunWorkerOptions {
+  connection: ConnectionOptions;
+  handler: JobHandler;
+  stops: StopSignals;
+  log: Log;
+  concurrency: number;
+  queueName?: string;
+  prefix?: string;
+}
+
+/**
+ * Takes run jobs off the queue and hands them to the handler with an AbortSignal per agent.
+ * Stop requests from any process abort the matching agent here.
+ */
+export class RunWorker {
+  private readonly worker: Worker;
+  private readonly running = new Map<string, AbortController>();
+  private unsubscribe: (() => Promise<void>) | null = null;
+
+  constructor(private readonly options: RunWorkerOptions) {
+    const { connection, concurrency, queueName = defaultQueueName, prefix, log } = options;
+    this.worker = new Worker(queueName, (job) => this.process(job), {
+      connection,
+      concurrency,
+      autorun: false,
+      ...(prefix ? { prefix } : {}),
+      lockDuration: 60_000,
+    });
+    this.worker.on('error', (error) => log.error({ err: error }, 'queue worker error'));
+    this.worker.on('failed', (job, error) =>
+      log.warn({ jobId: job?.id, name: job?.name, attempts: job?.attemptsMade, err: error }, 'job failed'),
+    );
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = await this.options.stops.onStop((agentId) => this.abort(agentId, 'stopped'));
+    void this.worker.run();
+    await this.worker.waitUntilReady();
+  }
+
+  /** Aborts the agent's job if this process runs it. */
+  abort(agentId: string, reason: string): boolean {
+    const controller = this.running.get(agentId);
+    controller?.abort(new Error(reason));
+    return controller !== undefined;
+  }
+
+  /** Stops taking jobs and waits for running ones; `force` aborts them first. */
+  async close(force = false): Promise<void> {
+    if (force) for (const controller of this.running.values()) controller.abort(new Error('shutdown'));
+    await this.unsubscribe?.();
+    await this.worker.close(force);
+  }
+
+  private async process(job: Job): Promise<void> {
+    const log = this.options.log.child({ jobId: job.id, job: job.name });
+    const parsed = parseJob(job.name, job.data);
+    if (!parsed.ok) {
+      log.error({ reason: parsed.reason }, 'malformed job: not retried');
+      throw new UnrecoverableError(parsed.reason);
+    }
+    const { agentId } = parsed.payload;
+    const controller = new AbortController();
+    this.running.set(agentId, controller);
+    try {
+      await this.options.handler(parsed.name, parsed.payload, {
+        jobId: job.id ?? agentId,
+        attempt: job.attemptsMade + 1,
+        signal: controller.signal,
+        log: log.child({ agentId }),
+      });
+    } finally {
+      if (this.running.get(agentId) === controller) this.running.delete(agentId);
+    }
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Removes secrets from free text: known token shapes, PEM blocks, and any value registered at run
+ * time (workspace secrets, installation tokens). Used by the logger and by everything we post.
+ */
+const tokenPatterns: RegExp[] = [
+  /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g,
+  /\bxox[abposre]-[A-Za-z0-9-]{10,}/g,
+  /\bxapp-[A-Za-z0-9-]{10,}/g,
+  /\bgh[pousr]_[A-Za-z0-9_]{36,}/g,
+  /\bghs_[A-Za-z0-9._-]{30,}/g,
+  /\bgithub_pat_[A-Za-z0-9_]{22,}/g,
+  /\bsk-ant-[A-Za-z0-9_-]{20,}/g,
+  /\bsk-(?:proj-|live-|test-)?[A-Za-z0-9_-]{20,}/g,
+  /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g,
+  /\berr_[A-Za-z0-9]{32,}/g,
+  /(https?:\/\/)[^\s/:@]+:[^\s/@]+@/g,
+];
+
+export const REDACTED = '[redacted]';
+
+export class Scrubber {
+  private readonly values = new Set<string>();
+
+  /** Registers a secret value; from now on it is replaced wherever it appears. */
+  add(value: string | null | undefined): void {
+    if (value && value.length >= 6) this.values.add(value);
+  }
+
+  remove(value: string): void {
+    this.values.delete(value);
+  }
+
+  scrub(text: string): string {
+    let out = text;
+    for (const value of this.values) {
+      if (out.includes(value)) out = out.split(value).join(REDACTED);
+    }
+    for (const pattern of tokenPatterns) {
+      out = out.replace(pattern, (match, scheme?: string) => (typeof scheme === 'string' && match.startsWith(scheme) ? `${scheme}${REDACTED}@` : REDACTED));
+    }
+    return out;
+  }
+
+  /** Scrubs every string inside a JSON-like value. */
+  scrubDeep<T>(value: T): T {
+    if (typeof value === 'string') return this.scrub(value) as T;
+    if (Array.isArray(value)) return value.map((v) => this.scrubDeep(v)) as T;
+    if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.scrubDeep(v)])) as T;
+    }
+    return value;
+  }
+}
+
+/** One scrubber per process, shared by the logger and the renderers. Passed in; never imported as a global. */
+export function createScrubber(): Scrubber {
+  return new Scrubber();
+}

@@ -1,0 +1,35 @@
+import { Redis } from 'ioredis';
+
+export class RedisUnreachableError extends Error {
+  readonly code = 'redis_unreachable';
+}
+
+/**
+ * Connects and proves the connection with a PING before Errand says it is up. At run time the
+ * client reconnects forever with backoff and queues commands meanwhile, so nothing accepted is lost.
+ */
+export async function connectRedis(url: string): Promise<Redis> {
+  const redis = new Redis(url, {
+    // BullMQ needs this for its blocking commands.
+    maxRetriesPerRequest: null,
+    retryStrategy: (times) => Math.min(times * 200, 5_000),
+    lazyConnect: true,
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    redis.disconnect();
+    throw new RedisUnreachableError(
+      `cannot reach Redis at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}. ` +
+        'Check REDIS_URL, or unset it to let Errand start a local redis-server.',
+      { cause: error },
+    );
+  }
+  return redis;
+}
+
+/** redis://user:password@host → redis://user:***@host */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}

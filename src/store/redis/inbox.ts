@@ -1,0 +1,32 @@
+import type { Redis } from 'ioredis';
+import type { FollowUp, Inbox } from '../../core/index.js';
+import { expiryGraceSeconds, type Keys } from './keys.js';
+
+/** Follow-ups waiting for an agent: a Redis list, drained atomically before each model call. */
+export class RedisInbox implements Inbox {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly retentionSeconds: number,
+  ) {}
+
+  async push(agentId: string, followUp: FollowUp): Promise<number> {
+    const key = this.keys.inbox(agentId);
+    const [[, length]] = (await this.redis
+      .multi()
+      .rpush(key, JSON.stringify(followUp))
+      .expire(key, this.retentionSeconds + expiryGraceSeconds)
+      .exec()) as [[Error | null, number], unknown];
+    return length;
+  }
+
+  async drain(agentId: string): Promise<FollowUp[]> {
+    const key = this.keys.inbox(agentId);
+    const [[, items]] = (await this.redis.multi().lrange(key, 0, -1).del(key).exec()) as [[Error | null, string[]], unknown];
+    return items.map((item) => JSON.parse(item) as FollowUp);
+  }
+
+  size(agentId: string): Promise<number> {
+    return this.redis.llen(this.keys.inbox(agentId));
+  }
+}
