@@ -23,5 +23,5 @@ export default tseslint.config(
     },
   },
   // Jest's config and global setup hooks are read through their default export.
-  { files: ['*.config.js', 'test/support/global-*.ts'], rules: { 'no-restricted-syntax': 'off' } },
+  { files: ['*.config.js', 'test/support/global-*.js'], rules: { 'no-restricted-syntax': 'off' } },
 );

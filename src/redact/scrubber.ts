@@ -45,7 +45,7 @@ export class Scrubber {
   scrubDeep<T>(value: T): T {
     if (typeof value === 'string') return this.scrub(value) as T;
     if (Array.isArray(value)) return value.map((v) => this.scrubDeep(v)) as T;
-    if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    if (value && typeof value === 'object' && Object.prototype.toString.call(value) === '[object Object]') {
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.scrubDeep(v)])) as T;
     }
     return value;

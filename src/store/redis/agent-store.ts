@@ -12,7 +12,7 @@ redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 `;
 
-const maxUpdateAttempts = 20;
+const maxUpdateAttempts = 50;
 
 export class RedisAgentStore implements AgentStore {
   constructor(
@@ -55,6 +55,8 @@ export class RedisAgentStore implements AgentStore {
       const result = await this.redis.eval(compareAndSet, 1, this.keys.agent(id), String(current.version), JSON.stringify(next), String(this.ttlMs(next)));
       if (result === 1) return next;
       if (result === -1) throw new ErrandError('not_found', `no agent ${id} (it may have expired)`);
+      // Lost the race: back off a little, with jitter, so contending writers spread out.
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(2 ** attempt, 50)));
     }
     throw new ErrandError('conflict', `agent ${id} is being changed by many writers at once; try again`);
   }

@@ -1,0 +1,135 @@
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import type { Redis } from 'ioredis';
+import { integrations, type Config } from './config.js';
+import { AgentService, ErrandError, systemClock, type Clock } from './core/index.js';
+import { startHttpServer, type HttpMount, type RunningHttpServer } from './frontends/http/server.js';
+import type { Logger } from './logger.js';
+import { BullRunQueue } from './queue/run-queue.js';
+import { RunWorker, type JobHandler } from './queue/run-worker.js';
+import { connectRedis, redactUrl } from './redis/connect.js';
+import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
+import type { Scrubber } from './redact/scrubber.js';
+import { createRedisStores, type RedisStores } from './store/redis/index.js';
+
+export interface ErrandDeps {
+  log: Logger;
+  scrubber: Scrubber;
+  clock?: Clock;
+  /** Key prefix for Redis and the queue (tests give each run its own). */
+  prefix?: string;
+}
+
+/** Everything a front end or the worker may need, built once here and passed down. */
+export interface Errand {
+  config: Config;
+  redis: Redis;
+  stores: RedisStores;
+  queue: BullRunQueue;
+  agents: AgentService;
+  http: RunningHttpServer | null;
+  worker: RunWorker | null;
+  docker: { reachable: boolean; detail: string };
+  redisUrl: string;
+  stop(): Promise<void>;
+}
+
+/** The one composition root: wires adapters for the role (`all`, `web`, `worker`). */
+export async function startErrand(config: Config, deps: ErrandDeps): Promise<Errand> {
+  const { log } = deps;
+  const clock = deps.clock ?? systemClock;
+  const prefix = deps.prefix ?? 'errand:';
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    let localRedis: LocalRedis | null = null;
+    let redisUrl = config.redisUrl;
+    if (!redisUrl) {
+      if (!config.redisAutostart) throw new ErrandError('not_configured', 'REDIS_URL is not set and ERRAND_REDIS_AUTOSTART is off: set REDIS_URL');
+      localRedis = await startLocalRedis({ dir: join(config.dataDir, 'redis'), appendOnly: true });
+      cleanups.push(() => localRedis!.stop());
+      redisUrl = localRedis.url;
+    }
+    const redis = await connectRedis(redisUrl);
+    cleanups.unshift(async () => void (await redis.quit().catch(() => redis.disconnect())));
+    redis.on('error', (error) => log.warn({ err: error }, 'redis connection error; reconnecting'));
+
+    const stores = createRedisStores(redis, { prefix, clock, retentionDays: config.retentionDays });
+    const queue = new BullRunQueue(redis, undefined, prefix.replace(/:$/, ''));
+    cleanups.unshift(() => queue.close());
+    const agents = new AgentService({ ...stores, queue, clock, log, defaultModel: config.defaultModel ?? null });
+    const docker = await pingDocker(config);
+
+    const errand: Errand = {
+      config, redis, stores, queue, agents, http: null, worker: null, docker, redisUrl,
+      stop: async () => {
+        for (const cleanup of cleanups.splice(0)) await cleanup().catch((error) => log.warn({ err: error }, 'shutdown step failed'));
+      },
+    };
+
+    if (config.role !== 'web') {
+      const worker = new RunWorker({
+        connection: redis,
+        handler: createJobHandler(errand),
+        stops: stores.stops,
+        log,
+        concurrency: config.workerConcurrency,
+        prefix: prefix.replace(/:$/, ''),
+      });
+      await worker.start();
+      errand.worker = worker;
+      cleanups.unshift(() => worker.close());
+    }
+    if (config.role !== 'worker') {
+      const http = await startHttpServer({ host: config.host, port: config.port, log, mounts: createMounts(errand) });
+      errand.http = http;
+      cleanups.unshift(() => http.close());
+    }
+    log.info({ role: config.role, redis: redactUrl(redisUrl), localRedis: Boolean(localRedis), http: errand.http?.url, docker: docker.reachable }, 'errand started');
+    return errand;
+  } catch (error) {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Front ends on the HTTP server; each one is on only when configured. */
+function createMounts(_errand: Errand): HttpMount[] {
+  return [];
+}
+
+/** The worker's job handler: runs the agent (engine) for `run` and `resume` jobs. */
+function createJobHandler(errand: Errand): JobHandler {
+  return async (_name, payload, context) => {
+    context.log.error({ agentId: payload.agentId }, 'no agent engine is wired into this build');
+    await errand.agents.transition(payload.agentId, 'failed', {
+      patch: { error: { code: 'not_configured', message: 'this Errand build has no agent engine yet' } },
+    });
+  };
+}
+
+async function pingDocker(config: Config): Promise<{ reachable: boolean; detail: string }> {
+  const docker = new Docker(config.dockerHost ? { host: config.dockerHost } : undefined);
+  try {
+    const version = await docker.version();
+    return { reachable: true, detail: `Docker ${version.Version}` };
+  } catch (error) {
+    return { reachable: false, detail: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** What runs where, for people: printed once at start. */
+export function banner(errand: Errand): string {
+  const lines = [
+    `Errand is running (role: ${errand.config.role})`,
+    errand.http ? `  HTTP       ${errand.http.url}  (dashboard and API)` : '  HTTP       off (worker role)',
+    `  Redis      ${redactUrl(errand.redisUrl)}${errand.config.redisUrl ? '' : ` (local redis-server, data in ${join(errand.config.dataDir, 'redis')})`}`,
+    errand.docker.reachable
+      ? `  Docker     ${errand.docker.detail}, base image ${errand.config.baseImage}`
+      : `  Docker     NOT reachable (${errand.docker.detail}): agents cannot run until it is; set DOCKER_HOST or start dockerd`,
+    errand.worker ? `  Worker     ${errand.config.workerConcurrency} agents at a time` : '  Worker     off (web role)',
+  ];
+  for (const integration of integrations(errand.config)) {
+    lines.push(`  ${integration.name.padEnd(10)} ${integration.on ? 'configured' : `not configured: ${integration.hint}`}`);
+  }
+  return lines.join('\n');
+}
