@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { Redis } from 'ioredis';
 import { integrations, type Config } from './config.js';
-import { AgentService, ErrandError, systemClock, type Clock } from './core/index.js';
+import { AgentService, ErrandError, NotifyDispatcher, systemClock, type Clock, type Notifier } from './core/index.js';
 import { startHttpServer, type HttpMount, type RunningHttpServer } from './frontends/http/server.js';
 import type { Logger } from './logger.js';
 import { BullRunQueue } from './queue/run-queue.js';
@@ -29,6 +29,7 @@ export interface Errand {
   agents: AgentService;
   http: RunningHttpServer | null;
   worker: RunWorker | null;
+  dispatcher: NotifyDispatcher | null;
   docker: { reachable: boolean; detail: string };
   redisUrl: string;
   stop(): Promise<void>;
@@ -60,7 +61,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
     const docker = await pingDocker(config);
 
     const errand: Errand = {
-      config, redis, stores, queue, agents, http: null, worker: null, docker, redisUrl,
+      config, redis, stores, queue, agents, http: null, worker: null, dispatcher: null, docker, redisUrl,
       stop: async () => {
         for (const cleanup of cleanups.splice(0)) await cleanup().catch((error) => log.warn({ err: error }, 'shutdown step failed'));
       },
@@ -80,7 +81,12 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       cleanups.unshift(() => worker.close());
     }
     if (config.role !== 'worker') {
-      const http = await startHttpServer({ host: config.host, port: config.port, log, mounts: createMounts(errand) });
+      const frontends = createFrontends(errand);
+      const dispatcher = new NotifyDispatcher({ ...stores, notifiers: frontends.notifiers, log });
+      await dispatcher.start();
+      errand.dispatcher = dispatcher;
+      cleanups.unshift(() => dispatcher.close());
+      const http = await startHttpServer({ host: config.host, port: config.port, log, mounts: frontends.mounts });
       errand.http = http;
       cleanups.unshift(() => http.close());
     }
@@ -92,9 +98,9 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
   }
 }
 
-/** Front ends on the HTTP server; each one is on only when configured. */
-function createMounts(_errand: Errand): HttpMount[] {
-  return [];
+/** Front ends on the HTTP server and their notifiers; each one is on only when configured. */
+function createFrontends(_errand: Errand): { mounts: HttpMount[]; notifiers: Notifier[] } {
+  return { mounts: [], notifiers: [] };
 }
 
 /** The worker's job handler: runs the agent (engine) for `run` and `resume` jobs. */

@@ -21,3 +21,4 @@ export type * from './ports/sandbox.js';
 export type * from './ports/secrets.js';
 export type * from './ports/store.js';
 export { systemClock } from './ports/runtime.js';
+export * from './notify-dispatcher.js';

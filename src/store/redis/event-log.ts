@@ -6,7 +6,10 @@ import { expiryGraceSeconds, type Keys } from './keys.js';
 const maxEvents = 20_000;
 const blockMs = 5_000;
 
-/** One Redis stream per agent: ids are the stream's, so a reader resumes exactly where it left. */
+/**
+ * One Redis stream per agent: ids are the stream's, so a reader resumes exactly where it left.
+ * Every append also rings the events channel so notification dispatchers wake up.
+ */
 export class RedisEventLog implements EventLog {
   constructor(
     private readonly redis: Redis,
@@ -22,6 +25,7 @@ export class RedisEventLog implements EventLog {
       .multi()
       .xadd(key, 'MAXLEN', '~', maxEvents, '*', 'at', at, 'e', JSON.stringify(event))
       .expire(key, this.retentionSeconds + expiryGraceSeconds)
+      .publish(this.keys.eventsChannel(), agentId)
       .exec()) as [[Error | null, string], unknown];
     return { ...event, id, at };
   }

@@ -5,11 +5,12 @@ import { RedisDedupStore } from './dedup-store.js';
 import { RedisEventLog } from './event-log.js';
 import { RedisInbox } from './inbox.js';
 import { Keys } from './keys.js';
+import { RedisEventBell, RedisLeases, RedisNotifyCursors } from './notify.js';
 import { RedisSettingsStore } from './settings-store.js';
 import { RedisStopSignals } from './stop-signals.js';
 
 export { Keys } from './keys.js';
-export { RedisAgentStore, RedisDedupStore, RedisEventLog, RedisInbox, RedisSettingsStore, RedisStopSignals };
+export { RedisAgentStore, RedisDedupStore, RedisEventBell, RedisEventLog, RedisInbox, RedisLeases, RedisNotifyCursors, RedisSettingsStore, RedisStopSignals };
 
 export interface RedisStores {
   keys: Keys;
@@ -19,6 +20,9 @@ export interface RedisStores {
   dedup: RedisDedupStore;
   settings: RedisSettingsStore;
   stops: RedisStopSignals;
+  cursors: RedisNotifyCursors;
+  leases: RedisLeases;
+  bell: RedisEventBell;
 }
 
 export function createRedisStores(redis: Redis, options: { prefix?: string; clock: Clock; retentionDays: number }): RedisStores {
@@ -32,5 +36,8 @@ export function createRedisStores(redis: Redis, options: { prefix?: string; cloc
     dedup: new RedisDedupStore(redis, keys),
     settings: new RedisSettingsStore(redis, keys, { retentionDays: options.retentionDays }),
     stops: new RedisStopSignals(redis, keys),
+    cursors: new RedisNotifyCursors(redis, keys, retentionSeconds),
+    leases: new RedisLeases(redis, keys),
+    bell: new RedisEventBell(redis, keys),
   };
 }

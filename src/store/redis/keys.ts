@@ -12,6 +12,9 @@ export class Keys {
   dedup = (key: string) => `${this.prefix}dedup:${key}`;
   settings = (workspace: string) => `${this.prefix}settings:${workspace}`;
   stopChannel = () => `${this.prefix}stop`;
+  eventsChannel = () => `${this.prefix}events`;
+  notifyCursors = (agentId: string) => `${this.prefix}notify:${agentId}`;
+  lease = (name: string) => `${this.prefix}lease:${name}`;
 }
 
 /** Records outlive their agent's expiry by a day so that `expired` can still be seen. */

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { EventBell, Leases, NotifyCursors } from '../../core/index.js';
+import { expiryGraceSeconds, type Keys } from './keys.js';
+
+export class RedisNotifyCursors implements NotifyCursors {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly retentionSeconds: number,
+  ) {}
+
+  get(agentId: string, conversationKey: string): Promise<string | null> {
+    return this.redis.hget(this.keys.notifyCursors(agentId), conversationKey);
+  }
+
+  async set(agentId: string, conversationKey: string, eventId: string): Promise<void> {
+    const key = this.keys.notifyCursors(agentId);
+    await this.redis.multi().hset(key, conversationKey, eventId).expire(key, this.retentionSeconds + expiryGraceSeconds).exec();
+  }
+}
+
+const renewScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+const releaseScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+/** A lease is a key holding a random token; only the holder of the token renews or releases it. */
+export class RedisLeases implements Leases {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  async acquire(name: string, ttlMs: number): Promise<string | null> {
+    const token = randomUUID();
+    return (await this.redis.set(this.keys.lease(name), token, 'PX', ttlMs, 'NX')) === 'OK' ? token : null;
+  }
+
+  async renew(name: string, token: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.eval(renewScript, 1, this.keys.lease(name), token, String(ttlMs))) === 1;
+  }
+
+  async release(name: string, token: string): Promise<void> {
+    await this.redis.eval(releaseScript, 1, this.keys.lease(name), token);
+  }
+}
+
+/** The event log publishes each append's agent id; this listens to that channel. */
+export class RedisEventBell implements EventBell {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  async ring(agentId: string): Promise<void> {
+    await this.redis.publish(this.keys.eventsChannel(), agentId);
+  }
+
+  async onRing(listener: (agentId: string) => void): Promise<() => Promise<void>> {
+    const subscriber = this.redis.duplicate();
+    const channel = this.keys.eventsChannel();
+    subscriber.on('message', (from: string, agentId: string) => {
+      if (from === channel) listener(agentId);
+    });
+    await subscriber.subscribe(channel);
+    return async () => {
+      await subscriber.unsubscribe(channel).catch(() => undefined);
+      subscriber.disconnect();
+    };
+  }
+}
