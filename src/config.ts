@@ -19,7 +19,7 @@ const csv = z.preprocess(
  * holding it (left out for local servers that need none).
  */
 export const ModelEndpoint = z.strictObject({
-  baseUrl: z.url(),
+  baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://127.0.0.1:11434/v1' }),
   apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable, e.g. OPENROUTER_API_KEY, not the key itself').optional(),
   api: z.enum(['openai', 'anthropic']).default('openai'),
   /** Models to offer in `GET /v0/models`, without the prefix. */
@@ -27,13 +27,15 @@ export const ModelEndpoint = z.strictObject({
 });
 export type ModelEndpoint = z.infer<typeof ModelEndpoint>;
 
-export const ModelEndpoints = z.record(
-  z
-    .string()
-    .regex(/^[a-z][a-z0-9_-]*$/, 'endpoint names are lower-case letters, digits, - and _')
-    .refine((name) => name !== 'openai' && name !== 'anthropic', 'openai and anthropic are built in: set OPENAI_BASE_URL / ANTHROPIC_BASE_URL instead'),
-  ModelEndpoint,
-);
+export const ModelEndpoints = z.record(z.string(), ModelEndpoint).superRefine((endpoints, ctx) => {
+  for (const name of Object.keys(endpoints)) {
+    if (name === 'openai' || name === 'anthropic') {
+      ctx.addIssue({ code: 'custom', path: [name], message: `${name} is built in: set ${name.toUpperCase()}_BASE_URL instead` });
+    } else if (!/^[a-z][a-z0-9_-]*$/.test(name)) {
+      ctx.addIssue({ code: 'custom', path: [name], message: 'endpoint names are lower-case letters, digits, - and _ (the prefix in "name:model")' });
+    }
+  }
+});
 export type ModelEndpoints = z.infer<typeof ModelEndpoints>;
 
 const modelEndpoints = z
