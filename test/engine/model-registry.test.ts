@@ -88,6 +88,11 @@ describe('model registry', () => {
     server.assertDone();
   });
 
+  it('hands every key in use to the log scrubber', () => {
+    const env = { OPENAI_API_KEY: 'sk-test-openai', ERRAND_MODEL_ENDPOINTS: JSON.stringify({ openrouter: { baseUrl: 'https://openrouter.ai/api/v1', apiKeyEnv: 'OPENROUTER_API_KEY' } }) };
+    expect(registry(env, { OPENROUTER_API_KEY: 'sk-or-test-123' }).apiKeys().sort()).toEqual(['sk-or-test-123', 'sk-test-openai']);
+  });
+
   it('names the variable to set when an endpoint key is missing', () => {
     const models = registry({ ERRAND_MODEL_ENDPOINTS: JSON.stringify({ openrouter: { baseUrl: 'https://openrouter.ai/api/v1', apiKeyEnv: 'OPENROUTER_API_KEY' } }) });
     const error = thrown(() => models.resolve('openrouter:x'));

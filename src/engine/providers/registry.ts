@@ -133,6 +133,11 @@ export class ProviderRegistry implements ModelRegistry {
     return null;
   }
 
+  /** Every key in use, for the composition root to hand to the log scrubber: a key echoed in an error is then never logged. */
+  apiKeys(): string[] {
+    return [...this.providers.values()].flatMap((p) => (p.apiKey ? [p.apiKey] : []));
+  }
+
   /** Throws not_configured naming ERRAND_MODEL when the default model cannot be used: call at boot. */
   check(): void {
     const configured = this.options.config.defaultModel;
