@@ -8,6 +8,49 @@ const bool = z.preprocess(
   z.boolean(),
 );
 
+const csv = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+  z.array(z.string().min(1)).optional(),
+);
+
+/**
+ * A named OpenAI-compatible (or Anthropic-shaped) endpoint, so `ollama:llama3.1` can point at
+ * another server than `openai:`. The key is never written here: `apiKeyEnv` names the variable
+ * holding it (left out for local servers that need none).
+ */
+export const ModelEndpoint = z.strictObject({
+  baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://127.0.0.1:11434/v1' }),
+  apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable, e.g. OPENROUTER_API_KEY, not the key itself').optional(),
+  api: z.enum(['openai', 'anthropic']).default('openai'),
+  /** Models to offer in `GET /v0/models`, without the prefix. */
+  models: z.array(z.string().min(1)).default([]),
+});
+export type ModelEndpoint = z.infer<typeof ModelEndpoint>;
+
+export const ModelEndpoints = z.record(z.string(), ModelEndpoint).superRefine((endpoints, ctx) => {
+  for (const name of Object.keys(endpoints)) {
+    if (name === 'openai' || name === 'anthropic') {
+      ctx.addIssue({ code: 'custom', path: [name], message: `${name} is built in: set ${name.toUpperCase()}_BASE_URL instead` });
+    } else if (!/^[a-z][a-z0-9_-]*$/.test(name)) {
+      ctx.addIssue({ code: 'custom', path: [name], message: 'endpoint names are lower-case letters, digits, - and _ (the prefix in "name:model")' });
+    }
+  }
+});
+export type ModelEndpoints = z.infer<typeof ModelEndpoints>;
+
+const modelEndpoints = z
+  .preprocess(emptyToUndefined, z.string().optional())
+  .transform((text, ctx): unknown => {
+    if (text === undefined) return {};
+    try {
+      return JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not valid JSON, expected e.g. {"ollama":{"baseUrl":"http://127.0.0.1:11434/v1"}}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(ModelEndpoints);
+
 /**
  * Every setting, from environment variables. Parsed once at boot; a wrong value stops the process
  * with one message naming the variable. Integrations left unset are off, not errors.
@@ -30,6 +73,14 @@ export const Config = z.object({
   openaiBaseUrl: z.preprocess(emptyToUndefined, z.url().optional()),
   anthropicApiKey: optionalString,
   anthropicBaseUrl: z.preprocess(emptyToUndefined, z.url().optional()),
+  /** Extra model endpoints by provider name; see docs/models.md. */
+  modelEndpoints,
+  /** `provider:model` names offered in `GET /v0/models`, besides the default. */
+  models: csv.default([]),
+  /** Retries of a model call on 429, 5xx and connection errors. */
+  modelMaxRetries: z.coerce.number().int().min(0).max(10).default(4),
+  /** Time allowed for one model call attempt. */
+  modelTimeoutMs: z.coerce.number().int().min(1000).default(600_000),
   slackBotToken: z.preprocess(emptyToUndefined, z.string().regex(/^xoxb-/, 'must start with xoxb-').optional()),
   slackSigningSecret: optionalString,
   slackAppToken: z.preprocess(emptyToUndefined, z.string().regex(/^xapp-/, 'must start with xapp-').optional()),
@@ -67,6 +118,10 @@ export const configEnv: Record<keyof Config, string> = {
   openaiBaseUrl: 'OPENAI_BASE_URL',
   anthropicApiKey: 'ANTHROPIC_API_KEY',
   anthropicBaseUrl: 'ANTHROPIC_BASE_URL',
+  modelEndpoints: 'ERRAND_MODEL_ENDPOINTS',
+  models: 'ERRAND_MODELS',
+  modelMaxRetries: 'ERRAND_MODEL_MAX_RETRIES',
+  modelTimeoutMs: 'ERRAND_MODEL_TIMEOUT_MS',
   slackBotToken: 'SLACK_BOT_TOKEN',
   slackSigningSecret: 'SLACK_SIGNING_SECRET',
   slackAppToken: 'SLACK_APP_TOKEN',
@@ -97,7 +152,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = result.error.issues.map((issue) => {
       const key = issue.path[0] as keyof Config;
       const name = configEnv[key] ?? String(key);
-      return `  ${name}: ${issue.message} (got ${JSON.stringify(env[name])}); fix it in the environment or .env`;
+      const where = issue.path.length > 1 ? ` at ${issue.path.slice(1).join('.')}` : '';
+      return `  ${name}${where}: ${issue.message} (got ${JSON.stringify(env[name])}); fix it in the environment or .env`;
     });
     throw new ConfigError(`Errand's configuration is invalid:\n${lines.join('\n')}`);
   }
@@ -120,7 +176,7 @@ export function integrations(config: Config): { name: string; on: boolean; hint:
     { name: 'GitHub App', on: Boolean(config.githubAppId), hint: 'set GITHUB_APP_ID, GITHUB_PRIVATE_KEY, GITHUB_WEBHOOK_SECRET; see README "GitHub App"' },
     {
       name: 'Models',
-      on: Boolean(config.openaiApiKey || config.openaiBaseUrl || config.anthropicApiKey),
+      on: Boolean(config.openaiApiKey || config.openaiBaseUrl || config.anthropicApiKey || Object.keys(config.modelEndpoints).length > 0),
       hint: 'set OPENAI_API_KEY / OPENAI_BASE_URL (any OpenAI-compatible server) or ANTHROPIC_API_KEY, and ERRAND_MODEL',
     },
     { name: 'Secrets', on: Boolean(config.masterKey), hint: 'set ERRAND_MASTER_KEY (32 bytes, base64) to store encrypted secrets' },

@@ -35,12 +35,25 @@ export interface ModelResponse {
 }
 
 export interface ModelClient {
+  /**
+   * One model call, retried on rate limits and server errors. Rejects with ErrandError
+   * `model_failed` (with a fix-it message), or `aborted` as soon as `signal` aborts.
+   */
   complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse>;
+}
+
+export interface ResolvedModel {
+  client: ModelClient;
+  /** The provider's own model name, without the prefix: what goes into `ModelRequest.model`. */
+  model: string;
+  /** The full `provider:model` name, for records and events. */
+  name: string;
 }
 
 /** Resolves `provider:model` to a client; throws not_configured with a fix-it message. */
 export interface ModelRegistry {
-  resolve(model: string): { client: ModelClient; model: string };
+  /** An empty name means the default model. */
+  resolve(model: string): ResolvedModel;
   /** The models this server can run, for `GET /v0/models`. */
   list(): string[];
   defaultModel(): string | null;
