@@ -4,7 +4,7 @@ import { principalKey, type Principal } from './principal.js';
 import type { Log } from './ports/runtime.js';
 import type { SecretInfo, SecretScope, SecretStore } from './ports/secrets.js';
 import type { AuditLog, SettingsStore } from './ports/store.js';
-import { assertSecretName, assertSecretValue } from './secret-name.js';
+import { assertSecretName, assertSecretValue, normalizeSecretScope } from './secret-name.js';
 
 export interface SecretsServiceDeps {
   secrets: SecretStore;
@@ -29,7 +29,8 @@ export interface SecretAuthority {
 export class SecretsService {
   constructor(private readonly deps: SecretsServiceDeps) {}
 
-  async set(actor: Principal, scope: SecretScope, name: string, value: string, options: SecretAuthority & { availableToInstall?: boolean } = {}): Promise<void> {
+  async set(actor: Principal, given: SecretScope, name: string, value: string, options: SecretAuthority & { availableToInstall?: boolean } = {}): Promise<void> {
+    const scope = normalizeSecretScope(given);
     assertSecretName(name);
     await this.assertMayManage(actor, scope, options);
     assertSecretValue(name, value);
@@ -37,7 +38,8 @@ export class SecretsService {
     await this.audit(actor, scope, 'secret.set', name);
   }
 
-  async remove(actor: Principal, scope: SecretScope, name: string, options: SecretAuthority = {}): Promise<boolean> {
+  async remove(actor: Principal, given: SecretScope, name: string, options: SecretAuthority = {}): Promise<boolean> {
+    const scope = normalizeSecretScope(given);
     assertSecretName(name);
     await this.assertMayManage(actor, scope, options);
     const removed = await this.deps.secrets.remove(scope, name);
@@ -46,7 +48,8 @@ export class SecretsService {
   }
 
   /** Names, scopes and flags; never values. */
-  async list(actor: Principal, scope: SecretScope, options: SecretAuthority = {}): Promise<SecretInfo[]> {
+  async list(actor: Principal, given: SecretScope, options: SecretAuthority = {}): Promise<SecretInfo[]> {
+    const scope = normalizeSecretScope(given);
     const settings = await this.deps.settings.get(scope.workspace);
     if (!isAdmin(actor, settings, options.platformAdmin ?? false) && !(scope.repo && options.repoAdmin)) assertMayLaunch(actor, settings);
     return this.deps.secrets.list(scope);
