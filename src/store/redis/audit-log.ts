@@ -7,7 +7,7 @@ const maxLimit = 1000;
 
 /**
  * One Redis stream per workspace. Entries older than the retention window are trimmed on each
- * append (XADD MINID), and a workspace that goes quiet loses its stream when the key expires.
+ * append (XTRIM MINID), and a workspace that goes quiet loses its stream when the key expires.
  * Entries are validated before they are written, so only the known fields (names, never values) land.
  */
 export class RedisAuditLog implements AuditLog {
@@ -22,13 +22,11 @@ export class RedisAuditLog implements AuditLog {
     const now = this.clock.now();
     const entry = AuditEntry.parse({ ...input, at: input.at ?? now.toISOString() });
     const key = this.keys.audit(entry.workspace);
-    const oldest = Math.max(0, now.getTime() - this.retentionSeconds * 1000);
-    const [[error, id]] = (await this.redis
-      .multi()
-      .xadd(key, 'MINID', '~', String(oldest), '*', 'e', JSON.stringify(entry))
-      .expire(key, this.retentionSeconds + expiryGraceSeconds)
-      .exec()) as [[Error | null, string], unknown];
-    if (error) throw error;
+    const id = await this.redis.xadd(key, '*', 'e', JSON.stringify(entry));
+    if (!id) throw new Error('XADD returned no id');
+    // Trim by the stream's own clock (ids are Redis server milliseconds), not the injected one.
+    const oldest = Math.max(0, Number(id.split('-')[0]) - this.retentionSeconds * 1000);
+    await this.redis.multi().xtrim(key, 'MINID', '~', String(oldest)).expire(key, this.retentionSeconds + expiryGraceSeconds).exec();
     return { ...entry, id };
   }
 
