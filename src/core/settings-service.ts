@@ -79,7 +79,7 @@ export function parsePatch(patch: unknown): SettingsPatch {
       problems.push(`${field}: ${describe(issue)}`);
     }
   }
-  const unique = [...new Set(fields)];
+  const unique = [...new Set(fields)].sort();
   throw new InvalidSettingsError(unique, `settings refused: ${problems.join('; ')}`);
 }
 
