@@ -2,6 +2,9 @@ import { z } from 'zod';
 
 const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const masterKeyPattern = /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/;
+const masterKeysPattern = /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)(?:\s*,\s*(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?))*$/;
+const masterKeyHint = 'must be a 32-byte key as base64 (44 characters) or hex (64 digits); make one with `openssl rand -base64 32`';
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z.preprocess(
   (v) => (typeof v === 'string' ? (/^(1|true|yes|on)$/i.test(v) ? true : /^(0|false|no|off)$/i.test(v) ? false : v) : v),
@@ -90,7 +93,13 @@ export const Config = z.object({
   githubWebhookSecret: optionalString,
   githubApiUrl: z.preprocess(emptyToUndefined, z.url().optional()),
   githubTrigger: z.string().default('@errand'),
-  masterKey: optionalString,
+  masterKey: z.preprocess(emptyToUndefined, z.string().trim().regex(masterKeyPattern, masterKeyHint).optional()),
+  /** A file holding the master key (wins over masterKey); retired keys may follow, one per line. */
+  masterKeyFile: optionalString,
+  /** Retired master keys still accepted for decryption while rotating, comma-separated. */
+  masterKeyPrevious: z.preprocess(emptyToUndefined, z.string().trim().regex(masterKeysPattern, masterKeyHint).optional()),
+  /** Bootstrap admins: principal keys (`slack:T1:U2`) or bare ids/logins, comma-separated; seeds every workspace's `admins`. */
+  admins: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), z.array(z.string()).default([])),
   sandboxMemoryMb: z.coerce.number().int().min(64).default(4096),
   sandboxCpus: z.coerce.number().min(0.1).default(2),
   sandboxPids: z.coerce.number().int().min(16).default(1024),
@@ -132,6 +141,9 @@ export const configEnv: Record<keyof Config, string> = {
   githubApiUrl: 'GITHUB_API_URL',
   githubTrigger: 'ERRAND_GITHUB_TRIGGER',
   masterKey: 'ERRAND_MASTER_KEY',
+  masterKeyFile: 'ERRAND_MASTER_KEY_FILE',
+  masterKeyPrevious: 'ERRAND_MASTER_KEY_PREVIOUS',
+  admins: 'ERRAND_ADMINS',
   sandboxMemoryMb: 'ERRAND_SANDBOX_MEMORY_MB',
   sandboxCpus: 'ERRAND_SANDBOX_CPUS',
   sandboxPids: 'ERRAND_SANDBOX_PIDS',
@@ -139,6 +151,11 @@ export const configEnv: Record<keyof Config, string> = {
   snapshotsKept: 'ERRAND_SNAPSHOTS_KEPT',
   redisAutostart: 'ERRAND_REDIS_AUTOSTART',
 };
+
+/** Keys whose values are never echoed back in a configuration error. */
+const secretConfigKeys = new Set<keyof Config>([
+  'masterKey', 'masterKeyPrevious', 'openaiApiKey', 'anthropicApiKey', 'slackBotToken', 'slackSigningSecret', 'slackAppToken', 'githubPrivateKey', 'githubWebhookSecret',
+]);
 
 export class ConfigError extends Error {
   readonly code = 'config_invalid';
@@ -153,7 +170,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       const key = issue.path[0] as keyof Config;
       const name = configEnv[key] ?? String(key);
       const where = issue.path.length > 1 ? ` at ${issue.path.slice(1).join('.')}` : '';
-      return `  ${name}${where}: ${issue.message} (got ${JSON.stringify(env[name])}); fix it in the environment or .env`;
+      const got = secretConfigKeys.has(key) ? 'value hidden' : `got ${JSON.stringify(env[name])}`;
+      return `  ${name}${where}: ${issue.message} (${got}); fix it in the environment or .env`;
     });
     throw new ConfigError(`Errand's configuration is invalid:\n${lines.join('\n')}`);
   }
@@ -179,6 +197,6 @@ export function integrations(config: Config): { name: string; on: boolean; hint:
       on: Boolean(config.openaiApiKey || config.openaiBaseUrl || config.anthropicApiKey || Object.keys(config.modelEndpoints).length > 0),
       hint: 'set OPENAI_API_KEY / OPENAI_BASE_URL (any OpenAI-compatible server) or ANTHROPIC_API_KEY, and ERRAND_MODEL',
     },
-    { name: 'Secrets', on: Boolean(config.masterKey), hint: 'set ERRAND_MASTER_KEY (32 bytes, base64) to store encrypted secrets' },
+    { name: 'Secrets', on: Boolean(config.masterKey || config.masterKeyFile), hint: 'set ERRAND_MASTER_KEY (32 bytes, base64) or ERRAND_MASTER_KEY_FILE to store encrypted secrets' },
   ];
 }

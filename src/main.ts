@@ -10,6 +10,7 @@ import { RunWorker, type JobHandler } from './queue/run-worker.js';
 import { connectRedis, redactUrl } from './redis/connect.js';
 import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
 import type { Scrubber } from './redact/scrubber.js';
+import { keyProviderFromConfig } from './secrets/index.js';
 import { createRedisStores, type RedisStores } from './store/redis/index.js';
 
 export interface ErrandDeps {
@@ -54,7 +55,9 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
     cleanups.unshift(async () => void (await redis.quit().catch(() => redis.disconnect())));
     redis.on('error', (error) => log.warn({ err: error }, 'redis connection error; reconnecting'));
 
-    const stores = createRedisStores(redis, { prefix, clock, retentionDays: config.retentionDays });
+    const stores = createRedisStores(redis, {
+      prefix, clock, retentionDays: config.retentionDays, admins: config.admins, keyProvider: keyProviderFromConfig(config), scrubber: deps.scrubber,
+    });
     const queue = new BullRunQueue(redis, undefined, prefix.replace(/:$/, ''));
     cleanups.unshift(() => queue.close());
     const agents = new AgentService({ ...stores, queue, clock, log, defaultModel: config.defaultModel ?? null });

@@ -10,7 +10,7 @@ import type { Principal } from './principal.js';
 import { principalKey } from './principal.js';
 import type { RunQueue, StopSignals } from './ports/queue.js';
 import type { Clock, Log } from './ports/runtime.js';
-import type { AgentPage, AgentQuery, AgentStore, EventLog, Inbox, SettingsStore } from './ports/store.js';
+import type { AgentPage, AgentQuery, AgentStore, AuditLog, EventLog, Inbox, SettingsStore } from './ports/store.js';
 import { parseRepoRef } from './repo-ref.js';
 import type { Settings } from './settings.js';
 import { assertTransition, isActive, isSettled, type AgentStatus } from './status.js';
@@ -27,6 +27,8 @@ export interface AgentServiceDeps {
   /** The server's default model when the workspace sets none. */
   defaultModel: string | null;
   newId?: () => string;
+  /** Records who launched, followed up and stopped which agent. */
+  audit?: AuditLog;
 }
 
 export interface LaunchInput {
@@ -115,6 +117,7 @@ export class AgentService {
     await this.deps.agents.create(agent);
     await this.deps.events.append(id, { type: 'status', status: 'queued' });
     await this.deps.queue.enqueue('run', id);
+    await this.audit(input.principal, 'agent.launch', agent);
     this.deps.log.info({ agentId: id, workspace: input.workspace, queuedBehind }, 'agent launched');
     return { agent, queuedBehind };
   }
@@ -132,6 +135,7 @@ export class AgentService {
     const position = await this.deps.inbox.push(agentId, { author, text: trimmed, source: sourceKey, at: this.deps.clock.now().toISOString() });
     await this.deps.events.append(agentId, { type: 'follow_up', author, text: trimmed, source: sourceKey });
     await this.addConversation(agentId, source);
+    await this.audit(author, 'agent.follow_up', agent);
     if (!isSettled(agent.status)) return { agent, resumed: false, position };
 
     const resumed = await this.transition(agentId, 'queued', { message: 'resuming with a follow-up' });
@@ -144,6 +148,7 @@ export class AgentService {
     const settings = await this.deps.settings.get(agent.workspace);
     assertMayStop(by, agent, settings, platformAdmin);
     if (!isActive(agent.status)) return agent;
+    await this.audit(by, 'agent.stop', agent);
     if (agent.status === 'queued') {
       // The store's compare-and-set decides the race with a worker picking the job up: if the
       // worker won, the agent is preparing and gets the stop signal below instead.
@@ -210,6 +215,10 @@ export class AgentService {
       agent.conversations.some((c) => conversationKey(c) === key) ? agent : { ...agent, conversations: [...agent.conversations, conversation] },
     );
     await this.deps.agents.linkConversation(agentId, key);
+  }
+
+  private async audit(actor: Principal, action: 'agent.launch' | 'agent.follow_up' | 'agent.stop', agent: Agent): Promise<void> {
+    await this.deps.audit?.append({ workspace: agent.workspace, actor: principalKey(actor), actorName: actor.name, action, target: [agent.id] });
   }
 
   private async activeAhead(agent: Agent, settings: Settings): Promise<number> {

@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'git_failed'
   | 'limit_reached'
   | 'aborted'
+  /** A stored secret cannot be decrypted: tampered, wrong scope, or the master key is wrong or missing. */
+  | 'secret_unreadable'
   | 'internal';
 
 export class ErrandError extends Error {

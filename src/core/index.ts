@@ -1,5 +1,6 @@
 export * from './agent.js';
 export * from './agent-service.js';
+export * from './audit.js';
 export * from './branch-name.js';
 export * from './conversation.js';
 export * from './errors.js';
@@ -9,7 +10,10 @@ export * from './launch-request.js';
 export * from './policy.js';
 export * from './principal.js';
 export * from './repo-ref.js';
+export * from './secret-name.js';
+export * from './secrets-service.js';
 export * from './settings.js';
+export * from './settings-service.js';
 export * from './status.js';
 export * from './visibility.js';
 export type * from './ports/model.js';

@@ -30,8 +30,21 @@ export const Settings = z.object({
 });
 export type Settings = z.infer<typeof Settings>;
 
-/** A partial update, strict: an unknown or wrong-typed field is refused with its name. */
-export const SettingsPatch = Settings.partial().strict();
+type WithoutDefaults<T extends z.ZodRawShape> = { [K in keyof T]: z.ZodOptional<T[K] extends z.ZodDefault<infer Inner> ? Inner : T[K]> };
+
+/** Each field optional and without its default, so a patch holds only the fields it names. */
+function patchOf<T extends z.ZodRawShape>(shape: T): z.ZodObject<WithoutDefaults<T>, z.core.$strict> {
+  const fields = Object.fromEntries(
+    Object.entries(shape).map(([key, field]) => [key, (field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : (field as z.ZodType)).optional()]),
+  );
+  return z.strictObject(fields) as unknown as z.ZodObject<WithoutDefaults<T>, z.core.$strict>;
+}
+
+/**
+ * A partial update, strict: an unknown or wrong-typed field is refused with its name. Built without
+ * the defaults (zod's `.partial()` keeps them, so `{ defaultRepo }` would have reset every other field).
+ */
+export const SettingsPatch = patchOf(Settings.shape);
 export type SettingsPatch = z.infer<typeof SettingsPatch>;
 
 export function defaultSettings(): Settings {

@@ -1,4 +1,5 @@
 import type { Agent } from '../agent.js';
+import type { AuditEntry, StoredAuditEntry } from '../audit.js';
 import type { AgentEvent, StoredEvent } from '../events.js';
 import type { Principal } from '../principal.js';
 import type { Settings } from '../settings.js';
@@ -72,4 +73,12 @@ export interface DedupStore {
 export interface SettingsStore {
   get(workspace: string): Promise<Settings>;
   set(workspace: string, settings: Settings): Promise<void>;
+}
+
+/** Who did what in a workspace, and when: launches, follow-ups, stops, setting and secret changes. */
+export interface AuditLog {
+  /** Records an entry; `at` defaults to now. Entries older than the retention window are dropped. */
+  append(entry: Omit<AuditEntry, 'at'> & { at?: string }): Promise<StoredAuditEntry>;
+  /** Newest first; `before` is an entry id from a previous page. */
+  list(workspace: string, options?: { limit?: number; before?: string }): Promise<StoredAuditEntry[]>;
 }

@@ -1,16 +1,33 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../../core/index.js';
+import type { Scrubber } from '../../redact/scrubber.js';
+import type { KeyProvider } from '../../secrets/index.js';
 import { RedisAgentStore } from './agent-store.js';
+import { RedisAuditLog } from './audit-log.js';
 import { RedisDedupStore } from './dedup-store.js';
 import { RedisEventLog } from './event-log.js';
 import { RedisInbox } from './inbox.js';
 import { Keys } from './keys.js';
 import { RedisEventBell, RedisLeases, RedisNotifyCursors } from './notify.js';
+import { RedisSecretStore } from './secret-store.js';
 import { RedisSettingsStore } from './settings-store.js';
 import { RedisStopSignals } from './stop-signals.js';
 
 export { Keys } from './keys.js';
-export { RedisAgentStore, RedisDedupStore, RedisEventBell, RedisEventLog, RedisInbox, RedisLeases, RedisNotifyCursors, RedisSettingsStore, RedisStopSignals };
+export {
+  RedisAgentStore,
+  RedisAuditLog,
+  RedisDedupStore,
+  RedisEventBell,
+  RedisEventLog,
+  RedisInbox,
+  RedisLeases,
+  RedisNotifyCursors,
+  RedisSecretStore,
+  RedisSettingsStore,
+  RedisStopSignals,
+};
+export type { RewrapResult } from './secret-store.js';
 
 export interface RedisStores {
   keys: Keys;
@@ -23,9 +40,23 @@ export interface RedisStores {
   cursors: RedisNotifyCursors;
   leases: RedisLeases;
   bell: RedisEventBell;
+  audit: RedisAuditLog;
+  /** Present when a key provider and scrubber are passed in. */
+  secrets?: RedisSecretStore;
 }
 
-export function createRedisStores(redis: Redis, options: { prefix?: string; clock: Clock; retentionDays: number }): RedisStores {
+export interface RedisStoreOptions {
+  prefix?: string;
+  clock: Clock;
+  retentionDays: number;
+  /** ERRAND_ADMINS: seeds every workspace's `admins` until its settings are first saved. */
+  admins?: string[];
+  /** With both, the stores include the encrypted secret store. */
+  keyProvider?: KeyProvider;
+  scrubber?: Scrubber;
+}
+
+export function createRedisStores(redis: Redis, options: RedisStoreOptions): RedisStores {
   const keys = new Keys(options.prefix);
   const retentionSeconds = options.retentionDays * 86_400;
   return {
@@ -34,10 +65,12 @@ export function createRedisStores(redis: Redis, options: { prefix?: string; cloc
     events: new RedisEventLog(redis, keys, options.clock, retentionSeconds),
     inbox: new RedisInbox(redis, keys, retentionSeconds),
     dedup: new RedisDedupStore(redis, keys),
-    settings: new RedisSettingsStore(redis, keys, { retentionDays: options.retentionDays }),
+    settings: new RedisSettingsStore(redis, keys, { retentionDays: options.retentionDays, ...(options.admins?.length ? { admins: options.admins } : {}) }),
     stops: new RedisStopSignals(redis, keys),
     cursors: new RedisNotifyCursors(redis, keys, retentionSeconds),
     leases: new RedisLeases(redis, keys),
     bell: new RedisEventBell(redis, keys),
+    audit: new RedisAuditLog(redis, keys, options.clock, retentionSeconds),
+    ...(options.keyProvider && options.scrubber ? { secrets: new RedisSecretStore(redis, keys, options.keyProvider, options.scrubber, options.clock) } : {}),
   };
 }

@@ -15,6 +15,16 @@ export class Keys {
   eventsChannel = () => `${this.prefix}events`;
   notifyCursors = (agentId: string) => `${this.prefix}notify:${agentId}`;
   lease = (name: string) => `${this.prefix}lease:${name}`;
+  /** Hash of a workspace's own secrets: name → sealed record. */
+  secretsWorkspace = (workspace: string) => `${this.prefix}secrets:ws:${workspace}`;
+  /** Hash of one repository's secrets in a workspace (the repo is URI-encoded, so it holds no `:`). */
+  secretsRepo = (workspace: string, repo: string) => `${this.prefix}secrets:repo:${workspace}:${encodeURIComponent(repo)}`;
+  /** Set of the repositories of a workspace that have secrets. */
+  secretRepos = (workspace: string) => `${this.prefix}secrets:repos:${workspace}`;
+  /** Set of the workspaces that have secrets (for re-wrapping after a key rotation). */
+  secretWorkspaces = () => `${this.prefix}secrets:workspaces`;
+  /** Stream of a workspace's audit entries. */
+  audit = (workspace: string) => `${this.prefix}audit:${workspace}`;
 }
 
 /** Records outlive their agent's expiry by a day so that `expired` can still be seen. */
