@@ -24,7 +24,9 @@ export interface GitHubHostOptions {
   /** Every minted token is registered here so logs and posts scrub it. */
   onToken?: (token: string) => void;
   /** Extra Octokit options (tests shorten retry waits; `request.fetch`). */
-  octokit?: Partial<OctokitOptions>;
+  octokit?: Omit<Partial<OctokitOptions>, 'throttle'>;
+  /** Rate-limit bookkeeping is shared by hosts with the same id (default: one per process). */
+  throttleId?: string;
 }
 
 /** The parts of GitHub's answers we use; unknown fields are kept (outside data is read tolerantly). */
@@ -180,7 +182,7 @@ export class GitHubHost implements RepoHost {
       log: { debug: () => {}, info: () => {}, warn: (m: string) => log.warn({ detail: m }, 'octokit warning'), error: (m: string) => log.error({ detail: m }, 'octokit error') },
       ...own,
       ...extra,
-      throttle: { onRateLimit: limit('primary'), onSecondaryRateLimit: limit('secondary'), ...own.throttle },
+      throttle: { onRateLimit: limit('primary'), onSecondaryRateLimit: limit('secondary'), ...(this.options.throttleId ? { id: this.options.throttleId } : {}) },
     });
   }
 
