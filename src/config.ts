@@ -39,6 +39,10 @@ export const Config = z.object({
   githubWebhookSecret: optionalString,
   githubApiUrl: z.preprocess(emptyToUndefined, z.url().optional()),
   githubTrigger: z.string().default('@errand'),
+  /** A token for plain git remotes (not GitHub App repos), sent only to URLs under gitTokenUrl. */
+  gitToken: optionalString,
+  gitTokenUrl: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  gitTokenUser: optionalString,
   masterKey: optionalString,
   sandboxMemoryMb: z.coerce.number().int().min(64).default(4096),
   sandboxCpus: z.coerce.number().min(0.1).default(2),
@@ -76,6 +80,9 @@ export const configEnv: Record<keyof Config, string> = {
   githubWebhookSecret: 'GITHUB_WEBHOOK_SECRET',
   githubApiUrl: 'GITHUB_API_URL',
   githubTrigger: 'ERRAND_GITHUB_TRIGGER',
+  gitToken: 'ERRAND_GIT_TOKEN',
+  gitTokenUrl: 'ERRAND_GIT_TOKEN_URL',
+  gitTokenUser: 'ERRAND_GIT_TOKEN_USER',
   masterKey: 'ERRAND_MASTER_KEY',
   sandboxMemoryMb: 'ERRAND_SANDBOX_MEMORY_MB',
   sandboxCpus: 'ERRAND_SANDBOX_CPUS',
@@ -108,6 +115,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (config.githubAppId && (!config.githubPrivateKey || !config.githubWebhookSecret)) {
     problems.push('  GITHUB_APP_ID is set but GITHUB_PRIVATE_KEY or GITHUB_WEBHOOK_SECRET is missing: copy both from the GitHub App settings page');
+  }
+  if (config.gitToken && !config.gitTokenUrl) {
+    problems.push('  ERRAND_GIT_TOKEN is set but ERRAND_GIT_TOKEN_URL is not: set it to the remote the token is for (e.g. https://git.example.com/), so the token is never sent to any other URL');
   }
   if (problems.length > 0) throw new ConfigError(`Errand's configuration is incomplete:\n${problems.join('\n')}`);
   return config;

@@ -25,8 +25,11 @@ export interface GitHubHostOptions {
   onToken?: (token: string) => void;
   /** Extra Octokit options (tests shorten retry waits; `request.fetch`). */
   octokit?: Omit<Partial<OctokitOptions>, 'throttle'>;
-  /** Rate-limit bookkeeping is shared by hosts with the same id (default: one per process). */
-  throttleId?: string;
+  /**
+   * Rate-limit bookkeeping: hosts with the same `id` share it (default: one per process);
+   * `retryAfterBaseValue` is the ms per second of GitHub's retry-after (tests shorten it).
+   */
+  throttle?: { id?: string; retryAfterBaseValue?: number };
 }
 
 /** The parts of GitHub's answers we use; unknown fields are kept (outside data is read tolerantly). */
@@ -182,7 +185,7 @@ export class GitHubHost implements RepoHost {
       log: { debug: () => {}, info: () => {}, warn: (m: string) => log.warn({ detail: m }, 'octokit warning'), error: (m: string) => log.error({ detail: m }, 'octokit error') },
       ...own,
       ...extra,
-      throttle: { onRateLimit: limit('primary'), onSecondaryRateLimit: limit('secondary'), ...(this.options.throttleId ? { id: this.options.throttleId } : {}) },
+      throttle: { onRateLimit: limit('primary'), onSecondaryRateLimit: limit('secondary'), ...this.options.throttle },
     });
   }
 

@@ -2,6 +2,7 @@ import { chmod, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'nod
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pack } from 'tar-fs';
 import { commitAll, createBranch } from '../../src/git/commit.js';
 import { diffstat } from '../../src/git/diffstat.js';
@@ -66,8 +67,9 @@ async function plantEverything(repo: string, marker: string): Promise<void> {
 }
 
 /** The container's /workspace as Docker hands it out: a tar with everything under `workspace/`. */
-function workspaceTar(dir: string) {
-  return pack(dir, { map: (header) => ({ ...header, name: `workspace/${header.name}` }) });
+function workspaceTar(dir: string): Readable {
+  // @types/tar-fs types Pack as tar-stream's own class; at run time it is a Readable.
+  return pack(dir, { map: (header) => ({ ...header, name: `workspace/${header.name}` }) }) as unknown as Readable;
 }
 
 async function setUp() {

@@ -1,6 +1,8 @@
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config.js';
 import { isErrandError } from '../../src/core/errors.js';
 import { branchName } from '../../src/core/branch-name.js';
 import { checkoutExisting, commitAll, createBranch } from '../../src/git/commit.js';
@@ -8,6 +10,7 @@ import { diffstat } from '../../src/git/diffstat.js';
 import { basicAuthHeader, gitArgs, gitEnv } from '../../src/git/git.js';
 import { PlainRemoteHost } from '../../src/git/plain-remote-host.js';
 import { clone, push, remoteBranchExists } from '../../src/git/remote.js';
+import { repoHostFor, repoHostsFromConfig } from '../../src/git/repo-hosts.js';
 import { git, GitServer } from '../support/git-server.js';
 
 const token = 'tok_remote_test_1234567890abcdef';
@@ -224,5 +227,18 @@ describe('plain remotes', () => {
     await commitAll(dir, { message: 'local', author: bot });
     await push(access, dir, 'errand/local-abc123');
     expect(await server.readFile(name, 'errand/local-abc123', 'l.txt')).toBe('l\n');
+  });
+});
+
+describe('repo hosts from configuration', () => {
+  test('an owner/name repository without a GitHub App is a fix-it error, a URL goes to the plain host', async () => {
+    const config = loadConfig({ ERRAND_GIT_TOKEN: token, ERRAND_GIT_TOKEN_URL: server.url });
+    const seen: string[] = [];
+    const hosts = repoHostsFromConfig(config, { log: pino({ level: 'silent' }), onToken: (t) => seen.push(t) });
+    expect(seen).toEqual([token]);
+    expect(() => repoHostFor(hosts, { url: 'acme/app', fullName: 'acme/app' })).toThrow(/GITHUB_APP_ID/);
+    const { url } = await newRepo();
+    expect((await repoHostFor(hosts, { url }).access({ url })).token).toBe(token);
+    expect(() => loadConfig({ ERRAND_GIT_TOKEN: token })).toThrow(/ERRAND_GIT_TOKEN_URL/);
   });
 });

@@ -109,9 +109,9 @@ export class FakeGitHub {
   private port = 0;
 
   private constructor(private readonly options: FakeGitHubOptions) {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    this.privateKey = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    this.publicKey = createPublicKey(publicKey.export({ type: 'spki', format: 'pem' }));
+    const keys = appKeys();
+    this.privateKey = keys.privateKey;
+    this.publicKey = keys.publicKey;
     this.appId = options.appId ?? 4242;
     this.prefix = options.prefix ?? '';
     this.tokenTtlMs = options.tokenTtlMs ?? 60 * 60_000;
@@ -162,7 +162,7 @@ export class FakeGitHub {
   }
 
   callsTo(method: string, pattern: string): RecordedCall[] {
-    return this.calls.filter((c) => c.method === method && c.route === pattern);
+    return this.calls.filter((c) => c.route === `${method} ${pattern}`);
   }
 
   /** Fails the test if any request reached no route. */
@@ -370,6 +370,20 @@ export class FakeGitHub {
       send({ status: 500, body: { message: 'fake GitHub handler failed' } });
     }
   }
+}
+
+let keys: { privateKey: string; publicKey: KeyObject } | null = null;
+
+/** One RSA key pair per test process: generating one takes longer than most tests. */
+function appKeys(): { privateKey: string; publicKey: KeyObject } {
+  if (!keys) {
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    keys = {
+      privateKey: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      publicKey: createPublicKey(pair.publicKey.export({ type: 'spki', format: 'pem' })),
+    };
+  }
+  return keys;
 }
 
 function unauthorized(message: string): FakeResponse {
