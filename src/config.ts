@@ -93,6 +93,10 @@ export const Config = z.object({
   githubWebhookSecret: optionalString,
   githubApiUrl: z.preprocess(emptyToUndefined, z.url().optional()),
   githubTrigger: z.string().default('@errand'),
+  /** A token for plain git remotes (not GitHub App repos), sent only to URLs under gitTokenUrl. */
+  gitToken: optionalString,
+  gitTokenUrl: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  gitTokenUser: optionalString,
   masterKey: z.preprocess(emptyToUndefined, z.string().trim().regex(masterKeyPattern, masterKeyHint).optional()),
   /** A file holding the master key (wins over masterKey); retired keys may follow, one per line. */
   masterKeyFile: optionalString,
@@ -140,6 +144,9 @@ export const configEnv: Record<keyof Config, string> = {
   githubWebhookSecret: 'GITHUB_WEBHOOK_SECRET',
   githubApiUrl: 'GITHUB_API_URL',
   githubTrigger: 'ERRAND_GITHUB_TRIGGER',
+  gitToken: 'ERRAND_GIT_TOKEN',
+  gitTokenUrl: 'ERRAND_GIT_TOKEN_URL',
+  gitTokenUser: 'ERRAND_GIT_TOKEN_USER',
   masterKey: 'ERRAND_MASTER_KEY',
   masterKeyFile: 'ERRAND_MASTER_KEY_FILE',
   masterKeyPrevious: 'ERRAND_MASTER_KEY_PREVIOUS',
@@ -154,7 +161,7 @@ export const configEnv: Record<keyof Config, string> = {
 
 /** Keys whose values are never echoed back in a configuration error. */
 const secretConfigKeys = new Set<keyof Config>([
-  'masterKey', 'masterKeyPrevious', 'openaiApiKey', 'anthropicApiKey', 'slackBotToken', 'slackSigningSecret', 'slackAppToken', 'githubPrivateKey', 'githubWebhookSecret',
+  'masterKey', 'masterKeyPrevious', 'gitToken', 'openaiApiKey', 'anthropicApiKey', 'slackBotToken', 'slackSigningSecret', 'slackAppToken', 'githubPrivateKey', 'githubWebhookSecret',
 ]);
 
 export class ConfigError extends Error {
@@ -182,6 +189,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (config.githubAppId && (!config.githubPrivateKey || !config.githubWebhookSecret)) {
     problems.push('  GITHUB_APP_ID is set but GITHUB_PRIVATE_KEY or GITHUB_WEBHOOK_SECRET is missing: copy both from the GitHub App settings page');
+  }
+  if (config.gitToken && !config.gitTokenUrl) {
+    problems.push('  ERRAND_GIT_TOKEN is set but ERRAND_GIT_TOKEN_URL is not: set it to the remote the token is for (e.g. https://git.example.com/), so the token is never sent to any other URL');
   }
   if (problems.length > 0) throw new ConfigError(`Errand's configuration is incomplete:\n${problems.join('\n')}`);
   return config;

@@ -1,0 +1,51 @@
+import type { Config } from '../config.js';
+import type { RepoRef } from '../core/agent.js';
+import { ErrandError } from '../core/errors.js';
+import type { RepoHost } from '../core/ports/repo-host.js';
+import type { Clock, Log } from '../core/ports/runtime.js';
+import { GitHubHost } from './github-host.js';
+import { PlainRemoteHost } from './plain-remote-host.js';
+
+export interface RepoHostDeps {
+  log: Log;
+  clock?: Clock;
+  /** Registers each minted token with the process scrubber. */
+  onToken?: (token: string) => void;
+}
+
+/** The repo hosts the configuration turns on: GitHub when an App is configured, plain remotes always. */
+export function repoHostsFromConfig(config: Config, deps: RepoHostDeps): RepoHost[] {
+  const hosts: RepoHost[] = [];
+  if (config.githubAppId && config.githubPrivateKey) {
+    hosts.push(
+      new GitHubHost({
+        appId: config.githubAppId,
+        privateKey: config.githubPrivateKey.replace(/\\n/g, '\n'),
+        log: deps.log.child({ component: 'github-host' }),
+        ...(config.githubApiUrl ? { baseUrl: config.githubApiUrl } : {}),
+        ...(deps.clock ? { clock: deps.clock } : {}),
+        ...(deps.onToken ? { onToken: deps.onToken } : {}),
+      }),
+    );
+  }
+  if (config.gitToken) deps.onToken?.(config.gitToken);
+  hosts.push(
+    new PlainRemoteHost({
+      credentials:
+        config.gitToken && config.gitTokenUrl
+          ? [{ urlPrefix: config.gitTokenUrl, token: config.gitToken, ...(config.gitTokenUser ? { username: config.gitTokenUser } : {}) }]
+          : [],
+    }),
+  );
+  return hosts;
+}
+
+/** The host that serves a repo; a GitHub `owner/name` without a GitHub App is a setup mistake. */
+export function repoHostFor(hosts: RepoHost[], repo: RepoRef): RepoHost {
+  const host = hosts.find((h) => h.handles(repo));
+  if (host) return host;
+  if (repo.fullName) {
+    throw new ErrandError('not_configured', `${repo.fullName} is a GitHub repository but no GitHub App is configured: set GITHUB_APP_ID and GITHUB_PRIVATE_KEY, or give the repository as a git URL`);
+  }
+  throw new ErrandError('invalid_request', `no repo host serves ${repo.url}`);
+}

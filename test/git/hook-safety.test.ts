@@ -1,0 +1,169 @@
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pack } from 'tar-fs';
+import { commitAll, createBranch } from '../../src/git/commit.js';
+import { diffstat } from '../../src/git/diffstat.js';
+import { PlainRemoteHost } from '../../src/git/plain-remote-host.js';
+import { clone, push } from '../../src/git/remote.js';
+import { importWorkTree } from '../../src/git/work-tree.js';
+import { git, GitServer } from '../support/git-server.js';
+
+const token = 'tok_hook_safety_1234567890abcdef';
+const bot = { name: 'Errand', email: 'errand-bot@example.com' };
+const branch = 'errand/hooks-abc123';
+
+let server: GitServer;
+let work: string;
+
+beforeAll(async () => {
+  server = await GitServer.start();
+});
+afterAll(async () => {
+  await server.close();
+});
+beforeEach(async () => {
+  work = await mkdtemp(join(tmpdir(), 'errand-hooks-test-'));
+});
+afterEach(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+/** A shell script that leaves `marker` behind if anything ever runs it. */
+async function trap(path: string, marker: string, passThrough = false): Promise<void> {
+  await writeFile(path, `#!/bin/sh\ntouch '${marker}'\n${passThrough ? 'cat\n' : ''}exit 0\n`);
+  await chmod(path, 0o755);
+}
+
+/** Programs git runs from a repository's hooks and core settings: hooks, hooksPath, fsmonitor. */
+async function plantHooks(repo: string, marker: string): Promise<void> {
+  const hooks = join(repo, '.git', 'hooks');
+  await mkdir(hooks, { recursive: true });
+  for (const hook of ['pre-commit', 'commit-msg', 'post-commit', 'pre-push', 'post-checkout', 'reference-transaction']) {
+    await trap(join(hooks, hook), marker);
+  }
+  await mkdir(join(repo, 'evil-hooks'), { recursive: true });
+  await trap(join(repo, 'evil-hooks', 'pre-commit'), marker);
+  await trap(join(repo, 'evil-hooks', 'pre-push'), marker);
+  await trap(join(repo, 'fsmonitor.sh'), marker);
+  await git(['config', 'core.hooksPath', join(repo, 'evil-hooks')], { cwd: repo });
+  await git(['config', 'core.fsmonitor', join(repo, 'fsmonitor.sh')], { cwd: repo });
+}
+
+/**
+ * What an agent could leave in its checkout besides hooks: a clean filter, a diff driver and an
+ * external diff, named by .gitattributes and defined in .git/config.
+ */
+async function plantEverything(repo: string, marker: string): Promise<void> {
+  await plantHooks(repo, marker);
+  await trap(join(repo, 'filter.sh'), marker, true);
+  await git(['config', 'filter.evil.clean', join(repo, 'filter.sh')], { cwd: repo });
+  await git(['config', 'filter.evil.smudge', join(repo, 'filter.sh')], { cwd: repo });
+  await git(['config', 'diff.evil.textconv', join(repo, 'filter.sh')], { cwd: repo });
+  await git(['config', 'diff.external', join(repo, 'filter.sh')], { cwd: repo });
+  await writeFile(join(repo, '.gitattributes'), '* filter=evil diff=evil\n');
+}
+
+/** The container's /workspace as Docker hands it out: a tar with everything under `workspace/`. */
+function workspaceTar(dir: string): Readable {
+  // @types/tar-fs types Pack as tar-stream's own class; at run time it is a Readable.
+  return pack(dir, { map: (header) => ({ ...header, name: `workspace/${header.name}` }) }) as unknown as Readable;
+}
+
+async function setUp() {
+  const name = `acme/hooks-${Math.random().toString(36).slice(2, 8)}`;
+  const url = await server.createRepo(name, { 'README.md': '# app\n', 'src/app.ts': 'export {};\n' }, { tokens: [token] });
+  const access = await new PlainRemoteHost({ credentials: [{ urlPrefix: server.url, token }] }).access({ url });
+  const host = join(work, 'host');
+  await clone(access, host);
+  await createBranch(host, branch);
+  // The sandbox copies the checkout into the container; the agent then owns every byte of the copy.
+  const container = join(work, 'container');
+  await cp(host, container, { recursive: true });
+  return { name, access, host, container };
+}
+
+describe('git on the host never runs what the agent planted', () => {
+  test('the planted traps are live: plain git in the agent checkout would run them', async () => {
+    const { container } = await setUp();
+    const hookMarker = join(work, 'control-hook-marker');
+    await plantHooks(container, hookMarker);
+    await git(['commit', '-q', '--allow-empty', '-m', 'control'], { cwd: container });
+    expect(existsSync(hookMarker)).toBe(true);
+
+    const filterMarker = join(work, 'control-filter-marker');
+    await plantEverything(container, filterMarker);
+    await git(['config', '--unset', 'core.fsmonitor'], { cwd: container });
+    await git(['config', 'core.hooksPath', '/dev/null'], { cwd: container });
+    await writeFile(join(container, 'src/app.ts'), 'export const changed = true;\n');
+    await git(['add', '-A'], { cwd: container });
+    expect(existsSync(filterMarker)).toBe(true);
+  });
+
+  test('hooks, hooksPath, fsmonitor, filters and diff drivers in the agent workspace do not run when the host commits, diffs and pushes', async () => {
+    const { name, access, host, container } = await setUp();
+    const marker = join(work, 'marker');
+    await plantEverything(container, marker);
+    await writeFile(join(container, 'src/app.ts'), 'export const changed = true;\n');
+    await rm(join(container, 'README.md'));
+    await mkdir(join(container, 'docs'));
+    await writeFile(join(container, 'docs/guide.md'), 'guide\n');
+
+    await importWorkTree(host, workspaceTar(container));
+    const commit = await commitAll(host, { message: 'Agent work', author: bot });
+    await diffstat(host, 'origin/main');
+    await push(access, host, branch);
+
+    expect(existsSync(marker)).toBe(false);
+    expect(commit).not.toBeNull();
+    expect(await server.readFile(name, branch, 'src/app.ts')).toBe('export const changed = true;\n');
+    expect(await server.readFile(name, branch, 'README.md')).toBeNull();
+    expect(await server.readFile(name, branch, 'docs/guide.md')).toBe('guide\n');
+    // The agent's files are committed as data, the host's repository config is untouched.
+    expect(await server.readFile(name, branch, '.gitattributes')).toBe('* filter=evil diff=evil\n');
+    expect(await readFile(join(host, '.git', 'config'), 'utf8')).not.toMatch(/evil|fsmonitor|hooksPath/);
+    expect(await server.readFile(name, branch, 'evil-hooks/pre-commit')).toContain('touch');
+  });
+
+  test('hooks, hooksPath and fsmonitor set in the host repository itself are overridden on every command', async () => {
+    const { access, host } = await setUp();
+    const marker = join(work, 'host-marker');
+    await plantHooks(host, marker);
+    await writeFile(join(host, 'src/app.ts'), 'export const again = 1;\n');
+    await commitAll(host, { message: 'host hooks', author: bot });
+    await diffstat(host, 'origin/main');
+    await push(access, host, branch);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  test("the agent's .git directory, nested repositories and a gitdir pointer are not imported", async () => {
+    const { name, access, host, container } = await setUp();
+    await writeFile(join(container, '.git', 'config'), '[core]\n\tbare = true\n');
+    await mkdir(join(container, 'vendor', 'lib', '.git'), { recursive: true });
+    await writeFile(join(container, 'vendor', 'lib', '.git', 'HEAD'), 'ref: refs/heads/main\n');
+    await writeFile(join(container, 'vendor', 'lib', 'index.js'), 'module.exports = 1;\n');
+    await importWorkTree(host, workspaceTar(container));
+    expect(existsSync(join(host, 'vendor', 'lib', '.git'))).toBe(false);
+    await commitAll(host, { message: 'vendor', author: bot });
+    await push(access, host, branch);
+    expect(await server.readFile(name, branch, 'vendor/lib/index.js')).toBe('module.exports = 1;\n');
+  });
+
+  test('a symlink out of the workspace is refused rather than followed', async () => {
+    const { host, container } = await setUp();
+    await symlink('/etc', join(container, 'escape'));
+    await expect(importWorkTree(host, workspaceTar(container))).rejects.toMatchObject({ code: 'sandbox_failed' });
+  });
+
+  test('symlinks inside the workspace are kept as links', async () => {
+    const { name, access, host, container } = await setUp();
+    await symlink('src/app.ts', join(container, 'link.ts'));
+    await importWorkTree(host, workspaceTar(container));
+    await commitAll(host, { message: 'link', author: bot });
+    await push(access, host, branch);
+    const tree = await git(['ls-tree', `refs/heads/${branch}`, 'link.ts'], { cwd: server.bareDir(name) });
+    expect(tree).toMatch(/^120000 blob/);
+  });
+});
