@@ -1,102 +1,65 @@
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import type { Redis } from 'ioredis';
 import { integrations, type Config } from './config.js';
-import { AgentService, ErrandError, NotifyDispatcher, systemClock, type Clock, type Notifier } from './core/index.js';
+import { openCore, type ContextDeps, type CoreContext } from './context.js';
+import { NotifyDispatcher, type Notifier } from './core/index.js';
 import { startHttpServer, type HttpMount, type RunningHttpServer } from './frontends/http/server.js';
-import type { Logger } from './logger.js';
-import { BullRunQueue } from './queue/run-queue.js';
 import { RunWorker, type JobHandler } from './queue/run-worker.js';
-import { connectRedis, redactUrl } from './redis/connect.js';
-import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
-import type { Scrubber } from './redact/scrubber.js';
-import { keyProviderFromConfig } from './secrets/index.js';
-import { createRedisStores, type RedisStores } from './store/redis/index.js';
+import { redactUrl } from './redis/connect.js';
 
-export interface ErrandDeps {
-  log: Logger;
-  scrubber: Scrubber;
-  clock?: Clock;
-  /** Key prefix for Redis and the queue (tests give each run its own). */
-  prefix?: string;
-}
+export type ErrandDeps = ContextDeps;
 
-/** Everything a front end or the worker may need, built once here and passed down. */
-export interface Errand {
-  config: Config;
-  redis: Redis;
-  stores: RedisStores;
-  queue: BullRunQueue;
-  agents: AgentService;
+/** A running Errand: the core plus the parts its role runs. */
+export interface Errand extends CoreContext {
   http: RunningHttpServer | null;
   worker: RunWorker | null;
   dispatcher: NotifyDispatcher | null;
   docker: { reachable: boolean; detail: string };
-  redisUrl: string;
   stop(): Promise<void>;
 }
 
 /** The one composition root: wires adapters for the role (`all`, `web`, `worker`). */
 export async function startErrand(config: Config, deps: ErrandDeps): Promise<Errand> {
-  const { log } = deps;
-  const clock = deps.clock ?? systemClock;
-  const prefix = deps.prefix ?? 'errand:';
-  const cleanups: (() => Promise<void>)[] = [];
+  const core = await openCore(config, deps, { startRedis: true });
   try {
-    let localRedis: LocalRedis | null = null;
-    let redisUrl = config.redisUrl;
-    if (!redisUrl) {
-      if (!config.redisAutostart) throw new ErrandError('not_configured', 'REDIS_URL is not set and ERRAND_REDIS_AUTOSTART is off: set REDIS_URL');
-      localRedis = await startLocalRedis({ dir: join(config.dataDir, 'redis'), appendOnly: true });
-      cleanups.push(() => localRedis!.stop());
-      redisUrl = localRedis.url;
-    }
-    const redis = await connectRedis(redisUrl);
-    cleanups.unshift(async () => void (await redis.quit().catch(() => redis.disconnect())));
-    redis.on('error', (error) => log.warn({ err: error }, 'redis connection error; reconnecting'));
-
-    const stores = createRedisStores(redis, {
-      prefix, clock, retentionDays: config.retentionDays, admins: config.admins, keyProvider: keyProviderFromConfig(config), scrubber: deps.scrubber,
-    });
-    const queue = new BullRunQueue(redis, undefined, prefix.replace(/:$/, ''));
-    cleanups.unshift(() => queue.close());
-    const agents = new AgentService({ ...stores, queue, clock, log, defaultModel: config.defaultModel ?? null });
-    const docker = await pingDocker(config);
-
     const errand: Errand = {
-      config, redis, stores, queue, agents, http: null, worker: null, dispatcher: null, docker, redisUrl,
-      stop: async () => {
-        for (const cleanup of cleanups.splice(0)) await cleanup().catch((error) => log.warn({ err: error }, 'shutdown step failed'));
-      },
+      ...core,
+      http: null,
+      worker: null,
+      dispatcher: null,
+      docker: await pingDocker(config),
+      stop: () => core.close(),
     };
-
     if (config.role !== 'web') {
       const worker = new RunWorker({
-        connection: redis,
+        connection: core.redis,
         handler: createJobHandler(errand),
-        stops: stores.stops,
-        log,
+        stops: core.stores.stops,
+        log: core.log,
         concurrency: config.workerConcurrency,
-        prefix: prefix.replace(/:$/, ''),
+        prefix: core.prefix.replace(/:$/, ''),
       });
       await worker.start();
       errand.worker = worker;
-      cleanups.unshift(() => worker.close());
+      core.onClose(() => worker.close());
     }
     if (config.role !== 'worker') {
       const frontends = createFrontends(errand);
-      const dispatcher = new NotifyDispatcher({ ...stores, notifiers: frontends.notifiers, log });
+      const dispatcher = new NotifyDispatcher({ ...core.stores, notifiers: frontends.notifiers, log: core.log });
       await dispatcher.start();
       errand.dispatcher = dispatcher;
-      cleanups.unshift(() => dispatcher.close());
-      const http = await startHttpServer({ host: config.host, port: config.port, log, mounts: frontends.mounts });
+      core.onClose(() => dispatcher.close());
+      const http = await startHttpServer({ host: config.host, port: config.port, log: core.log, mounts: frontends.mounts });
       errand.http = http;
-      cleanups.unshift(() => http.close());
+      core.onClose(() => http.close());
     }
-    log.info({ role: config.role, redis: redactUrl(redisUrl), localRedis: Boolean(localRedis), http: errand.http?.url, docker: docker.reachable }, 'errand started');
+    core.log.info(
+      { role: config.role, redis: redactUrl(core.redisUrl), localRedis: core.localRedis, http: errand.http?.url, docker: errand.docker.reachable },
+      'errand started',
+    );
     return errand;
   } catch (error) {
-    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    await core.close();
     throw error;
   }
 }
@@ -131,7 +94,7 @@ export function banner(errand: Errand): string {
   const lines = [
     `Errand is running (role: ${errand.config.role})`,
     errand.http ? `  HTTP       ${errand.http.url}  (dashboard and API)` : '  HTTP       off (worker role)',
-    `  Redis      ${redactUrl(errand.redisUrl)}${errand.config.redisUrl ? '' : ` (local redis-server, data in ${join(errand.config.dataDir, 'redis')})`}`,
+    `  Redis      ${redactUrl(errand.redisUrl)}${errand.localRedis ? ` (local redis-server, data in ${join(errand.config.dataDir, 'redis')})` : ''}`,
     errand.docker.reachable
       ? `  Docker     ${errand.docker.detail}, base image ${errand.config.baseImage}`
       : `  Docker     NOT reachable (${errand.docker.detail}): agents cannot run until it is; set DOCKER_HOST or start dockerd`,
