@@ -78,10 +78,12 @@ export async function buildEnvironmentImage(request: BuildRequest): Promise<{ im
       (error: Error | null) => resolve(error ? error.message : null),
       (event: { stream?: string; error?: string; errorDetail?: { message?: string } }) => {
         if (event.stream) {
-          output.push(event.stream);
-          const stepLine = /^Step \d+\/\d+ : .*/m.exec(event.stream);
+          // eslint-disable-next-line no-control-regex
+          const text = event.stream.replace(/\x1b\[[0-9;]*m/g, '');
+          output.push(text);
+          const stepLine = /^Step \d+\/\d+ : .*/m.exec(text);
           if (stepLine) step = stepLine[0].trim();
-          onLog?.('stdout', event.stream);
+          onLog?.('stdout', text);
         }
         if (event.error) {
           output.push(`${event.error}\n`);
