@@ -78,7 +78,6 @@ export async function buildEnvironmentImage(request: BuildRequest): Promise<{ im
       (error: Error | null) => resolve(error ? error.message : null),
       (event: { stream?: string; error?: string; errorDetail?: { message?: string } }) => {
         if (event.stream) {
-          // eslint-disable-next-line no-control-regex
           const text = event.stream.replace(/\x1b\[[0-9;]*m/g, '');
           output.push(text);
           const stepLine = /^Step \d+\/\d+ : .*/m.exec(text);
