@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { ErrandError } from '../core/index.js';
-import { CliCore } from './core.js';
+import { attachToAgent } from './attach.js';
+import { CliCore, cliConfig } from './core.js';
 import { registerSecrets } from './secrets.js';
 import { registerSettings } from './settings.js';
 import { start } from './start.js';
@@ -16,6 +17,12 @@ export function buildProgram(core = new CliCore()): Command {
     .description('run Errand (HTTP server and worker, or one of them)')
     .addOption(new Option('--role <role>', 'which parts to run').choices(['all', 'web', 'worker']))
     .action((options: { role?: 'all' | 'web' | 'worker' }) => start(options));
+  program
+    .command('attach <agent-id>')
+    .description("take over an agent's machine: opens its tmux session here (detach with Ctrl-b d)")
+    .action(async (agentId: string) => {
+      process.exitCode = await attachToAgent(agentId, cliConfig());
+    });
   registerSecrets(program, async () => {
     const { secrets, stores } = await core.get();
     if (!secrets || !stores.secrets) throw new ErrandError('not_configured', 'secrets need ERRAND_MASTER_KEY (32 bytes, base64): generate one with `openssl rand -base64 32`');
