@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { integrations, type Config } from './config.js';
 import { openCore, type ContextDeps, type CoreContext } from './context.js';
-import { NotifyDispatcher, type Notifier } from './core/index.js';
+import { NotifyDispatcher, RetentionSweeper, RunAdmission, type Notifier } from './core/index.js';
 import { startHttpServer, type HttpMount, type RunningHttpServer } from './frontends/http/server.js';
 import { RunWorker, type JobHandler } from './queue/run-worker.js';
 import { redactUrl } from './redis/connect.js';
@@ -38,10 +38,12 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
         log: core.log,
         concurrency: config.workerConcurrency,
         prefix: core.prefix.replace(/:$/, ''),
+        admission: new RunAdmission(core.stores),
       });
       await worker.start();
       errand.worker = worker;
       core.onClose(() => worker.close());
+      startRetentionSweeps(core);
     }
     if (config.role !== 'worker') {
       const frontends = createFrontends(errand);
@@ -62,6 +64,16 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
     await core.close();
     throw error;
   }
+}
+
+/** Expires agents past their retention, at start and every ten minutes. */
+function startRetentionSweeps(core: CoreContext): void {
+  const sweeper = new RetentionSweeper({ ...core.stores, service: core.agents, clock: core.clock, log: core.log });
+  const sweep = () => void sweeper.sweep().catch((error: unknown) => core.log.warn({ err: error }, 'retention sweep failed'));
+  sweep();
+  const timer = setInterval(sweep, 10 * 60_000);
+  timer.unref();
+  core.onClose(async () => clearInterval(timer));
 }
 
 /** Front ends on the HTTP server and their notifiers; each one is on only when configured. */
