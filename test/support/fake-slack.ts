@@ -16,6 +16,7 @@ export interface FakeMessage {
   botId?: string;
   text: string;
   blocks?: unknown;
+  metadata?: unknown;
 }
 
 export interface FakeUser {
@@ -158,6 +159,7 @@ export class FakeSlack {
       const channel = String(args.channel);
       const message: FakeMessage = { channel, ts: this.nextTs(), text: String(args.text ?? ''), botId, user: botUserId, blocks: args.blocks };
       if (args.thread_ts) message.threadTs = String(args.thread_ts);
+      if (args.metadata) message.metadata = args.metadata;
       this.messages.push(message);
       return { ok: true, channel, ts: message.ts, message: { type: 'message', text: message.text, ts: message.ts, bot_id: botId } };
     },
@@ -179,7 +181,7 @@ export class FakeSlack {
     'conversations.replies': (args) => {
       const thread = this.messages
         .filter((m) => m.channel === args.channel && (m.ts === args.ts || m.threadTs === args.ts))
-        .map((m) => ({ type: 'message', ts: m.ts, text: m.text, ...(m.user ? { user: m.user } : {}), ...(m.botId ? { bot_id: m.botId } : {}), ...(m.threadTs ? { thread_ts: m.threadTs } : {}) }));
+        .map((m) => ({ type: 'message', ts: m.ts, text: m.text, ...(m.user ? { user: m.user } : {}), ...(m.botId ? { bot_id: m.botId } : {}), ...(m.threadTs ? { thread_ts: m.threadTs } : {}), ...(String(args.include_all_metadata) === 'true' && m.metadata ? { metadata: m.metadata } : {}) }));
       return { ok: true, messages: thread, has_more: false };
     },
     'users.info': (args) => {

@@ -17,6 +17,8 @@ import { postOnce } from './post-once.js';
 import type { SlackState } from './state.js';
 
 export interface SlackNotifierDeps {
+  /** Re-read at render time: the dispatcher reads the agent before the events, so it can lag them. */
+  agents: { get(agentId: string): Promise<Agent | null> };
   client: webApi.WebClient;
   state: SlackState;
   settings: SettingsStore;
@@ -40,8 +42,9 @@ export class SlackNotifier implements Notifier {
 
   constructor(private readonly deps: SlackNotifierDeps) {}
 
-  async notify(agent: Agent, conversation: Conversation, events: StoredEvent[], view: View): Promise<void> {
+  async notify(given: Agent, conversation: Conversation, events: StoredEvent[], view: View): Promise<void> {
     if (conversation.kind !== 'slack') return;
+    const agent = (await this.deps.agents.get(given.id)) ?? given;
     const key = conversationKey(conversation);
     const seen = await this.viewNow(agent, conversation, view);
     const status = await this.statusMessage(agent, conversation, key, seen);

@@ -102,7 +102,7 @@ export async function createSlackFrontend(options: SlackFrontendOptions): Promis
     log: options.log.child({ component: 'slack' }),
   };
   registerListeners(app, ctx);
-  const notifier = new SlackNotifier({ client, state: options.state, settings: options.settings, publicUrl: options.publicUrl, log: ctx.log });
+  const notifier = new SlackNotifier({ agents: options.agents, client, state: options.state, settings: options.settings, publicUrl: options.publicUrl, log: ctx.log });
 
   const mount: HttpMount | null = receiver
     ? {
