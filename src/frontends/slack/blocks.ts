@@ -127,7 +127,7 @@ export function summaryMessages(event: Extract<StoredEvent, { type: 'summary' }>
   const messages: SlackMessage[] = [];
   for (let i = 0; i < parts.length; i += blocksPerMessage) {
     const chunk = parts.slice(i, i + blocksPerMessage);
-    messages.push({ text: i === 0 ? `Summary: ${truncate(event.text, 200)}` : 'Summary (continued)', blocks: chunk.map(section) });
+    messages.push({ text: i === 0 ? `Summary: ${truncate(body, 200)}` : 'Summary (continued)', blocks: chunk.map(section) });
   }
   return messages;
 }
