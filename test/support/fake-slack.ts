@@ -49,6 +49,7 @@ export class FakeSlack {
   readonly users = new Map<string, FakeUser>();
   private readonly limits: { method: string; remaining: number; retryAfter: number }[] = [];
   private readonly failures: { method: string; remaining: number; error: string }[] = [];
+  private readonly drops: { method: string; remaining: number }[] = [];
   private server: Server | null = null;
   private seq = 0;
   baseUrl = '';
@@ -87,6 +88,11 @@ export class FakeSlack {
   /** The next `times` calls of `method` answer `{ ok: false, error }`. */
   fail(method: string, times: number, error: string): void {
     this.failures.push({ method, remaining: times, error });
+  }
+
+  /** The next `times` calls of `method` are carried out, but the connection breaks before the answer. */
+  dropAnswer(method: string, times: number): void {
+    this.drops.push({ method, remaining: times });
   }
 
   /** Calls answered normally (not 429) of one method. */
@@ -149,6 +155,12 @@ export class FakeSlack {
       } else {
         body = answer(args);
       }
+    }
+    const drop = this.drops.find((d) => d.remaining > 0 && d.method === method);
+    if (drop) {
+      drop.remaining -= 1;
+      req.socket.destroy();
+      return;
     }
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   }

@@ -11,6 +11,8 @@ export interface SlackContext {
   state: SlackState;
   people: People;
   client: webApi.WebClient;
+  /** For new messages: no retries of its own, so a lost answer never becomes a double post. */
+  poster: webApi.WebClient;
   botUserId: string;
   botId: string;
   publicUrl?: string | undefined;

@@ -3,7 +3,7 @@ import { conversationKey, type Agent, type Principal, type SlackThread } from '.
 import { statusMessage } from './blocks.js';
 import { isExternalChannel, slackThread, type SlackContext } from './context.js';
 import { statusField } from './notifier.js';
-import { postOnce } from './post-once.js';
+import { postMessage, postOnce } from './post-once.js';
 
 /** The longest thread we hand to an agent as context; the newest messages win. */
 const maxContextChars = 20_000;
@@ -36,9 +36,9 @@ export async function launchFromCommand(ctx: SlackContext, input: CommandLaunch)
       await input.ack();
       const external = knownExternal ?? (await isExternalChannel(ctx, input.teamId, input.channelId));
       const message = statusMessage(agent, 'status', ctx.publicUrl);
-      const posted = await ctx.client.chat.postMessage({ channel: input.channelId, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
-      const conversation = slackThread(input.teamId, input.channelId, posted.ts ?? '', external);
-      await ctx.state.set(agent.id, statusField(conversationKey(conversation)), posted.ts ?? '');
+      const ts = await postMessage(ctx.poster, { channel: input.channelId, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
+      const conversation = slackThread(input.teamId, input.channelId, ts, external);
+      await ctx.state.set(agent.id, statusField(conversationKey(conversation)), ts);
       return conversation;
     },
   });
@@ -74,7 +74,7 @@ export async function launchFromMention(ctx: SlackContext, input: MentionLaunch)
     openConversation: async (agent) => {
       const message = statusMessage(agent, 'status', ctx.publicUrl);
       const field = statusField(conversationKey(conversation));
-      await postOnce(ctx.client, ctx.state, { agentId: agent.id, field, channel: input.channelId, threadTs: input.threadTs }, message);
+      await postOnce(ctx.client, ctx.poster, ctx.state, { agentId: agent.id, field, channel: input.channelId, threadTs: input.threadTs }, message);
       return conversation;
     },
   });

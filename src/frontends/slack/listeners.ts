@@ -6,6 +6,7 @@ import { parseCommand, stripMention } from './commands.js';
 import { slackThread, whisper, type SlackContext } from './context.js';
 import { explain } from './errors.js';
 import { launchFromCommand, launchFromMention } from './launch.js';
+import { postMessage } from './post-once.js';
 import { openSettings, readSettingsSubmission, settingsCallbackId } from './settings-modal.js';
 
 /** The parts of a message event we use; Slack's payloads carry more, which we keep and ignore. */
@@ -204,7 +205,7 @@ async function followUp(ctx: SlackContext, agent: Agent, message: MessageEvent, 
   const answer = result.resumed
     ? ':arrows_counterclockwise: Resuming the agent on its branch with your message.'
     : `:inbox_tray: Queued (#${result.position}): the agent reads it before its next step.`;
-  await ctx.client.chat.postMessage({ channel: message.channel, thread_ts: conversation.threadTs, text: answer, unfurl_links: false });
+  await postMessage(ctx.poster, { channel: message.channel, thread_ts: conversation.threadTs, text: answer, unfurl_links: false });
 }
 
 async function stopAgent(ctx: SlackContext, teamId: string, userId: string, agentId: string): Promise<string> {

@@ -20,6 +20,8 @@ export interface SlackNotifierDeps {
   /** Re-read at render time: the dispatcher reads the agent before the events, so it can lag them. */
   agents: { get(agentId: string): Promise<Agent | null> };
   client: webApi.WebClient;
+  /** Posts new messages; never retries on its own (see postOnce). */
+  poster: webApi.WebClient;
   state: SlackState;
   settings: SettingsStore;
   publicUrl?: string | undefined;
@@ -53,7 +55,7 @@ export class SlackNotifier implements Notifier {
       const replies = replyFor(event, agent, seen);
       if (!replies) continue;
       for (const [part, message] of replies.entries()) {
-        await postOnce(this.deps.client, this.deps.state, { agentId: agent.id, field: `reply|${key}|${event.id}|${part}`, channel: conversation.channelId, threadTs: conversation.threadTs }, message);
+        await postOnce(this.deps.client, this.deps.poster, this.deps.state, { agentId: agent.id, field: `reply|${key}|${event.id}|${part}`, channel: conversation.channelId, threadTs: conversation.threadTs }, message);
       }
     }
   }
@@ -74,7 +76,7 @@ export class SlackNotifier implements Notifier {
     const known = await this.deps.state.get(agent.id, statusField(key));
     if (!known || known === 'posting') {
       // A conversation the front end did not open (one added later): post the status message once.
-      const ts = await postOnce(this.deps.client, this.deps.state, { agentId: agent.id, field: statusField(key), channel: conversation.channelId, threadTs: conversation.threadTs }, message);
+      const ts = await postOnce(this.deps.client, this.deps.poster, this.deps.state, { agentId: agent.id, field: statusField(key), channel: conversation.channelId, threadTs: conversation.threadTs }, message);
       return { channel: conversation.channelId, ts };
     }
     try {

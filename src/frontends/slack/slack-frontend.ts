@@ -65,6 +65,7 @@ export async function createSlackFrontend(options: SlackFrontendOptions): Promis
     ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
   };
   const client = new webApi.WebClient(options.botToken, clientOptions);
+  const poster = new webApi.WebClient(options.botToken, { ...clientOptions, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
   // Who we are, once, at start: Bolt then never calls auth.test on the way to an acknowledgement.
   const auth = await client.auth.test();
   const botUserId = auth.user_id ?? '';
@@ -96,13 +97,14 @@ export async function createSlackFrontend(options: SlackFrontendOptions): Promis
     state: options.state,
     people: new People(client),
     client,
+    poster,
     botUserId,
     botId,
     publicUrl: options.publicUrl,
     log: options.log.child({ component: 'slack' }),
   };
   registerListeners(app, ctx);
-  const notifier = new SlackNotifier({ agents: options.agents, client, state: options.state, settings: options.settings, publicUrl: options.publicUrl, log: ctx.log });
+  const notifier = new SlackNotifier({ agents: options.agents, client, poster, state: options.state, settings: options.settings, publicUrl: options.publicUrl, log: ctx.log });
 
   const mount: HttpMount | null = receiver
     ? {

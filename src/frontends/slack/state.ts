@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 export interface SlackState {
   get(agentId: string, field: string): Promise<string | null>;
   set(agentId: string, field: string, value: string): Promise<void>;
+  delete(agentId: string, field: string): Promise<void>;
   /** Sets the field only if it is unset; true if this call set it. */
   claim(agentId: string, field: string, value: string): Promise<boolean>;
   /** null when never checked. */
@@ -38,6 +39,10 @@ export class RedisSlackState implements SlackState {
 
   async set(agentId: string, field: string, value: string): Promise<void> {
     await this.redis.multi().hset(this.agentKey(agentId), field, value).expire(this.agentKey(agentId), this.ttlSeconds).exec();
+  }
+
+  async delete(agentId: string, field: string): Promise<void> {
+    await this.redis.hdel(this.agentKey(agentId), field);
   }
 
   async claim(agentId: string, field: string, value: string): Promise<boolean> {
