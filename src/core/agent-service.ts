@@ -119,8 +119,8 @@ export class AgentService {
     if (!agent.repo && mode === 'agent') {
       throw new ErrandError('invalid_request', 'which repository? add `repo=owner/name`, or ask an admin to set a default repo');
     }
-    const queuedBehind = await this.activeAhead(agent, settings);
     if (input.openConversation) agent.conversations = [await input.openConversation(agent)];
+    const queuedBehind = await this.activeAhead(agent, settings);
     await this.deps.agents.create(agent);
     await this.deps.events.append(id, { type: 'status', status: 'queued' });
     await this.deps.queue.enqueue('run', id);
