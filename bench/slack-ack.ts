@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { AgentService, systemClock } from '../src/core/index.js';
+import { AgentService, SettingsService, systemClock } from '../src/core/index.js';
 import { startHttpServer } from '../src/frontends/http/server.js';
 import { createSlackFrontend, slackEventsPath } from '../src/frontends/slack/slack-frontend.js';
 import { RedisSlackState } from '../src/frontends/slack/state.js';
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   await stores.settings.set('T1', { ...(await stores.settings.get('T1')), maxConcurrentPerWorkspace: 1000, maxConcurrentPerPerson: 1000 });
   const agents = new AgentService({ ...stores, queue, clock: systemClock, log, defaultModel: 'openai:bench' });
   const frontend = await createSlackFrontend({
-    botToken: slack.token, signingSecret: secret, apiUrl: slack.apiUrl, agents, settings: stores.settings, dedup: stores.dedup,
+    botToken: slack.token, signingSecret: secret, apiUrl: slack.apiUrl, agents, settings: stores.settings, settingsAdmin: new SettingsService({ settings: stores.settings, audit: stores.audit, log }), dedup: stores.dedup,
     state: new RedisSlackState(redis, 'bench:', 3600), log,
   });
   const http = await startHttpServer({ host: '127.0.0.1', port: 0, log, mounts: [frontend.mount!] });

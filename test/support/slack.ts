@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { NotifyDispatcher } from '../../src/core/index.js';
+import { NotifyDispatcher, SettingsService } from '../../src/core/index.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/frontends/http/server.js';
 import { createSlackFrontend, slackEventsPath, type SlackFrontend } from '../../src/frontends/slack/slack-frontend.js';
 import { RedisSlackState } from '../../src/frontends/slack/state.js';
@@ -42,6 +42,7 @@ export async function slackHarness(options: { retries?: number; dispatchInterval
     publicUrl: 'https://errand.example.com',
     agents: core.service,
     settings: core.stores.settings,
+    settingsAdmin: new SettingsService({ settings: core.stores.settings, audit: core.stores.audit, log: silentLog }),
     dedup: core.stores.dedup,
     state,
     log: process.env.SLACK_DEBUG ? pino({ level: 'debug' }) : silentLog,

@@ -1,5 +1,5 @@
 import type { webApi } from '@slack/bolt';
-import type { AgentService, DedupStore, Log, SettingsStore, SlackThread } from '../../core/index.js';
+import type { AgentService, DedupStore, Log, SettingsService, SettingsStore, SlackThread } from '../../core/index.js';
 import type { People } from './people.js';
 import type { SlackState } from './state.js';
 
@@ -7,6 +7,7 @@ import type { SlackState } from './state.js';
 export interface SlackContext {
   agents: AgentService;
   settings: SettingsStore;
+  settingsAdmin: Pick<SettingsService, 'update'>;
   dedup: DedupStore;
   state: SlackState;
   people: People;

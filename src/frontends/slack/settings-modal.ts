@@ -88,19 +88,20 @@ export async function readSettingsSubmission(ctx: SlackContext, teamId: string, 
     ok: true,
     save: async () => {
       const current = await ctx.settings.get(teamId);
-      const admin = isAdmin(person.principal, current, person.platformAdmin);
       const channelRepos = { ...current.channelRepos };
       const channelRepo = value(fields.channelRepo);
       if (channelRepo) channelRepos[channelId] = channelRepo;
       else delete channelRepos[channelId];
-      const next: Settings = { ...current, channelRepos };
-      if (admin && state[fields.defaultModel]) {
-        next.defaultModel = value(fields.defaultModel) ?? '';
-        next.defaultRepo = value(fields.defaultRepo) ?? '';
-        next.baseBranch = value(fields.baseBranch) ?? '';
+      if (isAdmin(person.principal, current, person.platformAdmin) && state[fields.defaultModel]) {
+        // Admins: through the core's settings service (checked again there, and audited).
+        const patch = { channelRepos, defaultModel: value(fields.defaultModel) ?? '', defaultRepo: value(fields.defaultRepo) ?? '', baseBranch: value(fields.baseBranch) ?? '' };
+        await ctx.settingsAdmin.update(teamId, person.principal, patch, { platformAdmin: person.platformAdmin });
+        return;
       }
+      // Anyone may set their channel's default repository; nothing else.
+      const next: Settings = { ...current, channelRepos };
       await ctx.settings.set(teamId, next);
-      ctx.log.info({ teamId, channelId, admin }, 'slack settings saved');
+      ctx.log.info({ teamId, channelId, userId }, 'slack channel repository set');
     },
   };
 }

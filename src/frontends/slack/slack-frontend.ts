@@ -1,6 +1,6 @@
 import { App, ExpressReceiver, webApi } from '@slack/bolt';
 import type { NextFunction, Request, Response } from 'express';
-import type { AgentService, Clock, DedupStore, SettingsStore } from '../../core/index.js';
+import type { AgentService, Clock, DedupStore, SettingsService, SettingsStore } from '../../core/index.js';
 import { systemClock } from '../../core/index.js';
 import type { Logger } from '../../logger.js';
 import type { HttpMount } from '../http/server.js';
@@ -23,6 +23,8 @@ export interface SlackFrontendOptions {
   publicUrl?: string | undefined;
   agents: AgentService;
   settings: SettingsStore;
+  /** Changes to workspace defaults go through it: admins only, audited. */
+  settingsAdmin: Pick<SettingsService, 'update'>;
   dedup: DedupStore;
   state: SlackState;
   log: Logger;
@@ -93,6 +95,7 @@ export async function createSlackFrontend(options: SlackFrontendOptions): Promis
   const ctx: SlackContext = {
     agents: options.agents,
     settings: options.settings,
+    settingsAdmin: options.settingsAdmin,
     dedup: options.dedup,
     state: options.state,
     people: new People(client),
