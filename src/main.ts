@@ -4,6 +4,8 @@ import { integrations, type Config } from './config.js';
 import { openCore, type ContextDeps, type CoreContext } from './context.js';
 import { NotifyDispatcher, RetentionSweeper, RunAdmission, type Notifier } from './core/index.js';
 import { startHttpServer, type HttpMount, type RunningHttpServer } from './frontends/http/server.js';
+import { createSlackFrontend } from './frontends/slack/slack-frontend.js';
+import { RedisSlackState } from './frontends/slack/state.js';
 import { RunWorker, type JobHandler } from './queue/run-worker.js';
 import { redactUrl } from './redis/connect.js';
 
@@ -46,7 +48,8 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       startRetentionSweeps(core);
     }
     if (config.role !== 'worker') {
-      const frontends = createFrontends(errand);
+      const frontends = await createFrontends(errand);
+      for (const stop of frontends.stops) core.onClose(stop);
       const dispatcher = new NotifyDispatcher({ ...core.stores, notifiers: frontends.notifiers, log: core.log });
       await dispatcher.start();
       errand.dispatcher = dispatcher;
@@ -77,8 +80,31 @@ function startRetentionSweeps(core: CoreContext): void {
 }
 
 /** Front ends on the HTTP server and their notifiers; each one is on only when configured. */
-function createFrontends(_errand: Errand): { mounts: HttpMount[]; notifiers: Notifier[] } {
-  return { mounts: [], notifiers: [] };
+async function createFrontends(errand: Errand): Promise<{ mounts: HttpMount[]; notifiers: Notifier[]; stops: (() => Promise<void>)[] }> {
+  const { config, stores } = errand;
+  const mounts: HttpMount[] = [];
+  const notifiers: Notifier[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  if (config.slackBotToken && (config.slackSigningSecret || config.slackAppToken)) {
+    const slack = await createSlackFrontend({
+      botToken: config.slackBotToken,
+      signingSecret: config.slackSigningSecret,
+      appToken: config.slackAppToken,
+      apiUrl: config.slackApiUrl,
+      publicUrl: config.publicUrl,
+      agents: errand.agents,
+      settings: stores.settings,
+      settingsAdmin: errand.settings,
+      dedup: stores.dedup,
+      state: new RedisSlackState(errand.redis, errand.prefix, (config.retentionDays + 1) * 86_400),
+      log: errand.log,
+    });
+    await slack.start();
+    stops.push(() => slack.stop());
+    if (slack.mount) mounts.push(slack.mount);
+    notifiers.push(slack.notifier);
+  }
+  return { mounts, notifiers, stops };
 }
 
 /** The worker's job handler: runs the agent (engine) for `run` and `resume` jobs. */
