@@ -3,11 +3,14 @@ import Docker from 'dockerode';
 import { integrations, type Config } from './config.js';
 import { openCore, type ContextDeps, type CoreContext } from './context.js';
 import { NotifyDispatcher, RetentionSweeper, RunAdmission, type Notifier } from './core/index.js';
+import { ProviderRegistry } from './engine/providers/index.js';
+import { createApiFrontend } from './frontends/http/api/index.js';
 import { startHttpServer, type HttpMount, type RunningHttpServer } from './frontends/http/server.js';
 import { createSlackFrontend } from './frontends/slack/slack-frontend.js';
 import { RedisSlackState } from './frontends/slack/state.js';
 import { RunWorker, type JobHandler } from './queue/run-worker.js';
 import { redactUrl } from './redis/connect.js';
+import { keyProviderFromConfig } from './secrets/index.js';
 
 export type ErrandDeps = ContextDeps;
 
@@ -17,6 +20,8 @@ export interface Errand extends CoreContext {
   worker: RunWorker | null;
   dispatcher: NotifyDispatcher | null;
   docker: { reachable: boolean; detail: string };
+  /** The API's line in the banner (how to get a first key), when the web role runs. */
+  apiHint: string | null;
   stop(): Promise<void>;
 }
 
@@ -30,6 +35,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       worker: null,
       dispatcher: null,
       docker: await pingDocker(config),
+      apiHint: null,
       stop: () => core.close(),
     };
     if (config.role !== 'web') {
@@ -57,6 +63,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       const http = await startHttpServer({ host: config.host, port: config.port, log: core.log, mounts: frontends.mounts });
       errand.http = http;
       core.onClose(() => http.close());
+      errand.apiHint = await frontends.bannerLine();
     }
     core.log.info(
       { role: config.role, redis: redactUrl(core.redisUrl), localRedis: core.localRedis, http: errand.http?.url, docker: errand.docker.reachable },
@@ -80,11 +87,32 @@ function startRetentionSweeps(core: CoreContext): void {
 }
 
 /** Front ends on the HTTP server and their notifiers; each one is on only when configured. */
-async function createFrontends(errand: Errand): Promise<{ mounts: HttpMount[]; notifiers: Notifier[]; stops: (() => Promise<void>)[] }> {
+async function createFrontends(
+  errand: Errand,
+): Promise<{ mounts: HttpMount[]; notifiers: Notifier[]; stops: (() => Promise<void>)[]; bannerLine: () => Promise<string | null> }> {
   const { config, stores } = errand;
   const mounts: HttpMount[] = [];
   const notifiers: Notifier[] = [];
   const stops: (() => Promise<void>)[] = [];
+  const models = new ProviderRegistry({ config, log: errand.log });
+  for (const key of models.apiKeys()) errand.scrubber.add(key);
+  const api = createApiFrontend({
+    redis: errand.redis,
+    prefix: errand.prefix,
+    agents: errand.agents,
+    stores,
+    keyProvider: keyProviderFromConfig(config),
+    models,
+    scrubber: errand.scrubber,
+    log: errand.log,
+    clock: errand.clock,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    serverUrl: () => errand.http?.url,
+  });
+  await api.start();
+  stops.push(() => api.close());
+  mounts.push(api.mount);
+  notifiers.push(api.notifier);
   if (config.slackBotToken && (config.slackSigningSecret || config.slackAppToken)) {
     const slack = await createSlackFrontend({
       botToken: config.slackBotToken,
@@ -104,7 +132,7 @@ async function createFrontends(errand: Errand): Promise<{ mounts: HttpMount[]; n
     if (slack.mount) mounts.push(slack.mount);
     notifiers.push(slack.notifier);
   }
-  return { mounts, notifiers, stops };
+  return { mounts, notifiers, stops, bannerLine: () => api.bannerLine() };
 }
 
 /** The worker's job handler: runs the agent (engine) for `run` and `resume` jobs. */
@@ -138,6 +166,7 @@ export function banner(errand: Errand): string {
       : `  Docker     NOT reachable (${errand.docker.detail}): agents cannot run until it is; set DOCKER_HOST or start dockerd`,
     errand.worker ? `  Worker     ${errand.config.workerConcurrency} agents at a time` : '  Worker     off (web role)',
   ];
+  if (errand.apiHint) lines.push(`  API        ${errand.apiHint}`);
   for (const integration of integrations(errand.config)) {
     lines.push(`  ${integration.name.padEnd(10)} ${integration.on ? 'configured' : `not configured: ${integration.hint}`}`);
   }
