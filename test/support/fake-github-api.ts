@@ -63,6 +63,7 @@ export interface FakePull {
   headRef: string;
   headRepo: string;
   baseRef: string;
+  authorAssociation?: string;
 }
 
 interface Route {
@@ -255,6 +256,7 @@ export class FakeGitHubApi {
         body: {
           number: pull.number, title: pull.title, body: pull.body, state: 'open', html_url: `${this.url}/${pull.repo}/pull/${pull.number}`,
           user: { login: pull.user, type: 'User' },
+          author_association: pull.authorAssociation ?? 'OWNER',
           head: { ref: pull.headRef, sha: 'a'.repeat(40), repo: { full_name: pull.headRepo } },
           base: { ref: pull.baseRef, sha: 'b'.repeat(40), repo: { full_name: pull.repo } },
         },
@@ -273,6 +275,13 @@ export class FakeGitHubApi {
     this.route('GET', '/repos/:owner/:repo/issues/:number/comments', (req) => {
       const list = [...this.comments.values()]
         .filter((c) => c.kind === 'issue' && c.repo.toLowerCase() === repoOf(req.params).toLowerCase() && c.number === Number(req.params.number))
+        .sort((a, b) => a.id - b.id)
+        .map((c) => this.commentJson(c));
+      return { status: 200, body: list };
+    });
+    this.route('GET', '/repos/:owner/:repo/pulls/:number/comments', (req) => {
+      const list = [...this.comments.values()]
+        .filter((c) => c.kind === 'review' && c.repo.toLowerCase() === repoOf(req.params).toLowerCase() && c.number === Number(req.params.number))
         .sort((a, b) => a.id - b.id)
         .map((c) => this.commentJson(c));
       return { status: 200, body: list };

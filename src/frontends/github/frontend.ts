@@ -12,6 +12,12 @@ import { TrackingStore } from './tracking-store.js';
 
 export const githubWebhookPath = '/api/github/webhooks';
 
+interface ThrottledRequest {
+  method: string;
+  url: string;
+  request: { retryCount: number };
+}
+
 export interface GitHubFrontendOptions {
   appId: string;
   /** PEM; `\n` escapes (as in a one-line environment variable) are turned into newlines. */
@@ -54,22 +60,26 @@ export class GitHubFrontend {
     const privateKey = options.privateKey.includes('\\n') ? options.privateKey.replace(/\\n/g, '\n') : options.privateKey;
     scrubber.add(options.webhookSecret);
     const base = options.octokit?.retryAfterBaseValue;
-    const Octokit = ProbotOctokit.defaults({
-      ...(base !== undefined ? { retry: { retryAfterBaseValue: base } } : {}),
-      throttle: {
-        enabled: options.octokit?.throttle ?? true,
-        ...(base !== undefined ? { retryAfterBaseValue: base } : {}),
-        // Honour GitHub's retry-after, but give up after two tries rather than queueing forever.
-        onRateLimit: (retryAfter: number, request: { method: string; url: string; request: { retryCount: number } }) => {
-          log.warn({ method: request.method, url: request.url, retryAfter }, 'github rate limit hit');
-          return request.request.retryCount < 2;
-        },
-        onSecondaryRateLimit: (retryAfter: number, request: { method: string; url: string; request: { retryCount: number } }) => {
-          log.warn({ method: request.method, url: request.url, retryAfter }, 'github secondary rate limit hit');
-          return request.request.retryCount < 2;
-        },
+    const throttle = {
+      enabled: options.octokit?.throttle ?? true,
+      ...(base !== undefined ? { retryAfterBaseValue: base } : {}),
+      // Honour GitHub's retry-after (primary and secondary limits), but give up after two tries.
+      onRateLimit: (retryAfter: number, request: ThrottledRequest) => {
+        log.warn({ method: request.method, url: request.url, retryAfter }, 'github rate limit hit');
+        return request.request.retryCount < 2;
       },
-    });
+      onSecondaryRateLimit: (retryAfter: number, request: ThrottledRequest) => {
+        log.warn({ method: request.method, url: request.url, retryAfter }, 'github secondary rate limit hit');
+        return request.request.retryCount < 2;
+      },
+    };
+    // A function, not an object: Probot passes its own `throttle` per instance and an object default
+    // would be replaced by it wholesale. Per-installation throttle ids still come from Probot.
+    const Octokit = ProbotOctokit.defaults((instance: Record<string, unknown>) => ({
+      ...instance,
+      throttle: { ...(instance.throttle as object | undefined), ...throttle, ...((instance.throttle as { id?: string } | undefined)?.id ? { id: (instance.throttle as { id: string }).id } : {}) },
+      ...(base !== undefined ? { retry: { retryAfterBaseValue: base } } : {}),
+    }));
     this.probot = new Probot({
       appId: options.appId,
       privateKey,
