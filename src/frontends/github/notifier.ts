@@ -35,7 +35,8 @@ export class GitHubNotifier implements Notifier {
     for (const event of events) {
       if (startsNewRound(state, event)) {
         // The finished round keeps its comment and final header; the resumed run gets a new one.
-        if (changed) await this.sync(client, agent, conversation, key, state, view);
+        // A round that never had a comment here (a conversation linked later) is history: skip it.
+        if (changed && (state.commentId !== null || state.pendingSince)) await this.sync(client, agent, conversation, key, state, view);
         state = newTrackingState(state.round + 1);
       }
       const next = applyEvent(state, event);
