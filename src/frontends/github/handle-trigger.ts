@@ -8,6 +8,7 @@ import {
   type GitHubThread,
   type Log,
   type Principal,
+  type Settings,
   type SettingsStore,
 } from '../../core/index.js';
 import type { Scrubber } from '../../redact/scrubber.js';
@@ -76,18 +77,18 @@ export async function handleTrigger(trigger: Trigger, client: GitHubClient, repo
   const sender = trigger.sender;
 
   if (sender.type === 'Bot' || /\[bot\]$/i.test(sender.login)) {
+    // Bots (its own comments included) are ignored unless the workspace lists them as service accounts.
     const bot = await deps.botLogin();
-    const allowedBot = (bot === null || sender.login.toLowerCase() !== bot.toLowerCase()) &&
-      (listedIn(repoConfig.bots, sender.login, trigger.installationId) || listedIn(settings.serviceAccounts, sender.login, trigger.installationId));
-    if (!allowedBot) {
+    const own = bot !== null && sender.login.toLowerCase() === bot.toLowerCase();
+    if (own || !listedIn(settings.serviceAccounts, sender.login, trigger.installationId)) {
       log.debug({ sender: sender.login }, 'mention from a bot ignored');
       return 'ignored_bot';
     }
   }
 
   const trust = new Trust(client, trigger.repo, listed, log);
-  const isListedBot = sender.type === 'Bot';
-  if (!isListedBot && !(await trust.mayDirect(sender.login))) {
+  const isServiceAccount = sender.type === 'Bot' || /\[bot\]$/i.test(sender.login);
+  if (!isServiceAccount && !(await trust.mayDirect(sender.login))) {
     log.info({ sender: sender.login }, 'mention from someone without write access');
     if (await deps.dedup.claim(`github:denied:${trigger.repo.toLowerCase()}#${trigger.number}`, deniedTtlSeconds)) {
       post(trigger, client, deps, replies.denied(sender.login, deps.trigger));
@@ -132,7 +133,7 @@ export async function handleTrigger(trigger: Trigger, client: GitHubClient, repo
         }
       }
     }
-    return await launch(trigger, principal, conversation, client, trust, deps, repoConfig);
+    return await launch(trigger, principal, conversation, client, trust, deps, settings);
   } catch (error) {
     if (!isErrandError(error)) throw error;
     log.info({ code: error.code }, 'request refused');
@@ -155,7 +156,7 @@ async function launch(
   client: GitHubClient,
   trust: Trust,
   deps: TriggerDeps,
-  repoConfig: RepoConfig,
+  settings: Settings,
 ): Promise<TriggerOutcome> {
   let pull: ThreadFacts['pull'];
   if (trigger.isPullRequest) {
@@ -164,7 +165,7 @@ async function launch(
   }
   const bot = await deps.botLogin();
   const ignore = (c: ListedComment) =>
-    (bot !== null && c.login.toLowerCase() === bot.toLowerCase()) || (c.userType === 'Bot' && !listedIn(repoConfig.bots, c.login, trigger.installationId));
+    (bot !== null && c.login.toLowerCase() === bot.toLowerCase()) || (c.userType === 'Bot' && !listedIn(settings.serviceAccounts, c.login, trigger.installationId));
   const context = deps.scrubber.scrub(await buildAgentContext({ ...trigger.facts, ...(pull ? { pull } : {}) }, client, trust, ignore));
 
   let text = trigger.request.text;

@@ -16,8 +16,6 @@ export const RepoConfig = z.looseObject({
   editedComments: z.boolean().catch(false).default(false),
   /** Logins who may start agents here without write access (besides the workspace allowlist). */
   allow: z.array(z.string()).catch([]).default([]),
-  /** Bot logins (`renovate[bot]`) whose mentions are acted on; every other bot is ignored. */
-  bots: z.array(z.string()).catch([]).default([]),
 });
 export type RepoConfig = z.infer<typeof RepoConfig>;
 
@@ -30,7 +28,7 @@ export function parseRepoConfig(raw: unknown): { config: RepoConfig; problems: s
     // `.catch` above repairs bad values silently; name them for the operator's log.
     const strict = RepoConfig.extend({
       mentions: z.boolean().optional(), assign: z.boolean().optional(), label: z.string().optional(),
-      editedComments: z.boolean().optional(), allow: z.array(z.string()).optional(), bots: z.array(z.string()).optional(),
+      editedComments: z.boolean().optional(), allow: z.array(z.string()).optional(),
     }).safeParse(raw ?? {});
     if (!strict.success) problems.push(...strict.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
     return { config: checked.data, problems };
