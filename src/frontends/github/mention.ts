@@ -26,9 +26,14 @@ function visibleProse(body: string): string {
 export function findMention(body: string, trigger: string): Mention | null {
   const pattern = new RegExp(`(^|[^\\w@/-])${escape(trigger)}(?![\\w-])`, 'i');
   if (!pattern.test(visibleProse(body))) return null;
-  const all = new RegExp(`(^|[^\\w@/-])${escape(trigger)}(?![\\w-])[ \\t]*(?:,|:)?`, 'gi');
-  let text = stripHidden(body).replace(all, '$1').trim();
-  const forceNew = /^new\b/i.test(text);
-  if (forceNew) text = text.replace(/^new\b[\s:,-]*/i, '').trim();
+  let forceNew = false;
+  const all = new RegExp(`(^|[^\\w@/-])${escape(trigger)}(?![\\w-])[ \\t]*[,:]?(?:[ \\t]*(new)\\b[ \\t]*[,:-]?)?`, 'gi');
+  const text = stripHidden(body)
+    .replace(all, (_m, lead: string, isNew?: string) => {
+      if (isNew) forceNew = true;
+      return `${lead} `;
+    })
+    .replace(/[ \t]{2,}/g, ' ')
+    .trim();
   return { text, forceNew };
 }
