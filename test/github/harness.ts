@@ -87,6 +87,8 @@ export async function githubHarness(options: { throttle?: boolean; maxBodyBytes?
     log: silentLog,
     publicUrl: 'https://errand.example.com',
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    // Tests change .github/errand.yml between deliveries.
+    repoConfigTtlMs: 0,
     octokit: { throttle: options.throttle ?? false, retryAfterBaseValue: 5 },
   });
   const http = await startHttpServer({ host: '127.0.0.1', port: 0, log: silentLog, mounts: [github.mount] });

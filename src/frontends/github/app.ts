@@ -1,10 +1,11 @@
 import type { Context, Probot } from 'probot';
 import type { Log } from '../../core/index.js';
 import { GitHubClient, statusOf } from './github-client.js';
-import { handleTrigger, type Trigger, type TriggerDeps } from './handle-trigger.js';
+import { handleTrigger, isBot, type Trigger, type TriggerDeps } from './handle-trigger.js';
 import { findMention } from './mention.js';
 import { IssueCommentPayload, IssueEventPayload, ReviewCommentPayload } from './payloads.js';
 import { parseRepoConfig, repoConfigFile, type RepoConfig } from './repo-config.js';
+import type { GitHubUser } from './payloads.js';
 
 type AnyContext = Context<'issue_comment' | 'pull_request_review_comment' | 'issues'>;
 
@@ -12,7 +13,9 @@ type AnyContext = Context<'issue_comment' | 'pull_request_review_comment' | 'iss
  * The Probot app: turns issue comments, review comments, assignments and labels into triggers.
  * Everything else GitHub sends (other events and actions) is answered 200 and ignored.
  */
-export function errandApp(deps: TriggerDeps): (app: Probot) => void {
+export function errandApp(deps: TriggerDeps, options: { configTtlMs?: number } = {}): (app: Probot) => void {
+  const configs = new ConfigCache(options.configTtlMs ?? 60_000);
+  const repoConfig = (context: AnyContext) => configs.get(context, deps.log);
   return (app) => {
     app.on(['issue_comment.created', 'issue_comment.edited'], (context) =>
       guarded(context, deps.log, async () => {
@@ -20,7 +23,9 @@ export function errandApp(deps: TriggerDeps): (app: Probot) => void {
         if (!payload) return;
         const mention = findMention(payload.comment.body ?? '', deps.trigger);
         if (!mention || (payload.action === 'edited' && findMention(payload.changes?.body?.from ?? '', deps.trigger))) return;
-        const config = await repoConfig(context, deps.log);
+        const client = new GitHubClient(context.octokit);
+        const senderRole = roleEarly(client, payload.repository.full_name, payload.comment.user);
+        const config = await repoConfig(context);
         if (!config.mentions || (payload.action === 'edited' && !config.editedComments)) return;
         const issue = payload.issue;
         const trigger: Trigger = {
@@ -33,13 +38,14 @@ export function errandApp(deps: TriggerDeps): (app: Probot) => void {
           comment: { kind: 'issue', id: payload.comment.id, threadId: payload.comment.id },
           request: mention,
           origin: 'mention',
+          ...(senderRole ? { senderRole } : {}),
           facts: {
             repo: payload.repository.full_name, number: issue.number, isPullRequest: Boolean(issue.pull_request), title: issue.title, url: issue.html_url,
             opening: { login: issue.user.login, association: issue.author_association, body: issue.body ?? '' },
             triggerCommentId: payload.comment.id,
           },
         };
-        await handleTrigger(trigger, new GitHubClient(context.octokit), config, deps);
+        await handleTrigger(trigger, client, config, deps);
       }),
     );
 
@@ -49,7 +55,9 @@ export function errandApp(deps: TriggerDeps): (app: Probot) => void {
         if (!payload) return;
         const mention = findMention(payload.comment.body ?? '', deps.trigger);
         if (!mention || (payload.action === 'edited' && findMention(payload.changes?.body?.from ?? '', deps.trigger))) return;
-        const config = await repoConfig(context, deps.log);
+        const client = new GitHubClient(context.octokit);
+        const senderRole = roleEarly(client, payload.repository.full_name, payload.comment.user);
+        const config = await repoConfig(context);
         if (!config.mentions || (payload.action === 'edited' && !config.editedComments)) return;
         const pr = payload.pull_request;
         const c = payload.comment;
@@ -63,6 +71,7 @@ export function errandApp(deps: TriggerDeps): (app: Probot) => void {
           comment: { kind: 'review', id: c.id, threadId: c.in_reply_to_id ?? c.id },
           request: mention,
           origin: 'mention',
+          ...(senderRole ? { senderRole } : {}),
           facts: {
             repo: payload.repository.full_name, number: pr.number, isPullRequest: true, title: pr.title, url: pr.html_url,
             opening: { login: pr.user.login, association: pr.author_association, body: pr.body ?? '' },
@@ -71,7 +80,7 @@ export function errandApp(deps: TriggerDeps): (app: Probot) => void {
           },
           pull: { headRef: pr.head.ref, headRepo: pr.head.repo?.full_name ?? null, headSha: pr.head.sha, baseRef: pr.base.ref },
         };
-        await handleTrigger(trigger, new GitHubClient(context.octokit), config, deps);
+        await handleTrigger(trigger, client, config, deps);
       }),
     );
 
@@ -84,7 +93,7 @@ export function errandApp(deps: TriggerDeps): (app: Probot) => void {
           const bot = await deps.botLogin();
           if (!bot || payload.assignee?.login.toLowerCase() !== bot.toLowerCase()) return;
         } else if (!payload.label) return;
-        const config = await repoConfig(context, deps.log);
+        const config = await repoConfig(context);
         if (payload.action === 'assigned' && !config.assign) return;
         if (payload.action === 'labeled' && (!config.label || payload.label?.name.toLowerCase() !== config.label.toLowerCase())) return;
         const issue = payload.issue;
@@ -118,11 +127,39 @@ function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | 
   return null;
 }
 
-async function repoConfig(context: AnyContext, log: Log): Promise<RepoConfig> {
-  const raw = await context.config(repoConfigFile, {});
-  const { config, problems } = parseRepoConfig(raw);
-  if (problems.length > 0) log.warn({ repo: context.payload.repository.full_name, problems }, 'errand.yml has invalid values; using defaults for them');
-  return config;
+/** The commenter's role, asked for while the config is read: the answer is needed right after. */
+function roleEarly(client: GitHubClient, repo: string, user: GitHubUser): Promise<string> | undefined {
+  if (isBot(user)) return undefined;
+  const role = client.permission(repo, user.login);
+  role.catch(() => undefined);
+  return role;
+}
+
+const configCacheSize = 1_000;
+
+/**
+ * `.github/errand.yml` per repository, kept a minute: reading it costs one or two API calls per
+ * webhook otherwise. A changed file takes effect within a minute.
+ */
+class ConfigCache {
+  private readonly entries = new Map<string, { at: number; config: Promise<RepoConfig> }>();
+
+  constructor(private readonly ttlMs: number) {}
+
+  get(context: AnyContext, log: Log): Promise<RepoConfig> {
+    const key = context.payload.repository.full_name.toLowerCase();
+    const hit = this.entries.get(key);
+    if (hit && Date.now() - hit.at < this.ttlMs) return hit.config;
+    const config = context.config(repoConfigFile, {}).then((raw) => {
+      const { config: parsed, problems } = parseRepoConfig(raw);
+      if (problems.length > 0) log.warn({ repo: key, problems }, 'errand.yml has invalid values; using defaults for them');
+      return parsed;
+    });
+    config.catch(() => this.entries.delete(key));
+    if (this.entries.size >= configCacheSize) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, { at: Date.now(), config });
+    return config;
+  }
 }
 
 /**

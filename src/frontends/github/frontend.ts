@@ -39,6 +39,8 @@ export interface GitHubFrontendOptions {
   publicUrl?: string | undefined;
   /** Webhook bodies above this are refused with 413 (GitHub caps payloads at 25 MB). */
   maxBodyBytes?: number;
+  /** How long a repository's `.github/errand.yml` is cached (default one minute). */
+  repoConfigTtlMs?: number;
   /** Octokit tuning; tests shorten waits. Production keeps Probot's retry and throttling defaults. */
   octokit?: { retryAfterBaseValue?: number; throttle?: boolean };
 }
@@ -98,7 +100,7 @@ export class GitHubFrontend {
       botLogin: () => this.botLogin(),
       background: (what: string, task: () => Promise<unknown>) => this.background(what, task),
     };
-    this.middleware = createNodeMiddleware(errandApp(triggerDeps), { probot: this.probot, webhooksPath: githubWebhookPath });
+    this.middleware = createNodeMiddleware(errandApp(triggerDeps, options.repoConfigTtlMs !== undefined ? { configTtlMs: options.repoConfigTtlMs } : {}), { probot: this.probot, webhooksPath: githubWebhookPath });
     this.notifier = new GitHubNotifier({
       client: async (installationId) => new GitHubClient(await this.probot.auth(installationId)),
       tracking: new TrackingStore(options.redis, options.prefix, (options.retentionDays + 1) * 86_400),

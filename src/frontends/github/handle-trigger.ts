@@ -34,6 +34,8 @@ export interface Trigger {
   /** `mention` continues the conversation's agent; `assign`/`label` only start one if none is active. */
   origin: 'mention' | 'assign' | 'label';
   facts: Omit<ThreadFacts, 'pull'>;
+  /** The sender's role, looked up while the repository's config was read. */
+  senderRole?: Promise<string>;
   /** Known from the payload for review comments; fetched for PR conversation comments. */
   pull?: { headRef: string; headRepo: string | null; headSha: string; baseRef: string };
 }
@@ -53,6 +55,10 @@ export interface TriggerDeps {
 export type TriggerOutcome = 'ignored_bot' | 'denied' | 'duplicate' | 'launched' | 'followed_up' | 'resumed' | 'refused' | 'busy';
 
 const deniedTtlSeconds = 365 * 86_400;
+
+export function isBot(user: GitHubUser): boolean {
+  return user.type === 'Bot' || /\[bot\]$/i.test(user.login);
+}
 
 export function githubPrincipal(installationId: number, user: GitHubUser): Principal {
   return { kind: 'github', workspace: String(installationId), id: user.login, name: user.login, email: `${user.login}@users.noreply.github.com`, isBot: user.type === 'Bot' };
@@ -76,7 +82,7 @@ export async function handleTrigger(trigger: Trigger, client: GitHubClient, repo
     listedIn(repoConfig.allow, login, trigger.installationId) || listedIn(settings.allowlist, login, trigger.installationId) || listedIn(settings.admins, login, trigger.installationId);
   const sender = trigger.sender;
 
-  if (sender.type === 'Bot' || /\[bot\]$/i.test(sender.login)) {
+  if (isBot(sender)) {
     // Bots (its own comments included) are ignored unless the workspace lists them as service accounts.
     const bot = await deps.botLogin();
     const own = bot !== null && sender.login.toLowerCase() === bot.toLowerCase();
@@ -87,8 +93,8 @@ export async function handleTrigger(trigger: Trigger, client: GitHubClient, repo
   }
 
   const trust = new Trust(client, trigger.repo, listed, log);
-  const isServiceAccount = sender.type === 'Bot' || /\[bot\]$/i.test(sender.login);
-  if (!isServiceAccount && !(await trust.mayDirect(sender.login))) {
+  if (trigger.senderRole) trust.prime(sender.login, trigger.senderRole);
+  if (!isBot(sender) && !(await trust.mayDirect(sender.login))) {
     log.info({ sender: sender.login }, 'mention from someone without write access');
     if (await deps.dedup.claim(`github:denied:${trigger.repo.toLowerCase()}#${trigger.number}`, deniedTtlSeconds)) {
       post(trigger, client, deps, replies.denied(sender.login, deps.trigger));

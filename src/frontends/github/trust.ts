@@ -22,6 +22,15 @@ export class Trust {
     private readonly maxLookups = 10,
   ) {}
 
+  /** Starts a lookup early (while other work is in flight); `mayDirect` then uses its answer. */
+  prime(login: string, role: Promise<string>): void {
+    this.lookups++;
+    this.cache.set(login.toLowerCase(), role.then((r) => writeRoles.has(r), (error: unknown) => {
+      this.log.warn({ err: error, repo: this.repo, login }, 'permission lookup failed; treating as untrusted');
+      return false;
+    }));
+  }
+
   /** The commenter who triggered: always asks GitHub (or the list). */
   async mayDirect(login: string): Promise<boolean> {
     if (this.listed(login)) return true;
