@@ -57,7 +57,7 @@ const template = examples.find((e) => e.name === 'issue_comment')!.examples.find
 let commentId = 1;
 
 function comment(body: string, number: number): string {
-  const payload = structuredClone(template) as Record<string, any>;
+  const payload = structuredClone(template) as { installation?: unknown; issue: { number: number }; comment: { id: number; body: string } };
   payload.installation = { id: installationId };
   payload.issue.number = number;
   payload.comment.id = commentId;
