@@ -4,6 +4,7 @@ import { integrations, type Config } from './config.js';
 import { openCore, type ContextDeps, type CoreContext } from './context.js';
 import { NotifyDispatcher, RetentionSweeper, RunAdmission, type Notifier } from './core/index.js';
 import { ProviderRegistry } from './engine/providers/index.js';
+import { GitHubFrontend } from './frontends/github/frontend.js';
 import { createApiFrontend } from './frontends/http/api/index.js';
 import { startHttpServer, type HttpMount, type RunningHttpServer } from './frontends/http/server.js';
 import { createSlackFrontend } from './frontends/slack/slack-frontend.js';
@@ -131,6 +132,28 @@ async function createFrontends(
     stops.push(() => slack.stop());
     if (slack.mount) mounts.push(slack.mount);
     notifiers.push(slack.notifier);
+  }
+  if (config.githubAppId && config.githubPrivateKey && config.githubWebhookSecret) {
+    const github = new GitHubFrontend({
+      appId: config.githubAppId,
+      privateKey: config.githubPrivateKey,
+      webhookSecret: config.githubWebhookSecret,
+      apiUrl: config.githubApiUrl,
+      trigger: config.githubTrigger,
+      agents: errand.agents,
+      dedup: stores.dedup,
+      settings: stores.settings,
+      redis: errand.redis,
+      prefix: errand.prefix,
+      retentionDays: config.retentionDays,
+      scrubber: errand.scrubber,
+      log: errand.log,
+      publicUrl: config.publicUrl,
+    });
+    // Let reactions and replies already under way finish before Redis and the server go.
+    stops.push(() => github.idle());
+    mounts.push(github.mount);
+    notifiers.push(github.notifier);
   }
   return { mounts, notifiers, stops, bannerLine: () => api.bannerLine() };
 }
