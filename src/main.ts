@@ -4,9 +4,10 @@ import { integrations, type Config } from './config.js';
 import { openCore, type ContextDeps, type CoreContext } from './context.js';
 import { NotifyDispatcher, RetentionSweeper, RunAdmission, type Notifier } from './core/index.js';
 import { startHttpServer, type HttpMount, type RunningHttpServer } from './frontends/http/server.js';
+import { createEngine, createRunHandler } from './engine/index.js';
 import { createSlackFrontend } from './frontends/slack/slack-frontend.js';
 import { RedisSlackState } from './frontends/slack/state.js';
-import { RunWorker, type JobHandler } from './queue/run-worker.js';
+import { RunWorker } from './queue/run-worker.js';
 import { redactUrl } from './redis/connect.js';
 
 export type ErrandDeps = ContextDeps;
@@ -35,7 +36,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
     if (config.role !== 'web') {
       const worker = new RunWorker({
         connection: core.redis,
-        handler: createJobHandler(errand),
+        handler: createRunHandler(createEngine(core)),
         stops: core.stores.stops,
         log: core.log,
         concurrency: config.workerConcurrency,
@@ -105,16 +106,6 @@ async function createFrontends(errand: Errand): Promise<{ mounts: HttpMount[]; n
     notifiers.push(slack.notifier);
   }
   return { mounts, notifiers, stops };
-}
-
-/** The worker's job handler: runs the agent (engine) for `run` and `resume` jobs. */
-function createJobHandler(errand: Errand): JobHandler {
-  return async (_name, payload, context) => {
-    context.log.error({ agentId: payload.agentId }, 'no agent engine is wired into this build');
-    await errand.agents.transition(payload.agentId, 'failed', {
-      patch: { error: { code: 'not_configured', message: 'this Errand build has no agent engine yet' } },
-    });
-  };
 }
 
 async function pingDocker(config: Config): Promise<{ reachable: boolean; detail: string }> {

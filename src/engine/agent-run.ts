@@ -128,6 +128,7 @@ export class AgentRun {
       this.handle = await deps.sandbox.prepare({
         agentId: agent.id,
         repoDir: this.dir,
+        repo: repoLabel(agent),
         installEnv: secrets.install,
         signal,
         onLog: (phase, stream, text) => void this.emit({ type: 'log', phase, stream, text: cut(text, eventTextChars) }),
@@ -256,6 +257,14 @@ export class AgentRun {
     for (const value of [...Object.values(install), ...Object.values(agent)]) this.deps.scrubber.add(value);
     return { install, agent };
   }
+}
+
+/** Labels the agent's images so snapshots are pruned per repository: `owner/name` or the URL's path. */
+function repoLabel(agent: Agent): string {
+  if (!agent.repo) return 'none';
+  if (agent.repo.fullName) return agent.repo.fullName.toLowerCase();
+  const path = /^[a-z]+:\/\//i.test(agent.repo.url) ? new URL(agent.repo.url).pathname : agent.repo.url;
+  return path.replace(/^\/+/, '').replace(/\.git$/, '') || agent.repo.url;
 }
 
 /** The installation of a GitHub conversation the agent already has on its own repository. */
