@@ -9,6 +9,8 @@ export interface CompactOptions {
   oldArgumentChars: number;
 }
 
+const droppedNote = 'of this older result were dropped to save context; run the tool again if you need them]';
+
 export const defaultCompact: CompactOptions = { keepRecent: 8, oldResultChars: 600, oldArgumentChars: 400 };
 
 /**
@@ -23,9 +25,9 @@ export function compactHistory(messages: ModelMessage[], options: CompactOptions
     if (message.role !== 'tool') continue;
     seen += 1;
     if (seen <= options.keepRecent) continue;
-    if (message.content.length > options.oldResultChars) {
+    if (message.content.length > options.oldResultChars && !message.content.endsWith(droppedNote)) {
       const cut = message.content.length - options.oldResultChars;
-      messages[i] = { ...message, content: `${message.content.slice(0, options.oldResultChars)}\n[… ${cut} more characters of this older result were dropped to save context; run the tool again if you need them]` };
+      messages[i] = { ...message, content: `${message.content.slice(0, options.oldResultChars)}\n[… ${cut} more characters ${droppedNote}` };
     }
   }
   const recentCalls = new Set<string>();
