@@ -135,7 +135,8 @@ export class GitHubHost implements RepoHost {
     const { owner, name } = split(repo);
     const { api } = await this.token(repo);
     try {
-      return info(PullData.parse((await api.rest.pulls.get({ owner, repo: name, pull_number: number })).data));
+      const pull = info(PullData.parse((await api.rest.pulls.get({ owner, repo: name, pull_number: number })).data));
+      return { ...pull, installationId: await this.installationId(repo) };
     } catch (error) {
       if (status(error) === 404) return null;
       throw fromGitHub(error, 'read the pull request');
