@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { testDocker } from '../support/docker.js';
+import { removeByRepo, testDocker } from '../support/docker.js';
 import { ada, engineHarness, pushToken, type EngineHarness } from '../support/engine.js';
 import { startFakeOpenAi, type FakeModelServer, type FakeStep } from '../support/fake-openai.js';
 import { GitServer } from '../support/git-server.js';
@@ -30,9 +30,9 @@ async function plainRepo(): Promise<{ name: string; url: string }> {
   return { name, url };
 }
 
-async function start(steps: FakeStep[], settings: Parameters<typeof engineHarness>[0]['settings'] = {}): Promise<EngineHarness> {
+async function start(steps: FakeStep[], settings: Parameters<typeof engineHarness>[0]['settings'] = {}, secrets = false): Promise<EngineHarness> {
   model = await startFakeOpenAi(steps);
-  harness = await engineHarness({ model, docker, gitServer, settings });
+  harness = await engineHarness({ model, docker, gitServer, settings, secrets });
   return harness;
 }
 
@@ -134,5 +134,52 @@ describe('an agent run that does not end by itself', () => {
     model!.assertDone();
     expect(agent.error?.code).toBe('limit_reached');
     expect(agent.error?.message).toContain('time limit');
+  });
+});
+
+describe('workspace secrets in a run', () => {
+  it('gives install and the agent their secrets and redacts them from events, summary and commit', async () => {
+    const name = `test/engine-secrets-${process.pid}`;
+    const url = await gitServer.createRepo(name, {
+      'README.md': '# secrets\n',
+      '.errand/environment.json': JSON.stringify({ install: 'echo "install has $INSTALL_TOKEN and [$DEPLOY_KEY]"' }),
+    }, { tokens: [pushToken] });
+    const deployKey = 'deploy-key-value-4242-secret';
+    const installToken = 'install-token-value-7373-secret';
+    try {
+      const h = await start(
+        [
+          { label: 'use', reply: call('run', { command: 'echo "deploying with $DEPLOY_KEY"' }) },
+          {
+            label: 'write',
+            expect: { lastMessageIncludes: `deploying with ${deployKey}` },
+            reply: call('write_file', { path: 'notes.txt', content: 'deployed\n' }),
+          },
+          { label: 'finish', reply: call('finish', { summary: `Deploy with ${deployKey}\n\nThe key ${deployKey} worked.` }) },
+        ],
+        {},
+        true,
+      );
+      await h.deps.secrets!.set({ workspace: 'T1' }, 'DEPLOY_KEY', deployKey);
+      await h.deps.secrets!.set({ workspace: 'T1', repo: url }, 'INSTALL_TOKEN', installToken, { availableToInstall: true });
+      const id = await h.launch({ text: `repo=${url} deploy it` });
+      const agent = await h.waitForStatus(id, ['finished', 'failed']);
+      model!.assertDone();
+      expect(agent.status).toBe('finished');
+
+      const events = await h.events(id);
+      const install = events.filter((e) => e.type === 'log' && e.phase === 'install').map((e) => (e.type === 'log' ? e.text : '')).join('');
+      expect(install).toContain('install has [redacted] and []');
+      const text = JSON.stringify(events);
+      expect(text).toContain('deploying with [redacted]');
+      expect(text).not.toContain(deployKey);
+      expect(text).not.toContain(installToken);
+      expect(agent.summary).toBe('Deploy with [redacted]\n\nThe key [redacted] worked.');
+      const commit = await gitServer.lastCommit(name, agent.branch);
+      expect(commit.message).toContain('Deploy with [redacted]');
+      expect(commit.message).not.toContain(deployKey);
+    } finally {
+      await removeByRepo(docker, name);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,8 @@ import { PlainRemoteHost } from '../../src/git/plain-remote-host.js';
 import { RunWorker } from '../../src/queue/run-worker.js';
 import { Scrubber } from '../../src/redact/scrubber.js';
 import { DockerSandbox } from '../../src/sandbox/docker/docker-sandbox.js';
+import { EnvKeyProvider } from '../../src/secrets/index.js';
+import { RedisSecretStore } from '../../src/store/redis/index.js';
 import { coreHarness, silentLog, type CoreHarness } from './core.js';
 import { testSandbox } from './docker.js';
 import type { FakeModelServer } from './fake-model-script.js';
@@ -42,6 +45,8 @@ export interface HarnessOptions {
   hosts?: RepoHost[];
   settings?: Partial<EngineSettings>;
   sandbox?: DockerSandbox;
+  /** Wires an encrypted secret store sharing the engine's scrubber. */
+  secrets?: boolean;
 }
 
 export const ada: Principal = { kind: 'slack', workspace: 'T1', id: 'U1', name: 'Ada Lovelace', email: 'ada@example.com' };
@@ -60,6 +65,9 @@ export async function engineHarness(options: HarnessOptions): Promise<EngineHarn
       anthropicApiKey: undefined, anthropicBaseUrl: undefined, modelEndpoints: {}, modelMaxRetries: 0, modelTimeoutMs: 60_000,
     },
   });
+  const secrets = options.secrets
+    ? new RedisSecretStore(core.redis, core.stores.keys, new EnvKeyProvider({ ERRAND_MASTER_KEY: randomBytes(32).toString('base64') }), scrubber, core.clock)
+    : null;
   const deps: EngineDeps = {
     agents: core.service,
     store: core.stores.agents,
@@ -69,7 +77,7 @@ export async function engineHarness(options: HarnessOptions): Promise<EngineHarn
     models,
     sandbox: options.sandbox ?? testSandbox(options.docker),
     repoHosts: [...(options.hosts ?? []), new PlainRemoteHost({ credentials: [{ urlPrefix: options.gitServer.url, token: pushToken }] })],
-    secrets: null,
+    secrets,
     scrubber,
     settings: {
       dataDir,
