@@ -47,6 +47,8 @@ export interface HarnessOptions {
   sandbox?: DockerSandbox;
   /** Wires an encrypted secret store sharing the engine's scrubber. */
   secrets?: boolean;
+  /** False: no queue worker runs; the test calls the handler itself. */
+  worker?: boolean;
 }
 
 export const ada: Principal = { kind: 'slack', workspace: 'T1', id: 'U1', name: 'Ada Lovelace', email: 'ada@example.com' };
@@ -97,7 +99,7 @@ export async function engineHarness(options: HarnessOptions): Promise<EngineHarn
     queueName: 'runs',
     prefix: core.prefix.replace(/:$/, ''),
   });
-  await worker.start();
+  if (options.worker !== false) await worker.start();
   const agentIds: string[] = [];
 
   const harness: EngineHarness = {
