@@ -7,9 +7,10 @@ import { ProviderRegistry } from './engine/providers/index.js';
 import { GitHubFrontend } from './frontends/github/frontend.js';
 import { createApiFrontend } from './frontends/http/api/index.js';
 import { startHttpServer, type HttpMount, type RunningHttpServer } from './frontends/http/server.js';
+import { createEngine, createRunHandler } from './engine/index.js';
 import { createSlackFrontend } from './frontends/slack/slack-frontend.js';
 import { RedisSlackState } from './frontends/slack/state.js';
-import { RunWorker, type JobHandler } from './queue/run-worker.js';
+import { RunWorker } from './queue/run-worker.js';
 import { redactUrl } from './redis/connect.js';
 import { keyProviderFromConfig } from './secrets/index.js';
 
@@ -42,7 +43,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
     if (config.role !== 'web') {
       const worker = new RunWorker({
         connection: core.redis,
-        handler: createJobHandler(errand),
+        handler: createRunHandler(createEngine(core)),
         stops: core.stores.stops,
         log: core.log,
         concurrency: config.workerConcurrency,
@@ -156,16 +157,6 @@ async function createFrontends(
     notifiers.push(github.notifier);
   }
   return { mounts, notifiers, stops, bannerLine: () => api.bannerLine() };
-}
-
-/** The worker's job handler: runs the agent (engine) for `run` and `resume` jobs. */
-function createJobHandler(errand: Errand): JobHandler {
-  return async (_name, payload, context) => {
-    context.log.error({ agentId: payload.agentId }, 'no agent engine is wired into this build');
-    await errand.agents.transition(payload.agentId, 'failed', {
-      patch: { error: { code: 'not_configured', message: 'this Errand build has no agent engine yet' } },
-    });
-  };
 }
 
 async function pingDocker(config: Config): Promise<{ reachable: boolean; detail: string }> {
