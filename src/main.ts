@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { integrations, type Config } from './config.js';
 import { openCore, type ContextDeps, type CoreContext } from './context.js';
-import { NotifyDispatcher, RetentionSweeper, RunAdmission, type Notifier } from './core/index.js';
+import { NotifyDispatcher, RetentionSweeper, RunAdmission, type Agent, type Notifier } from './core/index.js';
 import { ProviderRegistry } from './engine/providers/index.js';
 import { GitHubFrontend } from './frontends/github/frontend.js';
 import { createApiFrontend } from './frontends/http/api/index.js';
@@ -12,6 +12,7 @@ import { createSlackFrontend } from './frontends/slack/slack-frontend.js';
 import { RedisSlackState } from './frontends/slack/state.js';
 import { RunWorker } from './queue/run-worker.js';
 import { redactUrl } from './redis/connect.js';
+import { createDockerClient, Reaper } from './sandbox/docker/index.js';
 import { keyProviderFromConfig } from './secrets/index.js';
 
 export type ErrandDeps = ContextDeps;
@@ -41,9 +42,10 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       stop: () => core.close(),
     };
     if (config.role !== 'web') {
+      const engine = createEngine(core);
       const worker = new RunWorker({
         connection: core.redis,
-        handler: createRunHandler(createEngine(core)),
+        handler: createRunHandler(engine),
         stops: core.stores.stops,
         log: core.log,
         concurrency: config.workerConcurrency,
@@ -53,7 +55,14 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       await worker.start();
       errand.worker = worker;
       core.onClose(() => worker.close());
-      startRetentionSweeps(core);
+      startRetentionSweeps(core, (agent) => engine.sandbox.remove(agent.id));
+      const reaper = new Reaper({
+        docker: createDockerClient(config.dockerHost),
+        log: core.log.child({ component: 'reaper' }),
+        isLive: async (agentId) => ((await core.agents.get(agentId))?.status ?? 'expired') !== 'expired',
+      });
+      reaper.start();
+      core.onClose(() => reaper.stop());
     }
     if (config.role !== 'worker') {
       const frontends = await createFrontends(errand);
@@ -79,8 +88,8 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
 }
 
 /** Expires agents past their retention, at start and every ten minutes. */
-function startRetentionSweeps(core: CoreContext): void {
-  const sweeper = new RetentionSweeper({ ...core.stores, service: core.agents, clock: core.clock, log: core.log });
+function startRetentionSweeps(core: CoreContext, onExpired: (agent: Agent) => Promise<void>): void {
+  const sweeper = new RetentionSweeper({ ...core.stores, service: core.agents, clock: core.clock, log: core.log, onExpired });
   const sweep = () => void sweeper.sweep().catch((error: unknown) => core.log.warn({ err: error }, 'retention sweep failed'));
   sweep();
   const timer = setInterval(sweep, 10 * 60_000);

@@ -17,6 +17,7 @@ import {
   type Sandbox,
   type SandboxHandle,
   type SecretStore,
+  type SettingsStore,
 } from '../core/index.js';
 import { commitAll, type GitIdentity } from '../git/commit.js';
 import { diffstat } from '../git/diffstat.js';
@@ -53,6 +54,8 @@ export interface EngineDeps {
   secrets: SecretStore | null;
   scrubber: Scrubber;
   settings: EngineSettings;
+  /** The workspace's settings; `network: none` there cuts the agent's container off the network. */
+  workspaceSettings?: SettingsStore;
 }
 
 /** What the agent's work turned into on the remote. */
@@ -130,6 +133,7 @@ export class AgentRun {
         repoDir: this.dir,
         repo: repoLabel(agent),
         installEnv: secrets.install,
+        ...((await deps.workspaceSettings?.get(agent.workspace))?.network === 'none' ? { network: 'none' } : {}),
         signal,
         onLog: (phase, stream, text) => void this.emit({ type: 'log', phase, stream, text: cut(text, eventTextChars) }),
         onMilestone: (name, text) => void this.emit({ type: 'milestone', name, text }),

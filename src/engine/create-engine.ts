@@ -24,6 +24,7 @@ export function createEngine(core: CoreContext): EngineDeps {
     sandbox: createDockerSandbox(config, log),
     repoHosts: repoHostsFromConfig(config, { log, clock: core.clock, onToken: (token) => scrubber.add(token) }),
     secrets: stores.secrets ?? null,
+    workspaceSettings: stores.settings,
     scrubber,
     settings: {
       dataDir: config.dataDir,
