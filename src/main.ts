@@ -1,9 +1,12 @@
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { Redis } from 'ioredis';
 import { integrations, type Config } from './config.js';
 import { AgentService, ErrandError, NotifyDispatcher, systemClock, type Clock, type Notifier } from './core/index.js';
+import { createApiFrontend } from './frontends/http/api/index.js';
 import { startHttpServer, type HttpMount, type RunningHttpServer } from './frontends/http/server.js';
+import { ProviderRegistry } from './engine/providers/index.js';
 import type { Logger } from './logger.js';
 import { BullRunQueue } from './queue/run-queue.js';
 import { RunWorker, type JobHandler } from './queue/run-worker.js';
@@ -33,6 +36,8 @@ export interface Errand {
   dispatcher: NotifyDispatcher | null;
   docker: { reachable: boolean; detail: string };
   redisUrl: string;
+  /** The API's line in the banner (how to get a first key), when the web role runs. */
+  apiHint: string | null;
   stop(): Promise<void>;
 }
 
@@ -50,6 +55,10 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       localRedis = await startLocalRedis({ dir: join(config.dataDir, 'redis'), appendOnly: true });
       cleanups.push(() => localRedis!.stop());
       redisUrl = localRedis.url;
+      // The CLI on this host (`errand keys …`) finds the local Redis through this file.
+      const urlFile = localRedisUrlFile(config.dataDir);
+      writeFileSync(urlFile, `${redisUrl}\n`, { mode: 0o600 });
+      cleanups.push(async () => rmSync(urlFile, { force: true }));
     }
     const redis = await connectRedis(redisUrl);
     cleanups.unshift(async () => void (await redis.quit().catch(() => redis.disconnect())));
@@ -64,7 +73,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
     const docker = await pingDocker(config);
 
     const errand: Errand = {
-      config, redis, stores, queue, agents, http: null, worker: null, dispatcher: null, docker, redisUrl,
+      config, redis, stores, queue, agents, http: null, worker: null, dispatcher: null, docker, redisUrl, apiHint: null,
       stop: async () => {
         for (const cleanup of cleanups.splice(0)) await cleanup().catch((error) => log.warn({ err: error }, 'shutdown step failed'));
       },
@@ -84,7 +93,9 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       cleanups.unshift(() => worker.close());
     }
     if (config.role !== 'worker') {
-      const frontends = createFrontends(errand);
+      const frontends = createFrontends(errand, { log, scrubber: deps.scrubber, clock, prefix });
+      await frontends.start();
+      cleanups.unshift(() => frontends.stop());
       const dispatcher = new NotifyDispatcher({ ...stores, notifiers: frontends.notifiers, log });
       await dispatcher.start();
       errand.dispatcher = dispatcher;
@@ -92,6 +103,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       const http = await startHttpServer({ host: config.host, port: config.port, log, mounts: frontends.mounts });
       errand.http = http;
       cleanups.unshift(() => http.close());
+      errand.apiHint = await frontends.bannerLine();
     }
     log.info({ role: config.role, redis: redactUrl(redisUrl), localRedis: Boolean(localRedis), http: errand.http?.url, docker: docker.reachable }, 'errand started');
     return errand;
@@ -101,9 +113,37 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
   }
 }
 
+interface Frontends {
+  mounts: HttpMount[];
+  notifiers: Notifier[];
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  bannerLine(): Promise<string | null>;
+}
+
 /** Front ends on the HTTP server and their notifiers; each one is on only when configured. */
-function createFrontends(_errand: Errand): { mounts: HttpMount[]; notifiers: Notifier[] } {
-  return { mounts: [], notifiers: [] };
+function createFrontends(errand: Errand, deps: { log: Logger; scrubber: Scrubber; clock: Clock; prefix: string }): Frontends {
+  const models = new ProviderRegistry({ config: errand.config, log: deps.log });
+  for (const key of models.apiKeys()) deps.scrubber.add(key);
+  const api = createApiFrontend({
+    redis: errand.redis,
+    prefix: deps.prefix,
+    agents: errand.agents,
+    stores: errand.stores,
+    keyProvider: keyProviderFromConfig(errand.config),
+    models,
+    scrubber: deps.scrubber,
+    log: deps.log,
+    clock: deps.clock,
+    ...(errand.config.publicUrl ? { publicUrl: errand.config.publicUrl } : {}),
+    serverUrl: () => errand.http?.url,
+  });
+  return { mounts: [api.mount], notifiers: [api.notifier], start: () => api.start(), stop: () => api.close(), bannerLine: () => api.bannerLine() };
+}
+
+/** Where `errand start` leaves the URL of the local Redis it started, for the CLI on the same host. */
+export function localRedisUrlFile(dataDir: string): string {
+  return join(dataDir, 'redis', 'url');
 }
 
 /** The worker's job handler: runs the agent (engine) for `run` and `resume` jobs. */
@@ -137,6 +177,7 @@ export function banner(errand: Errand): string {
       : `  Docker     NOT reachable (${errand.docker.detail}): agents cannot run until it is; set DOCKER_HOST or start dockerd`,
     errand.worker ? `  Worker     ${errand.config.workerConcurrency} agents at a time` : '  Worker     off (web role)',
   ];
+  if (errand.apiHint) lines.push(`  API        ${errand.apiHint}`);
   for (const integration of integrations(errand.config)) {
     lines.push(`  ${integration.name.padEnd(10)} ${integration.on ? 'configured' : `not configured: ${integration.hint}`}`);
   }

@@ -37,6 +37,8 @@ export interface LaunchInput {
   conversation: Conversation;
   /** Raw text with options (`repo=a/b fix it`), as typed in Slack or GitHub. */
   text?: string;
+  /** The prompt verbatim, with no options parsed out of it (the API: options come structured). Wins over `text`. */
+  prompt?: string;
   /** Structured options (the API); they win over options written in `text`. */
   options?: LaunchOptions;
   context?: string;
@@ -65,7 +67,7 @@ export class AgentService {
   constructor(private readonly deps: AgentServiceDeps) {}
 
   async launch(input: LaunchInput): Promise<LaunchResult> {
-    const parsed = parseLaunchRequest(input.text ?? '');
+    const parsed = input.prompt !== undefined ? { options: {}, prompt: input.prompt.trim() } : parseLaunchRequest(input.text ?? '');
     const options: LaunchOptions = { ...parsed.options, ...input.options };
     const prompt = parsed.prompt;
     if (!prompt) {
@@ -165,6 +167,17 @@ export class AgentService {
     return agent;
   }
 
+  /** Stops the agent if it is active, then deletes its record, events and inbox. Same rights as stop. */
+  async delete(agentId: string, by: Principal, platformAdmin = false): Promise<void> {
+    const agent = await this.require(agentId);
+    const settings = await this.deps.settings.get(agent.workspace);
+    assertMayStop(by, agent, settings, platformAdmin);
+    if (isActive(agent.status)) await this.stop(agentId, by, platformAdmin);
+    await this.deps.agents.delete(agentId);
+    await this.audit(by, 'agent.delete', agent);
+    this.deps.log.info({ agentId, workspace: agent.workspace }, 'agent deleted');
+  }
+
   async get(agentId: string): Promise<Agent | null> {
     return this.deps.agents.get(agentId);
   }
@@ -217,7 +230,7 @@ export class AgentService {
     await this.deps.agents.linkConversation(agentId, key);
   }
 
-  private async audit(actor: Principal, action: 'agent.launch' | 'agent.follow_up' | 'agent.stop', agent: Agent): Promise<void> {
+  private async audit(actor: Principal, action: 'agent.launch' | 'agent.follow_up' | 'agent.stop' | 'agent.delete', agent: Agent): Promise<void> {
     await this.deps.audit?.append({ workspace: agent.workspace, actor: principalKey(actor), actorName: actor.name, action, target: [agent.id] });
   }
 

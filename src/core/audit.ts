@@ -5,6 +5,7 @@ export const AuditAction = z.enum([
   'agent.launch',
   'agent.follow_up',
   'agent.stop',
+  'agent.delete',
   'settings.update',
   'secret.set',
   'secret.remove',

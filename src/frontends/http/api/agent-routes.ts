@@ -1,0 +1,139 @@
+import { Router, type Request, type Response } from 'express';
+import { isErrandError, parseRepoRef, type AgentQuery, type AgentStatus, type LaunchOptions } from '../../../core/index.js';
+import { callerOf } from './auth.js';
+import { baseUrlOf, callerIsAdmin, parse, visibleAgent, type ApiContext } from './context.js';
+import { ApiError } from './errors.js';
+import { streamEvents, type FollowMode } from './event-stream.js';
+import { conversationOf, presentAgent, statusesFor } from './present.js';
+import { FollowUpBody, LaunchBody, ListQuery } from './schemas.js';
+import { webhookUrlProblem } from './webhook-url.js';
+
+/** `/v0/agents…`: launch, list, read, follow up, stop, delete, and the live event stream. */
+export function agentRoutes(ctx: ApiContext): Router {
+  const router = Router();
+
+  router.post('/agents', async (req: Request, res: Response) => {
+    const caller = callerOf(res);
+    const body = parse(LaunchBody, req.body);
+    warnUnknown(ctx, body, ['prompt', 'source', 'model', 'target', 'webhook', 'mode', 'privacy']);
+    const repository = body.source?.repository;
+    if (repository) fieldCheck('source.repository', () => parseRepoRef(repository));
+    if (body.model && ctx.models) fieldCheck('model', () => ctx.models!.resolve(body.model!));
+    const webhook = body.webhook;
+    if (webhook) {
+      const problem = webhookUrlProblem(webhook.url, ctx.webhookUrlPolicy);
+      if (problem) throw new ApiError(400, 'invalid_request', `webhook.url ${problem}`, 'webhook.url');
+      if (webhook.secret) await ctx.webhookSecrets.assertAvailable();
+    }
+    const options: LaunchOptions = {
+      ...(repository ? { repo: repository } : {}),
+      ...(body.source?.ref ? { branch: body.source.ref } : {}),
+      ...(body.model ? { model: body.model } : {}),
+      ...(body.target?.autoCreatePr !== undefined ? { autopr: body.target.autoCreatePr } : {}),
+      ...(body.mode ? { mode: body.mode } : {}),
+      ...(body.privacy !== undefined ? { privacy: body.privacy } : {}),
+    };
+    const { agent, queuedBehind } = await ctx.agents.launch({
+      principal: caller.principal,
+      workspace: caller.key.workspace,
+      conversation: { kind: 'api', ...(webhook ? { webhookUrl: webhook.url } : {}) },
+      prompt: body.prompt.text,
+      options,
+      ...(body.target?.branchName ? { branch: body.target.branchName } : {}),
+    });
+    if (webhook?.secret) await ctx.webhookSecrets.set(agent, webhook.secret);
+    res.status(201).json({ ...presentAgent(agent, baseUrlOf(ctx, req), ctx.scrubber), queuedBehind });
+  });
+
+  router.get('/agents', async (req: Request, res: Response) => {
+    const caller = callerOf(res);
+    const query = parse(ListQuery, req.query, 'query');
+    let status: AgentStatus[] | undefined;
+    if (query.status) {
+      status = query.status.split(',').flatMap((name) => {
+        const found = statusesFor(name);
+        if (!found) throw new ApiError(400, 'invalid_request', `status: unknown status \`${name}\`; use CREATING, RUNNING, FINISHED, ERROR, STOPPED, EXPIRED`, 'status');
+        return found;
+      });
+    }
+    const admin = await callerIsAdmin(ctx, caller);
+    const agentQuery: AgentQuery = {
+      workspace: caller.key.workspace,
+      ...(admin ? {} : { owner: caller.principal }),
+      ...(status ? { status } : {}),
+      ...(query.repo ? { repo: query.repo } : {}),
+      ...(query.q ? { text: query.q } : {}),
+      ...(query.cursor ? { cursor: query.cursor } : {}),
+      limit: query.limit,
+    };
+    const page = await ctx.agents.list(agentQuery);
+    const base = baseUrlOf(ctx, req);
+    res.json({ agents: page.agents.map((a) => presentAgent(a, base, ctx.scrubber)), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+  });
+
+  router.get('/agents/:id', async (req: Request<{ id: string }>, res: Response) => {
+    const agent = await visibleAgent(ctx, callerOf(res), req.params.id);
+    res.json(presentAgent(agent, baseUrlOf(ctx, req), ctx.scrubber));
+  });
+
+  router.get('/agents/:id/conversation', async (req: Request<{ id: string }>, res: Response) => {
+    const agent = await visibleAgent(ctx, callerOf(res), req.params.id);
+    const events = await ctx.events.read(agent.id);
+    res.json({ id: agent.id, messages: conversationOf(agent, events, ctx.scrubber) });
+  });
+
+  router.get('/agents/:id/events', async (req: Request<{ id: string }>, res: Response) => {
+    const agent = await visibleAgent(ctx, callerOf(res), req.params.id);
+    const afterText = req.get('last-event-id') ?? (typeof req.query['after'] === 'string' ? req.query['after'] : undefined);
+    if (afterText !== undefined && afterText !== '' && !/^\d+-\d+$/.test(afterText)) {
+      throw new ApiError(400, 'invalid_request', 'after: not an event id (they look like 1700000000000-0)', 'after');
+    }
+    const followText = typeof req.query['follow'] === 'string' ? req.query['follow'] : 'settled';
+    if (!['settled', 'always', 'never'].includes(followText)) {
+      throw new ApiError(400, 'invalid_request', 'follow: use settled (the default), always or never', 'follow');
+    }
+    await streamEvents(res, { ...ctx, heartbeatMs: ctx.heartbeatMs }, agent, { ...(afterText ? { after: afterText } : {}), follow: followText as FollowMode });
+  });
+
+  router.post('/agents/:id/followup', async (req: Request<{ id: string }>, res: Response) => {
+    const caller = callerOf(res);
+    const agent = await visibleAgent(ctx, caller, req.params.id);
+    const body = parse(FollowUpBody, req.body);
+    const result = await ctx.agents.followUp(agent.id, caller.principal, body.prompt.text, { kind: 'api' }, caller.key.admin);
+    res.json({ id: agent.id, resumed: result.resumed, position: result.position, status: presentAgent(result.agent, baseUrlOf(ctx, req), ctx.scrubber).status });
+  });
+
+  router.post('/agents/:id/stop', async (req: Request<{ id: string }>, res: Response) => {
+    const caller = callerOf(res);
+    const agent = await visibleAgent(ctx, caller, req.params.id);
+    const after = await ctx.agents.stop(agent.id, caller.principal, caller.key.admin);
+    res.json({ id: agent.id, status: presentAgent(after, baseUrlOf(ctx, req), ctx.scrubber).status });
+  });
+
+  router.delete('/agents/:id', async (req: Request<{ id: string }>, res: Response) => {
+    const caller = callerOf(res);
+    const agent = await visibleAgent(ctx, caller, req.params.id);
+    await ctx.agents.delete(agent.id, caller.principal, caller.key.admin);
+    await ctx.webhookSecrets.remove(agent.id);
+    res.json({ id: agent.id });
+  });
+
+  return router;
+}
+
+/** Runs a check whose invalid_request / not_configured error should name the request field. */
+function fieldCheck(field: string, check: () => unknown): void {
+  try {
+    check();
+  } catch (error) {
+    if (isErrandError(error, 'invalid_request') || isErrandError(error, 'not_configured')) {
+      throw new ApiError(400, 'invalid_request', `${field}: ${error.message}`, field);
+    }
+    throw error;
+  }
+}
+
+function warnUnknown(ctx: ApiContext, body: Record<string, unknown>, known: string[]): void {
+  const unknown = Object.keys(body).filter((k) => !known.includes(k));
+  if (unknown.length > 0) ctx.log.debug({ fields: unknown }, 'launch request has fields Errand does not use');
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/** A git branch name we are willing to pass on: no spaces, no `..`, no leading `-` or `/`. */
+const branchName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .regex(/^(?!-)(?!\/)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)[A-Za-z0-9._/@+-]+(?<!\/)(?<!\.lock)(?<!\.)$/, 'is not a valid git branch name');
+
+/**
+ * `POST /v0/agents`, shaped like Cursor's Background Agents API v0 so its clients fit, plus
+ * Errand's `mode` and `privacy`. Tolerant of fields we do not use (kept, logged), strict on the
+ * ones we do. `prompt.images` is refused rather than silently dropped: agents here read text only.
+ */
+export const LaunchBody = z.looseObject({
+  prompt: z.looseObject({
+    text: z.string().trim().min(1, 'must not be empty'),
+    images: z.array(z.unknown()).max(0, 'images are not supported by Errand; describe the image in prompt.text').optional(),
+  }),
+  source: z
+    .looseObject({
+      /** `owner/name`, an https git URL, or an absolute path on the server. */
+      repository: z.string().trim().min(1, 'must not be empty').optional(),
+      /** The base branch; the repository's default branch when left out. */
+      ref: branchName.optional(),
+    })
+    .optional(),
+  model: z.string().trim().min(1, 'must not be empty').optional(),
+  target: z
+    .looseObject({
+      autoCreatePr: z.boolean().optional(),
+      branchName: branchName.optional(),
+    })
+    .optional(),
+  webhook: z
+    .looseObject({
+      url: z.string().trim().min(1),
+      secret: z.string().min(32, 'must be at least 32 characters').max(1024).optional(),
+    })
+    .optional(),
+  mode: z.enum(['agent', 'ask']).optional(),
+  privacy: z.boolean().optional(),
+});
+export type LaunchBody = z.infer<typeof LaunchBody>;
+
+export const FollowUpBody = z.looseObject({
+  prompt: z.looseObject({
+    text: z.string().trim().min(1, 'must not be empty'),
+    images: z.array(z.unknown()).max(0, 'images are not supported by Errand').optional(),
+  }),
+});
+export type FollowUpBody = z.infer<typeof FollowUpBody>;
+
+const queryString = z.preprocess((v) => (Array.isArray(v) ? v[0] : v), z.string().optional());
+
+export const ListQuery = z.looseObject({
+  limit: z.preprocess((v) => (Array.isArray(v) ? v[0] : v), z.coerce.number().int().min(1).max(100).default(20)),
+  cursor: queryString.pipe(z.string().regex(/^\d+(\.\d+)?$/, 'is not a cursor from a previous page').optional()),
+  /** Comma-separated API (RUNNING) or Errand (running) status names. */
+  status: queryString,
+  repo: queryString,
+  q: queryString,
+});
+export type ListQuery = z.infer<typeof ListQuery>;
+
+export const SecretBody = z.looseObject({
+  value: z.string().min(1, 'must not be empty'),
+  /** A repository secret instead of a workspace one. */
+  repo: z.string().trim().min(1).optional(),
+  availableToInstall: z.boolean().optional(),
+});
+export type SecretBody = z.infer<typeof SecretBody>;
+
+export const AuditQuery = z.looseObject({
+  limit: z.preprocess((v) => (Array.isArray(v) ? v[0] : v), z.coerce.number().int().min(1).max(500).default(50)),
+  before: queryString,
+});
+export type AuditQuery = z.infer<typeof AuditQuery>;
