@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { integrations, type Config } from './config.js';
 import { AgentService, ErrandError, NotifyDispatcher, systemClock, type Clock, type Notifier } from './core/index.js';
 import { createApiFrontend } from './frontends/http/api/index.js';
+import { createDashboard } from './frontends/dashboard/index.js';
 import { startHttpServer, type HttpMount, type RunningHttpServer } from './frontends/http/server.js';
 import { ProviderRegistry } from './engine/providers/index.js';
 import type { Logger } from './logger.js';
@@ -138,7 +139,20 @@ function createFrontends(errand: Errand, deps: { log: Logger; scrubber: Scrubber
     ...(errand.config.publicUrl ? { publicUrl: errand.config.publicUrl } : {}),
     serverUrl: () => errand.http?.url,
   });
-  return { mounts: [api.mount], notifiers: [api.notifier], start: () => api.start(), stop: () => api.close(), bannerLine: () => api.bannerLine() };
+  const dashboard = createDashboard({
+    redis: errand.redis,
+    prefix: deps.prefix,
+    agents: errand.agents,
+    stores: errand.stores,
+    keys: api.keys,
+    models,
+    scrubber: deps.scrubber,
+    log: deps.log,
+    clock: deps.clock,
+    ...(errand.config.publicUrl ? { publicUrl: errand.config.publicUrl } : {}),
+    ...(errand.config.githubApiUrl ? { githubApiUrl: errand.config.githubApiUrl } : {}),
+  });
+  return { mounts: [api.mount, dashboard.mount], notifiers: [api.notifier], start: () => api.start(), stop: () => api.close(), bannerLine: () => api.bannerLine() };
 }
 
 /** Where `errand start` leaves the URL of the local Redis it started, for the CLI on the same host. */
