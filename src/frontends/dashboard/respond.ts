@@ -25,8 +25,9 @@ export function pageHeaders(_req: Request, res: Response, next: NextFunction): v
     'content-security-policy': contentSecurityPolicy,
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
-    // Sign-in links carry their token in the path: never leak it to another site.
-    'referrer-policy': 'no-referrer',
+    // Sign-in links carry their token in the path: never send it to another site. (`no-referrer`
+    // would make browsers send `Origin: null` on our own forms, which the CSRF check refuses.)
+    'referrer-policy': 'same-origin',
     'cache-control': 'no-store',
   });
   next();

@@ -56,7 +56,7 @@ export function sourceOf(conversation: Conversation, githubWebUrl: string): Sour
         href: `${githubWebUrl}/${conversation.repo}/${conversation.isPullRequest ? 'pull' : 'issues'}/${conversation.number}`,
       };
     case 'api':
-      return { kind: 'api', label: 'API / dashboard', href: null };
+      return { kind: 'api', label: 'API', href: null };
   }
 }
 

@@ -1,0 +1,10 @@
+import pino from 'pino';
+import { loadConfig } from '/work/wt/dashboard/src/config.js';
+import { startErrand } from '/work/wt/dashboard/src/main.js';
+import { Scrubber } from '/work/wt/dashboard/src/redact/scrubber.js';
+import { ApiKeyStore } from '/work/wt/dashboard/src/frontends/http/api/index.js';
+const config = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6391', ERRAND_ROLE: 'web', PORT: '3999', ERRAND_MODEL: 'openai:x', LOG_LEVEL: 'info', ERRAND_MASTER_KEY: 'a'.repeat(64) });
+const errand = await startErrand(config, { log: pino({ level: 'info' }), scrubber: new Scrubber(), prefix: 'dbg:' });
+const keys = new ApiKeyStore(errand.redis, 'dbg:', { now: () => new Date() });
+const k = await keys.create({ name: 'a' + Date.now(), admin: true });
+console.log('KEY', k.key, errand.http!.url);
