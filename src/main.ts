@@ -1,42 +1,26 @@
-import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import type { Redis } from 'ioredis';
 import { integrations, type Config } from './config.js';
-import { AgentService, ErrandError, NotifyDispatcher, systemClock, type Clock, type Notifier } from './core/index.js';
+import { openCore, type ContextDeps, type CoreContext } from './context.js';
+import { NotifyDispatcher, RetentionSweeper, RunAdmission, type Notifier } from './core/index.js';
+import { ProviderRegistry } from './engine/providers/index.js';
 import { createApiFrontend } from './frontends/http/api/index.js';
 import { createDashboard } from './frontends/dashboard/index.js';
 import { startHttpServer, type HttpMount, type RunningHttpServer } from './frontends/http/server.js';
-import { ProviderRegistry } from './engine/providers/index.js';
-import type { Logger } from './logger.js';
-import { BullRunQueue } from './queue/run-queue.js';
+import { createSlackFrontend } from './frontends/slack/slack-frontend.js';
+import { RedisSlackState } from './frontends/slack/state.js';
 import { RunWorker, type JobHandler } from './queue/run-worker.js';
-import { connectRedis, redactUrl } from './redis/connect.js';
-import { startLocalRedis, type LocalRedis } from './redis/local-server.js';
-import type { Scrubber } from './redact/scrubber.js';
+import { redactUrl } from './redis/connect.js';
 import { keyProviderFromConfig } from './secrets/index.js';
-import { createRedisStores, type RedisStores } from './store/redis/index.js';
 
-export interface ErrandDeps {
-  log: Logger;
-  scrubber: Scrubber;
-  clock?: Clock;
-  /** Key prefix for Redis and the queue (tests give each run its own). */
-  prefix?: string;
-}
+export type ErrandDeps = ContextDeps;
 
-/** Everything a front end or the worker may need, built once here and passed down. */
-export interface Errand {
-  config: Config;
-  redis: Redis;
-  stores: RedisStores;
-  queue: BullRunQueue;
-  agents: AgentService;
+/** A running Errand: the core plus the parts its role runs. */
+export interface Errand extends CoreContext {
   http: RunningHttpServer | null;
   worker: RunWorker | null;
   dispatcher: NotifyDispatcher | null;
   docker: { reachable: boolean; detail: string };
-  redisUrl: string;
   /** The API's line in the banner (how to get a first key), when the web role runs. */
   apiHint: string | null;
   stop(): Promise<void>;
@@ -44,120 +28,127 @@ export interface Errand {
 
 /** The one composition root: wires adapters for the role (`all`, `web`, `worker`). */
 export async function startErrand(config: Config, deps: ErrandDeps): Promise<Errand> {
-  const { log } = deps;
-  const clock = deps.clock ?? systemClock;
-  const prefix = deps.prefix ?? 'errand:';
-  const cleanups: (() => Promise<void>)[] = [];
+  const core = await openCore(config, deps, { startRedis: true });
   try {
-    let localRedis: LocalRedis | null = null;
-    let redisUrl = config.redisUrl;
-    if (!redisUrl) {
-      if (!config.redisAutostart) throw new ErrandError('not_configured', 'REDIS_URL is not set and ERRAND_REDIS_AUTOSTART is off: set REDIS_URL');
-      localRedis = await startLocalRedis({ dir: join(config.dataDir, 'redis'), appendOnly: true });
-      cleanups.push(() => localRedis!.stop());
-      redisUrl = localRedis.url;
-      // The CLI on this host (`errand keys …`) finds the local Redis through this file.
-      const urlFile = localRedisUrlFile(config.dataDir);
-      writeFileSync(urlFile, `${redisUrl}\n`, { mode: 0o600 });
-      cleanups.push(async () => rmSync(urlFile, { force: true }));
-    }
-    const redis = await connectRedis(redisUrl);
-    cleanups.unshift(async () => void (await redis.quit().catch(() => redis.disconnect())));
-    redis.on('error', (error) => log.warn({ err: error }, 'redis connection error; reconnecting'));
-
-    const stores = createRedisStores(redis, {
-      prefix, clock, retentionDays: config.retentionDays, admins: config.admins, keyProvider: keyProviderFromConfig(config), scrubber: deps.scrubber,
-    });
-    const queue = new BullRunQueue(redis, undefined, prefix.replace(/:$/, ''));
-    cleanups.unshift(() => queue.close());
-    const agents = new AgentService({ ...stores, queue, clock, log, defaultModel: config.defaultModel ?? null });
-    const docker = await pingDocker(config);
-
     const errand: Errand = {
-      config, redis, stores, queue, agents, http: null, worker: null, dispatcher: null, docker, redisUrl, apiHint: null,
-      stop: async () => {
-        for (const cleanup of cleanups.splice(0)) await cleanup().catch((error) => log.warn({ err: error }, 'shutdown step failed'));
-      },
+      ...core,
+      http: null,
+      worker: null,
+      dispatcher: null,
+      docker: await pingDocker(config),
+      apiHint: null,
+      stop: () => core.close(),
     };
-
     if (config.role !== 'web') {
       const worker = new RunWorker({
-        connection: redis,
+        connection: core.redis,
         handler: createJobHandler(errand),
-        stops: stores.stops,
-        log,
+        stops: core.stores.stops,
+        log: core.log,
         concurrency: config.workerConcurrency,
-        prefix: prefix.replace(/:$/, ''),
+        prefix: core.prefix.replace(/:$/, ''),
+        admission: new RunAdmission(core.stores),
       });
       await worker.start();
       errand.worker = worker;
-      cleanups.unshift(() => worker.close());
+      core.onClose(() => worker.close());
+      startRetentionSweeps(core);
     }
     if (config.role !== 'worker') {
-      const frontends = createFrontends(errand, { log, scrubber: deps.scrubber, clock, prefix });
-      await frontends.start();
-      cleanups.unshift(() => frontends.stop());
-      const dispatcher = new NotifyDispatcher({ ...stores, notifiers: frontends.notifiers, log });
+      const frontends = await createFrontends(errand);
+      for (const stop of frontends.stops) core.onClose(stop);
+      const dispatcher = new NotifyDispatcher({ ...core.stores, notifiers: frontends.notifiers, log: core.log });
       await dispatcher.start();
       errand.dispatcher = dispatcher;
-      cleanups.unshift(() => dispatcher.close());
-      const http = await startHttpServer({ host: config.host, port: config.port, log, mounts: frontends.mounts });
+      core.onClose(() => dispatcher.close());
+      const http = await startHttpServer({ host: config.host, port: config.port, log: core.log, mounts: frontends.mounts });
       errand.http = http;
-      cleanups.unshift(() => http.close());
+      core.onClose(() => http.close());
       errand.apiHint = await frontends.bannerLine();
     }
-    log.info({ role: config.role, redis: redactUrl(redisUrl), localRedis: Boolean(localRedis), http: errand.http?.url, docker: docker.reachable }, 'errand started');
+    core.log.info(
+      { role: config.role, redis: redactUrl(core.redisUrl), localRedis: core.localRedis, http: errand.http?.url, docker: errand.docker.reachable },
+      'errand started',
+    );
     return errand;
   } catch (error) {
-    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    await core.close();
     throw error;
   }
 }
 
-interface Frontends {
-  mounts: HttpMount[];
-  notifiers: Notifier[];
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  bannerLine(): Promise<string | null>;
+/** Expires agents past their retention, at start and every ten minutes. */
+function startRetentionSweeps(core: CoreContext): void {
+  const sweeper = new RetentionSweeper({ ...core.stores, service: core.agents, clock: core.clock, log: core.log });
+  const sweep = () => void sweeper.sweep().catch((error: unknown) => core.log.warn({ err: error }, 'retention sweep failed'));
+  sweep();
+  const timer = setInterval(sweep, 10 * 60_000);
+  timer.unref();
+  core.onClose(async () => clearInterval(timer));
 }
 
 /** Front ends on the HTTP server and their notifiers; each one is on only when configured. */
-function createFrontends(errand: Errand, deps: { log: Logger; scrubber: Scrubber; clock: Clock; prefix: string }): Frontends {
-  const models = new ProviderRegistry({ config: errand.config, log: deps.log });
-  for (const key of models.apiKeys()) deps.scrubber.add(key);
+async function createFrontends(
+  errand: Errand,
+): Promise<{ mounts: HttpMount[]; notifiers: Notifier[]; stops: (() => Promise<void>)[]; bannerLine: () => Promise<string | null> }> {
+  const { config, stores } = errand;
+  const mounts: HttpMount[] = [];
+  const notifiers: Notifier[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  const models = new ProviderRegistry({ config, log: errand.log });
+  for (const key of models.apiKeys()) errand.scrubber.add(key);
   const api = createApiFrontend({
     redis: errand.redis,
-    prefix: deps.prefix,
+    prefix: errand.prefix,
     agents: errand.agents,
-    stores: errand.stores,
-    keyProvider: keyProviderFromConfig(errand.config),
+    stores,
+    keyProvider: keyProviderFromConfig(config),
     models,
-    scrubber: deps.scrubber,
-    log: deps.log,
-    clock: deps.clock,
-    ...(errand.config.publicUrl ? { publicUrl: errand.config.publicUrl } : {}),
+    scrubber: errand.scrubber,
+    log: errand.log,
+    clock: errand.clock,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     serverUrl: () => errand.http?.url,
   });
+  await api.start();
+  stops.push(() => api.close());
+  mounts.push(api.mount);
+  notifiers.push(api.notifier);
+  if (config.slackBotToken && (config.slackSigningSecret || config.slackAppToken)) {
+    const slack = await createSlackFrontend({
+      botToken: config.slackBotToken,
+      signingSecret: config.slackSigningSecret,
+      appToken: config.slackAppToken,
+      apiUrl: config.slackApiUrl,
+      publicUrl: config.publicUrl,
+      agents: errand.agents,
+      settings: stores.settings,
+      settingsAdmin: errand.settings,
+      dedup: stores.dedup,
+      state: new RedisSlackState(errand.redis, errand.prefix, (config.retentionDays + 1) * 86_400),
+      log: errand.log,
+    });
+    await slack.start();
+    stops.push(() => slack.stop());
+    if (slack.mount) mounts.push(slack.mount);
+    notifiers.push(slack.notifier);
+  }
+  // Last: its routes are specific paths, and `/` is its own.
   const dashboard = createDashboard({
     redis: errand.redis,
-    prefix: deps.prefix,
+    prefix: errand.prefix,
     agents: errand.agents,
-    stores: errand.stores,
+    stores,
     keys: api.keys,
     models,
-    scrubber: deps.scrubber,
-    log: deps.log,
-    clock: deps.clock,
-    ...(errand.config.publicUrl ? { publicUrl: errand.config.publicUrl } : {}),
-    ...(errand.config.githubApiUrl ? { githubApiUrl: errand.config.githubApiUrl } : {}),
+    scrubber: errand.scrubber,
+    log: errand.log,
+    clock: errand.clock,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    ...(config.githubApiUrl ? { githubApiUrl: config.githubApiUrl } : {}),
   });
-  return { mounts: [api.mount, dashboard.mount], notifiers: [api.notifier], start: () => api.start(), stop: () => api.close(), bannerLine: () => api.bannerLine() };
-}
-
-/** Where `errand start` leaves the URL of the local Redis it started, for the CLI on the same host. */
-export function localRedisUrlFile(dataDir: string): string {
-  return join(dataDir, 'redis', 'url');
+  mounts.push(dashboard.mount);
+  return { mounts, notifiers, stops, bannerLine: () => api.bannerLine() };
 }
 
 /** The worker's job handler: runs the agent (engine) for `run` and `resume` jobs. */
@@ -185,7 +176,7 @@ export function banner(errand: Errand): string {
   const lines = [
     `Errand is running (role: ${errand.config.role})`,
     errand.http ? `  HTTP       ${errand.http.url}  (dashboard and API)` : '  HTTP       off (worker role)',
-    `  Redis      ${redactUrl(errand.redisUrl)}${errand.config.redisUrl ? '' : ` (local redis-server, data in ${join(errand.config.dataDir, 'redis')})`}`,
+    `  Redis      ${redactUrl(errand.redisUrl)}${errand.localRedis ? ` (local redis-server, data in ${join(errand.config.dataDir, 'redis')})` : ''}`,
     errand.docker.reachable
       ? `  Docker     ${errand.docker.detail}, base image ${errand.config.baseImage}`
       : `  Docker     NOT reachable (${errand.docker.detail}): agents cannot run until it is; set DOCKER_HOST or start dockerd`,

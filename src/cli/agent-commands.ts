@@ -229,7 +229,7 @@ export function registerAgentCommands(program: Command, deps: AgentCliDeps): voi
   program.command('stop').description('stop an agent (it pushes what it has)').argument('<id>').action((id: string) => stopAgent(deps, id));
   program
     .command('attach')
-    .description("open a shell in the agent's machine (its tmux session), on the Docker host")
+    .description("take over an agent's machine: opens its tmux session here (detach with Ctrl-b d)")
     .argument('<id>')
     .action(async (id: string) => {
       if (!deps.attach) {

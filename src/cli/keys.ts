@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { defaultApiWorkspace, type ApiKeyInfo, type ApiKeyStore } from '../frontends/http/api/index.js';
+import { defaultApiWorkspace, type ApiKeyInfo, type ApiKeyStore } from '../frontends/http/api/api-keys.js';
 import { credentialsPath, saveCredentials } from './credentials.js';
 
 export interface KeysCliDeps {

@@ -1,42 +1,81 @@
 import { Command, Option } from 'commander';
-import { systemClock } from '../core/index.js';
-import { ApiKeyStore } from '../frontends/http/api/index.js';
+import { ErrandError } from '../core/index.js';
 import { registerAgentCommands } from './agent-commands.js';
 import { ApiClientError } from './api-client.js';
+import type { CliCore } from './core.js';
 import { registerKeys } from './keys.js';
-import { serverRedis } from './server-redis.js';
-import { start } from './start.js';
+import { registerSecrets } from './secrets.js';
+import { registerSettings } from './settings.js';
+
+/**
+ * The core for admin commands on the server host, loaded on first use: the server's modules
+ * (Docker, BullMQ, model SDKs) load only for commands that need them, so API client commands like
+ * `errand run` start in about a second.
+ */
+class LazyCliCore {
+  private core: Promise<CliCore> | null = null;
+
+  async get() {
+    this.core ??= import('./core.js').then(({ CliCore: Core }) => new Core());
+    return (await this.core).get();
+  }
+
+  async close(): Promise<void> {
+    if (this.core) await (await this.core).close();
+  }
+}
 
 /** The `errand` command line. */
-export function buildProgram(): Command {
-  const program = new Command('errand').description('Background coding agents from Slack, GitHub, the API and the CLI').showHelpAfterError();
+export function buildProgram(core = new LazyCliCore()): Command {
+  const program = new Command('errand')
+    .description('Background coding agents from Slack, GitHub, the API and the CLI')
+    .showHelpAfterError()
+    .hook('postAction', () => core.close());
   program
     .command('start')
     .description('run Errand (HTTP server and worker, or one of them)')
     .addOption(new Option('--role <role>', 'which parts to run').choices(['all', 'web', 'worker']))
-    .action((options: { role?: 'all' | 'web' | 'worker' }) => start(options));
-  registerAgentCommands(program, { env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
+    .action(async (options: { role?: 'all' | 'web' | 'worker' }) => (await import('./start.js')).start(options));
+  registerAgentCommands(program, {
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    attach: async (agentId) => {
+      const [{ attachToAgent }, { cliConfig }] = await Promise.all([import('./attach.js'), import('./core.js')]);
+      return attachToAgent(agentId, cliConfig());
+    },
+  });
   registerKeys(program, {
     env: process.env,
     stdout: process.stdout,
     stderr: process.stderr,
     open: async () => {
-      const { redis, config } = await serverRedis(process.env);
+      const [ctx, { ApiKeyStore }] = await Promise.all([core.get(), import('../frontends/http/api/api-keys.js')]);
+      const { config } = ctx;
       return {
-        keys: new ApiKeyStore(redis, 'errand:', systemClock),
+        keys: new ApiKeyStore(ctx.redis, ctx.prefix, ctx.clock),
         serverUrl: config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`,
-        done: async () => void (await redis.quit().catch(() => redis.disconnect())),
+        // The postAction hook closes the core.
+        done: async () => undefined,
       };
     },
   });
+  registerSecrets(program, async () => {
+    const { secrets, stores } = await core.get();
+    if (!secrets || !stores.secrets) throw new ErrandError('not_configured', 'secrets need ERRAND_MASTER_KEY (32 bytes, base64): generate one with `openssl rand -base64 32`');
+    const store = stores.secrets;
+    return { secrets, rewrap: () => store.rewrapAll(), stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+  });
+  registerSettings(program, async () => ({ settings: (await core.get()).settings, stdout: process.stdout }));
   return program;
 }
 
 try {
   await buildProgram().parseAsync(process.argv);
 } catch (error) {
+  if (!(error instanceof ErrandError) && !(error instanceof ApiClientError)) throw error;
   // Known errors carry a fix-it message; print it without a stack trace.
-  const known = error instanceof ApiClientError || (error instanceof Error && typeof (error as { code?: unknown }).code === 'string');
-  process.stderr.write(`errand: ${known ? (error as Error).message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = 1;
+  process.stderr.write(`errand: ${error.message}\n`);
+  process.exit(1);
 }

@@ -74,28 +74,29 @@ function where(scope: SecretScope): string {
 }
 
 /** Adds `errand secrets …` to the program. Errors propagate to the caller's handler (ErrandError with a code). */
-export function registerSecrets(program: Command, deps: SecretsCliDeps): Command {
+/** `deps` is called only when a subcommand runs, so other commands never connect to Redis. */
+export function registerSecrets(program: Command, deps: () => Promise<SecretsCliDeps>): Command {
   const secrets = program.command('secrets').description('workspace and repository secrets, encrypted at rest (values are never shown)');
   const withScope = (command: Command) =>
     command.option('-w, --workspace <id>', 'workspace (Slack team id, GitHub installation id, API tenant)').option('-r, --repo <owner/name>', 'a repository secret instead of a workspace one');
   withScope(secrets.command('set <NAME>').description('set a secret; the value is read from stdin or a hidden prompt, never from the command line'))
     .option('--install', "also give it to the environment's install step")
     .action(async (name: string, options: ScopeOptions & { install?: boolean }) => {
-      await setSecret(deps, name, options);
+      await setSecret(await deps(), name, options);
     });
   withScope(secrets.command('list').alias('ls').description('list secret names (never values)'))
     .option('--json', 'print JSON')
     .action(async (options: ScopeOptions & { json?: boolean }) => {
-      await listSecrets(deps, options);
+      await listSecrets(await deps(), options);
     });
   withScope(secrets.command('rm <NAME>').alias('remove').description('remove a secret')).action(async (name: string, options: ScopeOptions) => {
-    await removeSecret(deps, name, options);
+    await removeSecret(await deps(), name, options);
   });
   secrets
     .command('rewrap')
     .description('after a master key rotation: re-wrap every data key with the current key (keep the old key in ERRAND_MASTER_KEY_PREVIOUS until this succeeds)')
     .action(async () => {
-      await rewrapSecrets(deps);
+      await rewrapSecrets(await deps());
     });
   return secrets;
 }

@@ -86,21 +86,22 @@ function json(text: string): unknown {
 }
 
 /** Adds `errand settings get|set` to the program. Errors propagate to the caller's handler. */
-export function registerSettings(program: Command, deps: SettingsCliDeps): Command {
+/** `deps` is called only when a subcommand runs, so other commands never connect to Redis. */
+export function registerSettings(program: Command, deps: () => Promise<SettingsCliDeps>): Command {
   const settings = program.command('settings').description("a workspace's settings (see docs/settings-and-secrets.md)");
   settings
     .command('get [key]')
     .description('print every setting, or one')
     .option('-w, --workspace <id>', 'workspace (Slack team id, GitHub installation id, API tenant)')
     .action(async (key: string | undefined, options: { workspace?: string }) => {
-      await getSettings(deps, key, options);
+      await getSettings(await deps(), key, options);
     });
   settings
     .command('set <key=value...>')
     .description('change settings, e.g. `defaultRepo=acme/web privacyMode=true admins=U123,U456 channelRepos.C42=acme/api`')
     .option('-w, --workspace <id>', 'workspace (Slack team id, GitHub installation id, API tenant)')
     .action(async (assignments: string[], options: { workspace?: string }) => {
-      await setSettings(deps, assignments, options);
+      await setSettings(await deps(), assignments, options);
     });
   return settings;
 }

@@ -1,25 +1,15 @@
-import { config as loadDotenv } from 'dotenv';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import { banner, startErrand } from '../main.js';
 import { createScrubber } from '../redact/scrubber.js';
+import { cliConfig } from './core.js';
 
 /**
  * `errand start`: loads config (environment, then .env), starts the role, prints what runs where,
  * and shuts down gracefully on SIGTERM/SIGINT (a second signal forces the exit).
  */
 export async function start(options: { role?: Config['role'] }): Promise<void> {
-  loadDotenv({ quiet: true });
-  let config: Config;
-  try {
-    config = loadConfig({ ...process.env, ...(options.role ? { ERRAND_ROLE: options.role } : {}) });
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(78);
-    }
-    throw error;
-  }
+  const config = cliConfig(options.role ? { ERRAND_ROLE: options.role } : {});
   const scrubber = createScrubber();
   const log = createLogger({ level: config.logLevel, scrubber });
   let errand;

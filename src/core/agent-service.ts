@@ -46,6 +46,12 @@ export interface LaunchInput {
   impliedRepo?: string;
   /** Work on this existing branch (a pull request's head) instead of a new one. */
   branch?: string;
+  /**
+   * Called once the request has passed every check, before anything is stored: lets a front end
+   * create the place the agent will live in (Slack posts the thread's root message) and return
+   * the conversation that names it. A throw stores nothing.
+   */
+  openConversation?: (agent: Agent) => Promise<Conversation>;
 }
 
 export interface LaunchResult {
@@ -115,6 +121,7 @@ export class AgentService {
     if (!agent.repo && mode === 'agent') {
       throw new ErrandError('invalid_request', 'which repository? add `repo=owner/name`, or ask an admin to set a default repo');
     }
+    if (input.openConversation) agent.conversations = [await input.openConversation(agent)];
     const queuedBehind = await this.activeAhead(agent, settings);
     await this.deps.agents.create(agent);
     await this.deps.events.append(id, { type: 'status', status: 'queued' });

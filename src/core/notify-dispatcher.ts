@@ -1,4 +1,5 @@
-import { conversationKey } from './conversation.js';
+import { conversationKey, type Conversation } from './conversation.js';
+import type { StoredEvent } from './events.js';
 import type { EventBell, Leases, Notifier, NotifyCursors } from './ports/notifier.js';
 import type { Log } from './ports/runtime.js';
 import type { AgentStore, EventLog, SettingsStore } from './ports/store.js';
@@ -94,16 +95,25 @@ export class NotifyDispatcher {
   }
 
   private async dispatch(agentId: string): Promise<void> {
-    const agent = await this.deps.agents.get(agentId);
-    if (!agent) return;
-    const settings = await this.deps.settings.get(agent.workspace);
-    for (const conversation of agent.conversations) {
+    const listed = await this.deps.agents.get(agentId);
+    if (!listed) return;
+    const batches: { conversation: Conversation; notifier: Notifier; key: string; events: StoredEvent[] }[] = [];
+    for (const conversation of listed.conversations) {
       const notifier = this.deps.notifiers.find((n) => n.kind === conversation.kind);
       if (!notifier) continue;
       const key = conversationKey(conversation);
       const after = await this.deps.cursors.get(agentId, key);
       const events = await this.deps.events.read(agentId, after ? { after, limit: 500 } : { limit: 500 });
       if (events.length === 0) continue;
+      batches.push({ conversation, notifier, key, events });
+      if (events.length === 500) this.pending.add(agentId);
+    }
+    if (batches.length === 0) return;
+    // Read the agent again after its events, so the record is at least as new as the last event
+    // (a status message must never show an older state than the events it renders).
+    const agent = (await this.deps.agents.get(agentId)) ?? listed;
+    const settings = await this.deps.settings.get(agent.workspace);
+    for (const { conversation, notifier, key, events } of batches) {
       try {
         await notifier.notify(agent, conversation, events, viewFor(agent, conversation, settings));
         await this.deps.cursors.set(agentId, key, events[events.length - 1]!.id);
@@ -111,7 +121,6 @@ export class NotifyDispatcher {
         this.deps.log.warn({ err: error, agentId, conversation: key }, 'notifier failed; events will be offered again');
         this.pending.add(agentId);
       }
-      if (events.length === 500) this.pending.add(agentId);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Log, StopSignals } from '../core/index.js';
 import { parseJob, type JobName, type JobPayload } from './jobs.js';
 import { defaultQueueName } from './run-queue.js';
@@ -21,6 +21,12 @@ export interface RunWorkerOptions {
   concurrency: number;
   queueName?: string;
   prefix?: string;
+  /** Concurrency limits: a refused run waits `admissionRetryMs` and asks again. */
+  admission?: {
+    admit(agentId: string): Promise<{ admitted: boolean }>;
+    release(agentId: string): Promise<void>;
+  };
+  admissionRetryMs?: number;
 }
 
 /**
@@ -34,7 +40,7 @@ export class RunWorker {
 
   constructor(private readonly options: RunWorkerOptions) {
     const { connection, concurrency, queueName = defaultQueueName, prefix, log } = options;
-    this.worker = new Worker(queueName, (job) => this.process(job), {
+    this.worker = new Worker(queueName, (job, token) => this.process(job, token), {
       connection,
       concurrency,
       autorun: false,
@@ -67,7 +73,7 @@ export class RunWorker {
     await this.worker.close(force);
   }
 
-  private async process(job: Job): Promise<void> {
+  private async process(job: Job, token: string | undefined): Promise<void> {
     const log = this.options.log.child({ jobId: job.id, job: job.name });
     const parsed = parseJob(job.name, job.data);
     if (!parsed.ok) {
@@ -75,6 +81,12 @@ export class RunWorker {
       throw new UnrecoverableError(parsed.reason);
     }
     const { agentId } = parsed.payload;
+    const { admission } = this.options;
+    if (admission && !(await admission.admit(agentId)).admitted) {
+      // Not a failure: the job goes back to wait, without using up an attempt.
+      await job.moveToDelayed(Date.now() + (this.options.admissionRetryMs ?? 5_000), token);
+      throw new DelayedError();
+    }
     const controller = new AbortController();
     this.running.set(agentId, controller);
     try {
@@ -86,6 +98,7 @@ export class RunWorker {
       });
     } finally {
       if (this.running.get(agentId) === controller) this.running.delete(agentId);
+      await admission?.release(agentId).catch((error: unknown) => log.warn({ err: error, agentId }, 'could not release run slot'));
     }
   }
 }

@@ -58,8 +58,8 @@ describe('errand secrets and errand settings', () => {
       stderr: err.stream,
     };
     const program = new Command('errand').exitOverride().configureOutput({ writeErr: (text) => err.stream.write(text) });
-    registerSecrets(program, deps);
-    registerSettings(program, { settings: new SettingsService({ settings: stores.settings, audit: stores.audit, log }), defaultWorkspace: 'T1', stdout: out.stream });
+    registerSecrets(program, async () => deps);
+    registerSettings(program, async () => ({ settings: new SettingsService({ settings: stores.settings, audit: stores.audit, log }), defaultWorkspace: 'T1', stdout: out.stream }));
     await program.parseAsync(argv, { from: 'user' });
     return { out: out.text(), err: err.text() };
   }

@@ -5,6 +5,8 @@ export interface SandboxSpec {
   agentId: string;
   /** A host directory holding the repository checkout (the environment file is read from it). */
   repoDir: string;
+  /** `owner/name`: labels snapshot images so old ones are pruned per repository (default: repoDir's folder name). */
+  repo?: string;
   /** Environment variables for install only (secrets marked for install). */
   installEnv?: Record<string, string>;
   network?: 'none' | 'host' | 'bridge' | (string & {});
@@ -38,6 +40,8 @@ export interface SandboxHandle {
   readonly containerId: string;
   /** `/workspace` inside the container. */
   readonly workdir: string;
+  /** The user commands run as unless ExecOptions.user says otherwise (the environment's `user`). */
+  readonly user: string;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   /** The last `lines` lines of a tmux terminal window. */
   terminalOutput(name: string, lines?: number): Promise<string>;

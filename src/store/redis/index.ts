@@ -3,6 +3,7 @@ import type { Clock } from '../../core/index.js';
 import type { Scrubber } from '../../redact/scrubber.js';
 import type { KeyProvider } from '../../secrets/index.js';
 import { RedisAgentStore } from './agent-store.js';
+import { RedisAdmission } from './admission.js';
 import { RedisAuditLog } from './audit-log.js';
 import { RedisDedupStore } from './dedup-store.js';
 import { RedisEventLog } from './event-log.js';
@@ -41,6 +42,7 @@ export interface RedisStores {
   leases: RedisLeases;
   bell: RedisEventBell;
   audit: RedisAuditLog;
+  admission: RedisAdmission;
   /** Present when a key provider and scrubber are passed in. */
   secrets?: RedisSecretStore;
 }
@@ -70,6 +72,7 @@ export function createRedisStores(redis: Redis, options: RedisStoreOptions): Red
     cursors: new RedisNotifyCursors(redis, keys, retentionSeconds),
     leases: new RedisLeases(redis, keys),
     bell: new RedisEventBell(redis, keys),
+    admission: new RedisAdmission(redis, keys),
     audit: new RedisAuditLog(redis, keys, options.clock, retentionSeconds),
     ...(options.keyProvider && options.scrubber ? { secrets: new RedisSecretStore(redis, keys, options.keyProvider, options.scrubber, options.clock) } : {}),
   };

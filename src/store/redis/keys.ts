@@ -13,6 +13,8 @@ export class Keys {
   settings = (workspace: string) => `${this.prefix}settings:${workspace}`;
   stopChannel = () => `${this.prefix}stop`;
   eventsChannel = () => `${this.prefix}events`;
+  runningInWorkspace = (workspace: string) => `${this.prefix}running:ws:${workspace}`;
+  runningForPerson = (principalKey: string) => `${this.prefix}running:person:${principalKey}`;
   notifyCursors = (agentId: string) => `${this.prefix}notify:${agentId}`;
   lease = (name: string) => `${this.prefix}lease:${name}`;
   /** Hash of a workspace's own secrets: name → sealed record. */

@@ -1,0 +1,70 @@
+// Cold start (install runs, snapshot saved) vs warm start (install snapshot reused) of a sandbox.
+// Usage: npx tsx bench/sandbox-start.ts [runs=5]
+// The install is synthetic (no network here): it writes a few thousand small files, as a package
+// manager filling node_modules would, then spends a second as a download would.
+import { randomBytes } from 'node:crypto';
+import Docker from 'dockerode';
+import type { Log } from '../src/core/ports/runtime.js';
+import { newAgentId } from '../src/core/ids.js';
+import { DockerSandbox } from '../src/sandbox/docker/docker-sandbox.js';
+import { makeGitRepo } from '../test/support/git-repo.js';
+
+const runs = Number(process.argv[2] ?? 5);
+const docker = new Docker();
+const silent: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent };
+const repo = `bench/sandbox-start-${randomBytes(3).toString('hex')}`;
+const sandbox = new DockerSandbox({ docker, log: silent, baseImage: process.env.ERRAND_BASE_IMAGE ?? 'errand-base:bookworm', network: 'none', snapshotsKept: runs + 1, memoryMb: 1024, cpus: 2, pids: 512 });
+const install = 'mkdir -p node_modules && for d in $(seq 1 60); do mkdir -p node_modules/pkg$d; for f in $(seq 1 50); do head -c 2048 /dev/urandom > node_modules/pkg$d/f$f.js; done; done; sleep 1';
+const project = makeGitRepo({
+  '.errand/environment.json': JSON.stringify({ install, start: 'test -d node_modules/pkg60', terminals: [{ name: 'dev', command: 'ls node_modules | wc -l' }] }),
+  'package-lock.json': '{}',
+  '.gitignore': 'node_modules\n',
+});
+
+async function prepareMs(): Promise<{ ms: number; cached: boolean }> {
+  const agentId = newAgentId();
+  let cached = false;
+  const started = performance.now();
+  await sandbox.prepare({ agentId, repoDir: project.dir, repo, network: 'none', onMilestone: (name) => (cached ||= name === 'install_cached') });
+  const ms = performance.now() - started;
+  await sandbox.remove(agentId);
+  return { ms, cached };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+try {
+  const cold: number[] = [];
+  const warm: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    project.commit({ 'package-lock.json': JSON.stringify({ run, nonce: randomBytes(4).toString('hex') }) }, `lockfile ${run}`);
+    const first = await prepareMs();
+    if (first.cached) throw new Error('a changed lockfile should not hit the snapshot');
+    cold.push(first.ms);
+    const second = await prepareMs();
+    if (!second.cached) throw new Error('an unchanged lockfile should hit the snapshot');
+    warm.push(second.ms);
+  }
+  const coldMedian = median(cold);
+  const warmMedian = median(warm);
+  console.log(JSON.stringify({
+    runs,
+    coldMs: cold.map(Math.round),
+    warmMs: warm.map(Math.round),
+    coldMedianMs: Math.round(coldMedian),
+    warmMedianMs: Math.round(warmMedian),
+    coldOverWarm: Number((coldMedian / warmMedian).toFixed(2)),
+  }, null, 2));
+} finally {
+  for (const container of await docker.listContainers({ all: true, filters: { label: [`errand.repo=${repo}`] } })) {
+    await docker.getContainer(container.Id).remove({ force: true });
+  }
+  for (const image of await docker.listImages({ filters: { label: [`errand.repo=${repo}`] } })) {
+    await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+  }
+  project.remove();
+}

@@ -1,0 +1,111 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import { AgentService, ErrandError, SecretsService, SettingsService, systemClock, type Clock } from './core/index.js';
+import type { Logger } from './logger.js';
+import { BullRunQueue } from './queue/run-queue.js';
+import { connectRedis } from './redis/connect.js';
+import { startLocalRedis } from './redis/local-server.js';
+import type { Scrubber } from './redact/scrubber.js';
+import { keyProviderFromConfig } from './secrets/index.js';
+import { createRedisStores, type RedisStores } from './store/redis/index.js';
+
+export interface ContextDeps {
+  log: Logger;
+  scrubber: Scrubber;
+  clock?: Clock;
+  /** Key prefix for Redis and the queue (tests give each run its own). */
+  prefix?: string;
+}
+
+/** The core wired to Redis: what every role and every admin command needs. */
+export interface CoreContext {
+  config: Config;
+  log: Logger;
+  scrubber: Scrubber;
+  clock: Clock;
+  prefix: string;
+  redis: Redis;
+  redisUrl: string;
+  /** True when this process started its own redis-server. */
+  localRedis: boolean;
+  stores: RedisStores;
+  queue: BullRunQueue;
+  agents: AgentService;
+  settings: SettingsService;
+  secrets: SecretsService | null;
+  /** Runs cleanups, newest first. */
+  close(): Promise<void>;
+  onClose(cleanup: () => Promise<void>): void;
+}
+
+/** The autostarted Redis writes its URL here so the CLI on the same host can find it. */
+export function localRedisUrlFile(config: Config): string {
+  return join(config.dataDir, 'redis', 'url');
+}
+
+/**
+ * Connects the core to Redis. `startRedis` (the server) starts a local redis-server when REDIS_URL
+ * is unset; admin commands instead find the one a running server started.
+ */
+export async function openCore(config: Config, deps: ContextDeps, options: { startRedis: boolean }): Promise<CoreContext> {
+  const { log, scrubber } = deps;
+  const clock = deps.clock ?? systemClock;
+  const prefix = deps.prefix ?? 'errand:';
+  const cleanups: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup().catch((error) => log.warn({ err: error }, 'shutdown step failed'));
+  };
+  try {
+    let redisUrl = config.redisUrl;
+    let localRedis = false;
+    if (!redisUrl && options.startRedis) {
+      if (!config.redisAutostart) throw new ErrandError('not_configured', 'REDIS_URL is not set and ERRAND_REDIS_AUTOSTART is off: set REDIS_URL');
+      const dir = join(config.dataDir, 'redis');
+      const server = await startLocalRedis({ dir, appendOnly: true });
+      const urlFile = localRedisUrlFile(config);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(urlFile, server.url);
+      cleanups.push(async () => {
+        rmSync(urlFile, { force: true });
+        await server.stop();
+      });
+      redisUrl = server.url;
+      localRedis = true;
+    } else if (!redisUrl) {
+      redisUrl = readLocalRedisUrl(config);
+    }
+    const redis = await connectRedis(redisUrl);
+    cleanups.unshift(async () => void (await redis.quit().catch(() => redis.disconnect())));
+    redis.on('error', (error) => log.warn({ err: error }, 'redis connection error; reconnecting'));
+
+    const stores = createRedisStores(redis, {
+      prefix, clock, retentionDays: config.retentionDays, admins: config.admins, keyProvider: keyProviderFromConfig(config), scrubber,
+    });
+    const queue = new BullRunQueue(redis, undefined, prefix.replace(/:$/, ''));
+    cleanups.unshift(() => queue.close());
+    const agents = new AgentService({ ...stores, queue, clock, log, defaultModel: config.defaultModel ?? null });
+    const settings = new SettingsService({ settings: stores.settings, audit: stores.audit, log });
+    const secrets = stores.secrets ? new SecretsService({ secrets: stores.secrets, settings: stores.settings, audit: stores.audit, log }) : null;
+    return {
+      config, log, scrubber, clock, prefix, redis, redisUrl, localRedis, stores, queue, agents, settings, secrets,
+      close,
+      onClose: (cleanup) => cleanups.unshift(cleanup),
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+function readLocalRedisUrl(config: Config): string {
+  try {
+    return readFileSync(localRedisUrlFile(config), 'utf8').trim();
+  } catch {
+    throw new ErrandError(
+      'not_configured',
+      `REDIS_URL is not set and no local Errand is running here (no ${localRedisUrlFile(config)}): start Errand with \`npm start\` or set REDIS_URL`,
+    );
+  }
+}

@@ -1,0 +1,46 @@
+import type { Agent } from './agent.js';
+import type { AgentService } from './agent-service.js';
+import { isErrandError } from './errors.js';
+import type { Clock, Log } from './ports/runtime.js';
+import type { AgentStore, EventLog } from './ports/store.js';
+
+export interface RetentionDeps {
+  agents: AgentStore;
+  events: EventLog;
+  service: AgentService;
+  clock: Clock;
+  log: Log;
+  /** Frees what the agent holds outside the store (its container). */
+  onExpired?: (agent: Agent) => Promise<void>;
+}
+
+/**
+ * Marks agents whose retention has passed as `expired`, stops what they hold and drops their
+ * transcript. Their records then live one more day (so `expired` can be seen) and go with their TTL.
+ */
+export class RetentionSweeper {
+  constructor(private readonly deps: RetentionDeps) {}
+
+  async sweep(): Promise<string[]> {
+    const now = this.deps.clock.now().getTime();
+    const expired: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.deps.agents.list({ status: ['queued', 'preparing', 'running', 'finished', 'failed', 'stopped'], limit: 200, ...(cursor ? { cursor } : {}) });
+      for (const agent of page.agents) {
+        if (Date.parse(agent.expiresAt) > now) continue;
+        try {
+          const updated = await this.deps.service.transition(agent.id, 'expired', { message: 'retention period over' });
+          await this.deps.onExpired?.(updated);
+          await this.deps.events.clear(agent.id);
+          expired.push(agent.id);
+        } catch (error) {
+          if (!isErrandError(error, 'invalid_transition')) this.deps.log.warn({ err: error, agentId: agent.id }, 'could not expire agent');
+        }
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    if (expired.length) this.deps.log.info({ count: expired.length }, 'agents expired');
+    return expired;
+  }
+}

@@ -1,0 +1,51 @@
+import type { webApi } from '@slack/bolt';
+import { z } from 'zod';
+import type { Principal } from '../../core/index.js';
+
+/** The part of users.info we use; Slack sends much more, which we keep and ignore. */
+export const SlackUser = z.looseObject({
+  id: z.string(),
+  name: z.string().optional(),
+  real_name: z.string().optional(),
+  is_admin: z.boolean().optional(),
+  is_owner: z.boolean().optional(),
+  is_bot: z.boolean().optional(),
+  profile: z.looseObject({ real_name: z.string().optional(), display_name: z.string().optional() }).optional(),
+});
+export type SlackUser = z.infer<typeof SlackUser>;
+
+export interface Person {
+  principal: Principal;
+  /** A Slack workspace admin or owner: passed to the core as `platformAdmin`. */
+  platformAdmin: boolean;
+}
+
+const ttlMs = 10 * 60_000;
+
+/** Looks people up with users.info, cached for ten minutes. */
+export class People {
+  private readonly cache = new Map<string, { person: Person; until: number }>();
+
+  constructor(private readonly client: webApi.WebClient) {}
+
+  /** Without a Slack call: for the acknowledgement path, where only the payload's name is known. */
+  quick(teamId: string, userId: string, name: string | undefined): Principal {
+    const cached = this.cache.get(`${teamId}:${userId}`);
+    if (cached && cached.until > Date.now()) return cached.person.principal;
+    return { kind: 'slack', workspace: teamId, id: userId, name: name || userId };
+  }
+
+  async get(teamId: string, userId: string): Promise<Person> {
+    const key = `${teamId}:${userId}`;
+    const cached = this.cache.get(key);
+    if (cached && cached.until > Date.now()) return cached.person;
+    const result = await this.client.users.info({ user: userId });
+    const user = SlackUser.parse(result.user);
+    const name = user.profile?.real_name || user.real_name || user.profile?.display_name || user.name || userId;
+    const principal: Principal = { kind: 'slack', workspace: teamId, id: userId, name };
+    if (user.is_bot) principal.isBot = true;
+    const person = { principal, platformAdmin: Boolean(user.is_admin || user.is_owner) };
+    this.cache.set(key, { person, until: Date.now() + ttlMs });
+    return person;
+  }
+}

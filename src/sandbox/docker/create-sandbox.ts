@@ -1,0 +1,18 @@
+import type { Config } from '../../config.js';
+import type { Log } from '../../core/ports/runtime.js';
+import { createDockerClient } from './docker-client.js';
+import { DockerSandbox } from './docker-sandbox.js';
+
+/** The Docker sandbox wired from Errand's configuration. */
+export function createDockerSandbox(config: Config, log: Log): DockerSandbox {
+  return new DockerSandbox({
+    docker: createDockerClient(config.dockerHost),
+    log: log.child({ component: 'sandbox' }),
+    baseImage: config.baseImage,
+    network: config.sandboxNetwork,
+    snapshotsKept: config.snapshotsKept,
+    memoryMb: config.sandboxMemoryMb,
+    cpus: config.sandboxCpus,
+    pids: config.sandboxPids,
+  });
+}

@@ -1,0 +1,88 @@
+import type Docker from 'dockerode';
+import type { Log } from '../../core/ports/runtime.js';
+import { labels } from './labels.js';
+
+export interface ReaperOptions {
+  docker: Docker;
+  log: Log;
+  /** Whether an agent still exists (not expired); its containers are kept while it does. */
+  isLive: (agentId: string) => boolean | Promise<boolean>;
+  intervalMs?: number;
+}
+
+export interface ReapResult {
+  containers: string[];
+  images: string[];
+}
+
+/**
+ * Removes containers labelled `errand.agent` whose agent no longer exists, and images labelled
+ * with such an agent that are not caches (install snapshots and Dockerfile builds are shared
+ * between agents and pruned per repository instead). Runs once at start-up and then on a timer.
+ */
+export class Reaper {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<ReapResult> | null = null;
+
+  constructor(private readonly options: ReaperOptions) {}
+
+  start(): void {
+    if (this.timer) return;
+    void this.reapSafely();
+    this.timer = setInterval(() => void this.reapSafely(), this.options.intervalMs ?? 10 * 60_000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One pass; overlapping calls share the pass in flight. */
+  reap(): Promise<ReapResult> {
+    this.running ??= this.pass().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async reapSafely(): Promise<void> {
+    await this.reap().catch((error: unknown) => this.options.log.warn({ err: error }, 'sandbox reaper pass failed'));
+  }
+
+  private async pass(): Promise<ReapResult> {
+    const { docker, log } = this.options;
+    const verdicts = new Map<string, boolean>();
+    const dead = async (agentId: string | undefined) => {
+      if (!agentId) return false;
+      if (!verdicts.has(agentId)) verdicts.set(agentId, !(await this.options.isLive(agentId)));
+      return verdicts.get(agentId)!;
+    };
+    const result: ReapResult = { containers: [], images: [] };
+    for (const info of await docker.listContainers({ all: true, filters: { label: [labels.agent] } })) {
+      const agentId = info.Labels[labels.agent];
+      if (!(await dead(agentId))) continue;
+      try {
+        await docker.getContainer(info.Id).remove({ force: true, v: true });
+        result.containers.push(info.Id);
+        log.info({ agentId, containerId: info.Id }, 'reaped orphan container');
+      } catch (error) {
+        log.warn({ agentId, containerId: info.Id, err: error }, 'could not reap container');
+      }
+    }
+    for (const info of await docker.listImages({ filters: { label: [labels.agent] } })) {
+      const imageLabels = info.Labels ?? {};
+      if (imageLabels[labels.snapshotKey] || imageLabels[labels.buildKey]) continue;
+      if (!(await dead(imageLabels[labels.agent]))) continue;
+      try {
+        await docker.getImage(info.Id).remove();
+        result.images.push(info.Id);
+        log.info({ agentId: imageLabels[labels.agent], imageId: info.Id }, 'reaped orphan image');
+      } catch (error) {
+        log.warn({ imageId: info.Id, err: error }, 'could not reap image');
+      }
+    }
+    return result;
+  }
+}

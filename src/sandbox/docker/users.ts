@@ -1,0 +1,53 @@
+import type Docker from 'dockerode';
+import { ErrandError } from '../../core/errors.js';
+import { readContainerFile, writeContainerFiles } from './container-files.js';
+
+export interface ContainerUser {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+/**
+ * Makes sure the environment's user exists in a created (not yet started) container and returns
+ * its ids. A missing user is added to /etc/passwd and /etc/group with a home directory, written
+ * through Docker's archive API: no root shell, no capabilities needed inside the container.
+ */
+export async function ensureUser(container: Docker.Container, name: string): Promise<ContainerUser> {
+  if (name === 'root' || name === '0') return { name: 'root', uid: 0, gid: 0, home: '/root' };
+  const passwd = (await readContainerFile(container, '/etc/passwd')) ?? '';
+  const group = (await readContainerFile(container, '/etc/group')) ?? '';
+  const users = passwd.split('\n').filter(Boolean).map((line) => line.split(':'));
+  const numeric = /^(\d+)(?::(\d+))?$/.exec(name);
+  if (numeric) {
+    const uid = Number(numeric[1]);
+    const entry = users.find((fields) => Number(fields[2]) === uid);
+    return { name: entry?.[0] ?? name, uid, gid: Number(numeric[2] ?? entry?.[3] ?? uid), home: entry?.[5] ?? '/tmp' };
+  }
+  const existing = users.find((fields) => fields[0] === name);
+  if (existing) return { name, uid: Number(existing[2]), gid: Number(existing[3]), home: existing[5] || '/' };
+
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(name)) {
+    throw new ErrandError('environment_invalid', `the environment's user "${name}" is not a valid user name; fix: use a lower-case name such as "ubuntu"`);
+  }
+  const taken = (lines: string[][]) => new Set(lines.map((fields) => Number(fields[2])));
+  const groups = group.split('\n').filter(Boolean).map((line) => line.split(':'));
+  const uid = firstFree(taken(users));
+  const existingGroup = groups.find((fields) => fields[0] === name);
+  const gid = existingGroup ? Number(existingGroup[2]) : taken(groups).has(uid) ? firstFree(taken(groups)) : uid;
+  const home = `/home/${name}`;
+  const withLine = (text: string, line: string) => `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${line}\n`;
+  await writeContainerFiles(container, [
+    { path: '/etc/passwd', content: withLine(passwd, `${name}:x:${uid}:${gid}::${home}:/bin/bash`), mode: 0o644, uid: 0, gid: 0 },
+    ...(existingGroup ? [] : [{ path: '/etc/group', content: withLine(group, `${name}:x:${gid}:`), mode: 0o644, uid: 0, gid: 0 }]),
+    { path: home, mode: 0o755, uid, gid },
+  ]);
+  return { name, uid, gid, home };
+}
+
+function firstFree(taken: Set<number>): number {
+  let id = 1000;
+  while (taken.has(id)) id++;
+  return id;
+}

@@ -1,0 +1,73 @@
+import { pino } from 'pino';
+import { NotifyDispatcher, SettingsService } from '../../src/core/index.js';
+import { startHttpServer, type RunningHttpServer } from '../../src/frontends/http/server.js';
+import { createSlackFrontend, slackEventsPath, type SlackFrontend } from '../../src/frontends/slack/slack-frontend.js';
+import { RedisSlackState } from '../../src/frontends/slack/state.js';
+import { coreHarness, silentLog, type CoreHarness } from './core.js';
+import { FakeSlack } from './fake-slack.js';
+import { eventBody, interactionBody, postSigned, slashCommandBody, type EventOptions, type SignedPost } from './slack-requests.js';
+
+export const signingSecret = 'test-signing-secret';
+
+export interface SlackHarness {
+  core: CoreHarness;
+  slack: FakeSlack;
+  frontend: SlackFrontend;
+  http: RunningHttpServer;
+  dispatcher: NotifyDispatcher;
+  eventsUrl: string;
+  /** `/agent <text>` from a user in a channel, signed like Slack. */
+  command(text: string, options?: { userId?: string; channelId?: string; timestamp?: number }): Promise<SignedPost>;
+  event(event: Record<string, unknown>, options?: EventOptions & { retryNum?: number }): Promise<SignedPost>;
+  interaction(payload: Record<string, unknown>): Promise<SignedPost>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real Bolt app on Errand's HTTP server, the real core on Redis, a notification dispatcher
+ * with a short interval, and a fake Slack Web API answering the real client.
+ */
+export async function slackHarness(options: { retries?: number; dispatchIntervalMs?: number } = {}): Promise<SlackHarness> {
+  const core = await coreHarness();
+  const slack = await new FakeSlack().start();
+  slack.addUser({ id: 'U1', name: 'ada', real_name: 'Ada Lovelace' });
+  slack.addUser({ id: 'U2', name: 'grace', real_name: 'Grace Hopper' });
+  slack.addUser({ id: 'UADMIN', name: 'boss', real_name: 'The Admin', is_admin: true });
+  slack.addChannel('C1');
+  const state = new RedisSlackState(core.redis, core.prefix, 3600);
+  const frontend = await createSlackFrontend({
+    botToken: slack.token,
+    signingSecret,
+    apiUrl: slack.apiUrl,
+    publicUrl: 'https://errand.example.com',
+    agents: core.service,
+    settings: core.stores.settings,
+    settingsAdmin: new SettingsService({ settings: core.stores.settings, audit: core.stores.audit, log: silentLog }),
+    dedup: core.stores.dedup,
+    state,
+    log: process.env.SLACK_DEBUG ? pino({ level: 'debug' }) : silentLog,
+    retryConfig: { retries: options.retries ?? 2, minTimeout: 0, maxTimeout: 0 },
+  });
+  const http = await startHttpServer({ host: '127.0.0.1', port: 0, log: silentLog, mounts: [frontend.mount!] });
+  const dispatcher = new NotifyDispatcher({ ...core.stores, notifiers: [frontend.notifier], log: process.env.SLACK_DEBUG ? pino({ level: 'debug' }) : silentLog, intervalMs: options.dispatchIntervalMs ?? 20, sweepMs: 60_000 });
+  await dispatcher.start();
+  const eventsUrl = `${http.url}${slackEventsPath}`;
+  let responseSeq = 0;
+  return {
+    core, slack, frontend, http, dispatcher, eventsUrl,
+    command: (text, o = {}) =>
+      postSigned(eventsUrl, slashCommandBody({ text, responseUrl: slack.responseUrl(String(++responseSeq)), ...(o.userId ? { userId: o.userId } : {}), ...(o.channelId ? { channelId: o.channelId } : {}) }), 'application/x-www-form-urlencoded', {
+        secret: signingSecret,
+        ...(o.timestamp !== undefined ? { timestamp: o.timestamp } : {}),
+      }),
+    event: (event, o = {}) => postSigned(eventsUrl, eventBody(event, o), 'application/json', { secret: signingSecret, ...(o.retryNum !== undefined ? { retryNum: o.retryNum } : {}) }),
+    interaction: (payload) => postSigned(eventsUrl, interactionBody(payload), 'application/x-www-form-urlencoded', { secret: signingSecret }),
+    close: async () => {
+      await dispatcher.close();
+      await http.close();
+      await frontend.stop();
+      await slack.stop();
+      await core.close();
+    },
+  };
+}
