@@ -110,6 +110,17 @@ export const Config = z.object({
   sandboxNetwork: z.string().default('none'),
   snapshotsKept: z.coerce.number().int().min(1).default(3),
   redisAutostart: bool.default(true),
+  /** Model calls an agent may make in one run before it stops with `limit_reached`. */
+  maxSteps: z.coerce.number().int().min(1).max(10_000).default(60),
+  /** Wall-clock minutes one run of the agent loop may take. */
+  maxMinutes: z.coerce.number().min(1).max(24 * 60).default(60),
+  /** Input plus output tokens one run may use; unset means no token limit. */
+  maxTokens: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1000).optional()),
+  /** Longest a single `run` tool command may take, in seconds (the model may ask for less). */
+  commandTimeoutSeconds: z.coerce.number().int().min(5).max(24 * 3600).default(600),
+  /** The identity of Errand's commits (author and committer); the requester is a co-author. */
+  gitAuthorName: z.string().min(1).default('Errand'),
+  gitAuthorEmail: z.string().min(3).default('errand@users.noreply.github.com'),
 });
 export type Config = z.infer<typeof Config>;
 
@@ -157,6 +168,12 @@ export const configEnv: Record<keyof Config, string> = {
   sandboxNetwork: 'ERRAND_SANDBOX_NETWORK',
   snapshotsKept: 'ERRAND_SNAPSHOTS_KEPT',
   redisAutostart: 'ERRAND_REDIS_AUTOSTART',
+  maxSteps: 'ERRAND_MAX_STEPS',
+  maxMinutes: 'ERRAND_MAX_MINUTES',
+  maxTokens: 'ERRAND_MAX_TOKENS',
+  commandTimeoutSeconds: 'ERRAND_COMMAND_TIMEOUT_SECONDS',
+  gitAuthorName: 'ERRAND_GIT_AUTHOR_NAME',
+  gitAuthorEmail: 'ERRAND_GIT_AUTHOR_EMAIL',
 };
 
 /** Keys whose values are never echoed back in a configuration error. */

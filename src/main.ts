@@ -4,12 +4,14 @@ import { integrations, type Config } from './config.js';
 import { openCore, type ContextDeps, type CoreContext } from './context.js';
 import { NotifyDispatcher, RetentionSweeper, RunAdmission, type Notifier } from './core/index.js';
 import { ProviderRegistry } from './engine/providers/index.js';
+import { GitHubFrontend } from './frontends/github/frontend.js';
 import { createApiFrontend } from './frontends/http/api/index.js';
 import { createDashboard } from './frontends/dashboard/index.js';
 import { startHttpServer, type HttpMount, type RunningHttpServer } from './frontends/http/server.js';
+import { createEngine, createRunHandler } from './engine/index.js';
 import { createSlackFrontend } from './frontends/slack/slack-frontend.js';
 import { RedisSlackState } from './frontends/slack/state.js';
-import { RunWorker, type JobHandler } from './queue/run-worker.js';
+import { RunWorker } from './queue/run-worker.js';
 import { redactUrl } from './redis/connect.js';
 import { keyProviderFromConfig } from './secrets/index.js';
 
@@ -42,7 +44,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
     if (config.role !== 'web') {
       const worker = new RunWorker({
         connection: core.redis,
-        handler: createJobHandler(errand),
+        handler: createRunHandler(createEngine(core)),
         stops: core.stores.stops,
         log: core.log,
         concurrency: config.workerConcurrency,
@@ -133,6 +135,28 @@ async function createFrontends(
     if (slack.mount) mounts.push(slack.mount);
     notifiers.push(slack.notifier);
   }
+  if (config.githubAppId && config.githubPrivateKey && config.githubWebhookSecret) {
+    const github = new GitHubFrontend({
+      appId: config.githubAppId,
+      privateKey: config.githubPrivateKey,
+      webhookSecret: config.githubWebhookSecret,
+      apiUrl: config.githubApiUrl,
+      trigger: config.githubTrigger,
+      agents: errand.agents,
+      dedup: stores.dedup,
+      settings: stores.settings,
+      redis: errand.redis,
+      prefix: errand.prefix,
+      retentionDays: config.retentionDays,
+      scrubber: errand.scrubber,
+      log: errand.log,
+      publicUrl: config.publicUrl,
+    });
+    // Let reactions and replies already under way finish before Redis and the server go.
+    stops.push(() => github.idle());
+    mounts.push(github.mount);
+    notifiers.push(github.notifier);
+  }
   // Last: its routes are specific paths, and `/` is its own.
   const dashboard = createDashboard({
     redis: errand.redis,
@@ -149,16 +173,6 @@ async function createFrontends(
   });
   mounts.push(dashboard.mount);
   return { mounts, notifiers, stops, bannerLine: () => api.bannerLine() };
-}
-
-/** The worker's job handler: runs the agent (engine) for `run` and `resume` jobs. */
-function createJobHandler(errand: Errand): JobHandler {
-  return async (_name, payload, context) => {
-    context.log.error({ agentId: payload.agentId }, 'no agent engine is wired into this build');
-    await errand.agents.transition(payload.agentId, 'failed', {
-      patch: { error: { code: 'not_configured', message: 'this Errand build has no agent engine yet' } },
-    });
-  };
 }
 
 async function pingDocker(config: Config): Promise<{ reachable: boolean; detail: string }> {

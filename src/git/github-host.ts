@@ -90,6 +90,16 @@ export class GitHubHost implements RepoHost {
   }
 
   async openPullRequest(input: PullRequestInput): Promise<PullRequestRef | null> {
+    const pull = await this.openOrFind(input);
+    return { ...pull, installationId: await this.installationId(input.repo) };
+  }
+
+  async findPullRequest(repo: RepoRef, head: string): Promise<PullRequestInfo | null> {
+    const found = await this.findOpen(repo, head);
+    return found ? { ...found, installationId: await this.installationId(repo) } : null;
+  }
+
+  private async openOrFind(input: PullRequestInput): Promise<PullRequestRef> {
     const existing = await this.findPullRequest(input.repo, input.head);
     if (existing) return { number: existing.number, url: existing.url };
     const { owner, name } = split(input.repo);
@@ -111,7 +121,7 @@ export class GitHubHost implements RepoHost {
     }
   }
 
-  async findPullRequest(repo: RepoRef, head: string): Promise<PullRequestInfo | null> {
+  private async findOpen(repo: RepoRef, head: string): Promise<PullRequestInfo | null> {
     const { owner, name } = split(repo);
     const { api } = await this.token(repo);
     const data = await this.call('list pull requests', () =>
@@ -125,7 +135,8 @@ export class GitHubHost implements RepoHost {
     const { owner, name } = split(repo);
     const { api } = await this.token(repo);
     try {
-      return info(PullData.parse((await api.rest.pulls.get({ owner, repo: name, pull_number: number })).data));
+      const pull = info(PullData.parse((await api.rest.pulls.get({ owner, repo: name, pull_number: number })).data));
+      return { ...pull, installationId: await this.installationId(repo) };
     } catch (error) {
       if (status(error) === 404) return null;
       throw fromGitHub(error, 'read the pull request');

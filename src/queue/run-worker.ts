@@ -6,9 +6,24 @@ import { defaultQueueName } from './run-queue.js';
 export interface JobContext {
   jobId: string;
   attempt: number;
-  /** Aborts when someone stops the agent or the worker shuts down. */
+  /** Attempts the queue allows this job; on the last one a passing trouble is final. */
+  maxAttempts: number;
+  /** Aborts when someone stops the agent or the worker shuts down; the reason is a JobAbort. */
   signal: AbortSignal;
   log: Log;
+}
+
+/** Why a job's signal aborted: a person stopped the agent, or this worker is shutting down. */
+export class JobAbort extends Error {
+  constructor(readonly kind: 'stopped' | 'shutdown') {
+    super(kind);
+    this.name = 'JobAbort';
+  }
+}
+
+/** The kind of abort behind a signal, or null if it has not aborted for one of ours. */
+export function abortKind(signal: AbortSignal): JobAbort['kind'] | null {
+  return signal.aborted && signal.reason instanceof JobAbort ? signal.reason.kind : null;
 }
 
 export type JobHandler = (name: JobName, payload: JobPayload<JobName>, context: JobContext) => Promise<void>;
@@ -60,15 +75,15 @@ export class RunWorker {
   }
 
   /** Aborts the agent's job if this process runs it. */
-  abort(agentId: string, reason: string): boolean {
+  abort(agentId: string, kind: JobAbort['kind']): boolean {
     const controller = this.running.get(agentId);
-    controller?.abort(new Error(reason));
+    controller?.abort(new JobAbort(kind));
     return controller !== undefined;
   }
 
   /** Stops taking jobs and waits for running ones; `force` aborts them first. */
   async close(force = false): Promise<void> {
-    if (force) for (const controller of this.running.values()) controller.abort(new Error('shutdown'));
+    if (force) for (const controller of this.running.values()) controller.abort(new JobAbort('shutdown'));
     await this.unsubscribe?.();
     await this.worker.close(force);
   }
@@ -93,6 +108,7 @@ export class RunWorker {
       await this.options.handler(parsed.name, parsed.payload, {
         jobId: job.id ?? agentId,
         attempt: job.attemptsMade + 1,
+        maxAttempts: job.opts.attempts ?? 1,
         signal: controller.signal,
         log: log.child({ agentId }),
       });

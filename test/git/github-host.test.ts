@@ -87,7 +87,7 @@ describe('GitHub as the repo host', () => {
     await pushAgentBranch(host, repo, 'errand/fix-widget-abc123');
     expect(await host.defaultBranch(repo)).toBe('main');
     const pr = await host.openPullRequest({ repo, head: 'errand/fix-widget-abc123', base: 'main', title: 'Fix the widget', body: 'Started from Slack.', draft: true });
-    expect(pr).toEqual({ number: 1, url: `${fake.webUrl}/${fullName}/pull/1` });
+    expect(pr).toEqual({ number: 1, url: `${fake.webUrl}/${fullName}/pull/1`, installationId: 77 });
     expect(fake.pulls).toEqual([
       expect.objectContaining({ head: 'errand/fix-widget-abc123', base: 'main', title: 'Fix the widget', body: 'Started from Slack.', draft: true, state: 'open' }),
     ]);

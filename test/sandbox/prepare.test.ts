@@ -6,6 +6,8 @@ import { recordingSpec, removeByRepo, testDocker, testSandbox, uniqueRepo } from
 
 const docker = testDocker();
 const repo = uniqueRepo('prepare');
+/** Lockfile contents unique to this run: snapshot keys then never collide with another run's images. */
+const lock = (version: number) => `{"lockfileVersion":3,"v":${version},"run":"${repo}"}`;
 const sandbox = testSandbox(docker);
 const repos: TestRepo[] = [];
 
@@ -39,7 +41,7 @@ describe('preparing a sandbox', () => {
   it('installs, starts and opens terminals whose output the agent can read', async () => {
     const project = gitRepo({
       '.errand/environment.json': JSON.stringify(environment),
-      'package-lock.json': '{"lockfileVersion":3,"v":1}',
+      'package-lock.json': lock(1),
       '.gitignore': 'node_modules\n',
     });
     const spec = recordingSpec(project.dir, repo);
@@ -48,7 +50,7 @@ describe('preparing a sandbox', () => {
     expect(spec.recorded.text('install')).toContain('installing deps');
     expect(spec.recorded.milestones.map((m) => m.name)).toEqual(['environment_ready']);
     expect(await handle.terminals()).toEqual(['server', 'watcher']);
-    await waitFor(async () => (await handle.terminalOutput('server', 20)).includes('{"lockfileVersion":3,"v":1}'), { what: 'server terminal output' });
+    await waitFor(async () => (await handle.terminalOutput('server', 20)).includes(lock(1)), { what: 'server terminal output' });
     await waitFor(async () => (await handle.terminalOutput('watcher', 20)).includes('watching since started'), { what: 'watcher terminal output' });
 
     expect(handle.user).toBe('errand');
@@ -61,7 +63,7 @@ describe('preparing a sandbox', () => {
   it('reuses the install snapshot when the lockfiles are unchanged, on top of the new checkout', async () => {
     const project = gitRepo({
       '.errand/environment.json': JSON.stringify(environment),
-      'package-lock.json': '{"lockfileVersion":3,"v":2}',
+      'package-lock.json': lock(2),
       '.gitignore': 'node_modules\n',
       'old.txt': 'to be deleted\n',
     });
@@ -77,7 +79,7 @@ describe('preparing a sandbox', () => {
     const handle = await sandbox.prepare(second);
     expect(second.recorded.milestones.map((m) => m.name)).toEqual(['install_cached', 'environment_ready']);
     expect(second.recorded.text('install')).not.toContain('installing deps');
-    expect(await run('cat node_modules/.installed-from', handle)).toBe('{"lockfileVersion":3,"v":2}');
+    expect(await run('cat node_modules/.installed-from', handle)).toBe(lock(2));
     expect(await run('cat src/new.txt; test ! -e old.txt && echo old.txt is gone', handle)).toBe('new file\nold.txt is gone');
     expect(await run('git log -1 --format=%s', handle)).toBe('remove old.txt');
     await waitFor(async () => (await handle.terminalOutput('watcher', 20)).includes('watching since started'), { what: 'watcher terminal output' });
@@ -86,17 +88,17 @@ describe('preparing a sandbox', () => {
   it('installs again when a lockfile changes', async () => {
     const project = gitRepo({
       '.errand/environment.json': JSON.stringify(environment),
-      'package-lock.json': '{"lockfileVersion":3,"v":3}',
+      'package-lock.json': lock(3),
       '.gitignore': 'node_modules\n',
     });
     await sandbox.prepare(recordingSpec(project.dir, repo));
-    project.commit({ 'package-lock.json': '{"lockfileVersion":3,"v":4}' }, 'bump a dependency');
+    project.commit({ 'package-lock.json': lock(4) }, 'bump a dependency');
 
     const again = recordingSpec(project.dir, repo);
     const handle = await sandbox.prepare(again);
     expect(again.recorded.milestones.map((m) => m.name)).toEqual(['environment_ready']);
     expect(again.recorded.text('install')).toContain('installing deps');
-    expect(await run('cat node_modules/.installed-from', handle)).toBe('{"lockfileVersion":3,"v":4}');
+    expect(await run('cat node_modules/.installed-from', handle)).toBe(lock(4));
   });
 
   it('fails with the last lines of a failing install and saves no snapshot', async () => {
@@ -148,11 +150,11 @@ describe('preparing a sandbox', () => {
     const pruned = `${repo}-pruned`;
     const small = testSandbox(docker, { snapshotsKept: 1 });
     try {
-      const project = gitRepo({ '.errand/environment.json': JSON.stringify({ install: 'true' }), 'uv.lock': 'a' });
+      const project = gitRepo({ '.errand/environment.json': JSON.stringify({ install: 'true' }), 'uv.lock': `a ${repo}` });
       await small.prepare(recordingSpec(project.dir, pruned));
-      project.commit({ 'uv.lock': 'b' });
+      project.commit({ 'uv.lock': `b ${repo}` });
       await small.prepare(recordingSpec(project.dir, pruned));
-      project.commit({ 'uv.lock': 'c' });
+      project.commit({ 'uv.lock': `c ${repo}` });
       await small.prepare(recordingSpec(project.dir, pruned));
       const images = await docker.listImages({ filters: { label: [`errand.repo=${pruned}`, 'errand.snapshot-key'] } });
       expect(images).toHaveLength(1);

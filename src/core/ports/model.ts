@@ -58,3 +58,13 @@ export interface ModelRegistry {
   list(): string[];
   defaultModel(): string | null;
 }
+
+/**
+ * An agent's model conversation (without the system prompt), kept between runs so a follow-up
+ * after `finished` resumes where the agent left off. Expires with the agent.
+ */
+export interface ModelHistory {
+  load(agentId: string): Promise<ModelMessage[] | null>;
+  save(agentId: string, messages: ModelMessage[], expiresAt: string): Promise<void>;
+  clear(agentId: string): Promise<void>;
+}

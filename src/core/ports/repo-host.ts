@@ -24,6 +24,8 @@ export interface PullRequestInput {
 export interface PullRequestRef {
   number: number;
   url: string;
+  /** The GitHub App installation that serves the repo, so the PR can be followed as a conversation. */
+  installationId?: number;
 }
 
 /** What a resumed agent or a mention on a pull request needs to know about it. */

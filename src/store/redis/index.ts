@@ -8,6 +8,7 @@ import { RedisAuditLog } from './audit-log.js';
 import { RedisDedupStore } from './dedup-store.js';
 import { RedisEventLog } from './event-log.js';
 import { RedisInbox } from './inbox.js';
+import { RedisModelHistory } from './model-history.js';
 import { Keys } from './keys.js';
 import { RedisEventBell, RedisLeases, RedisNotifyCursors } from './notify.js';
 import { RedisSecretStore } from './secret-store.js';
@@ -23,6 +24,7 @@ export {
   RedisEventLog,
   RedisInbox,
   RedisLeases,
+  RedisModelHistory,
   RedisNotifyCursors,
   RedisSecretStore,
   RedisSettingsStore,
@@ -43,6 +45,8 @@ export interface RedisStores {
   bell: RedisEventBell;
   audit: RedisAuditLog;
   admission: RedisAdmission;
+  /** The agents' model conversations, for resume. */
+  history: RedisModelHistory;
   /** Present when a key provider and scrubber are passed in. */
   secrets?: RedisSecretStore;
 }
@@ -74,6 +78,7 @@ export function createRedisStores(redis: Redis, options: RedisStoreOptions): Red
     bell: new RedisEventBell(redis, keys),
     admission: new RedisAdmission(redis, keys),
     audit: new RedisAuditLog(redis, keys, options.clock, retentionSeconds),
+    history: new RedisModelHistory(redis, keys, options.clock),
     ...(options.keyProvider && options.scrubber ? { secrets: new RedisSecretStore(redis, keys, options.keyProvider, options.scrubber, options.clock) } : {}),
   };
 }

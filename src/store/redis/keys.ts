@@ -9,6 +9,8 @@ export class Keys {
   agentsByConversation = (conversationKey: string) => `${this.prefix}agents:conv:${conversationKey}`;
   events = (agentId: string) => `${this.prefix}events:${agentId}`;
   inbox = (agentId: string) => `${this.prefix}inbox:${agentId}`;
+  /** The agent's model conversation, for resuming it (engine). */
+  modelHistory = (agentId: string) => `${this.prefix}history:${agentId}`;
   dedup = (key: string) => `${this.prefix}dedup:${key}`;
   settings = (workspace: string) => `${this.prefix}settings:${workspace}`;
   stopChannel = () => `${this.prefix}stop`;

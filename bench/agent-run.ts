@@ -1,0 +1,149 @@
+// Launch → first model call of an agent with a warm install snapshot (median), against the warm
+// sandbox prepare alone measured in the same run (the engine's own overhead is the difference),
+// and the worker's memory per agent with 20 agents held mid-run at their first model call.
+// Usage: node --expose-gc --import tsx bench/agent-run.ts [runs=7] [concurrent=20]
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { AgentService, newAgentId, type Log } from '../src/core/index.js';
+import { createRunHandler, type EngineDeps } from '../src/engine/index.js';
+import { ProviderRegistry } from '../src/engine/providers/index.js';
+import { PlainRemoteHost } from '../src/git/plain-remote-host.js';
+import { clone } from '../src/git/remote.js';
+import { BullRunQueue } from '../src/queue/run-queue.js';
+import { RunWorker } from '../src/queue/run-worker.js';
+import { connectRedis } from '../src/redis/connect.js';
+import { startLocalRedis } from '../src/redis/local-server.js';
+import { Scrubber } from '../src/redact/scrubber.js';
+import { DockerSandbox } from '../src/sandbox/docker/docker-sandbox.js';
+import { createRedisStores } from '../src/store/redis/index.js';
+import { Gate, startFakeOpenAi, type FakeReply, type SeenRequest } from '../test/support/fake-openai.js';
+import { GitServer } from '../test/support/git-server.js';
+import { waitFor } from '../test/support/wait.js';
+
+const runs = Number(process.argv[2] ?? 7);
+const concurrent = Number(process.argv[3] ?? 20);
+const silent: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent };
+const docker = new Docker();
+const token = 'bench-push-token-0123456789';
+const work = await mkdtemp(join(tmpdir(), 'errand-bench-'));
+const redisServer = await startLocalRedis({ dir: join(work, 'redis') });
+const redis = await connectRedis(redisServer.url);
+const gitServer = await GitServer.start();
+const repoName = `bench/agent-run-${process.pid}`;
+const repoUrl = await gitServer.createRepo(repoName, {
+  'README.md': '# bench\n',
+  '.errand/environment.json': JSON.stringify({ install: 'mkdir -p deps && echo installed > deps/ok', terminals: [{ name: 'dev', command: 'echo ready' }] }),
+  '.gitignore': 'deps\n',
+}, { tokens: [token] });
+
+/** Every request: no tool result yet → run a command; else → finish. */
+const reply = (request: SeenRequest): FakeReply =>
+  request.messages.some((m) => m.role === 'tool')
+    ? { toolCalls: [{ name: 'finish', arguments: { summary: 'Nothing to do' } }] }
+    : { toolCalls: [{ name: 'run', arguments: { command: 'true' } }] };
+const model = await startFakeOpenAi();
+
+const clock = { now: () => new Date() };
+const stores = createRedisStores(redis, { prefix: 'bench:', clock, retentionDays: 1 });
+const queue = new BullRunQueue(redis, 'runs', 'bench');
+const service = new AgentService({ ...stores, queue, clock, log: silent, defaultModel: 'openai:bench' });
+const sandbox = new DockerSandbox({ docker, log: silent, baseImage: process.env.ERRAND_BASE_IMAGE ?? 'errand-base:bookworm', network: 'none', snapshotsKept: 3, memoryMb: 256, cpus: 1, pids: 128 });
+const scrubber = new Scrubber();
+const deps: EngineDeps = {
+  agents: service, store: stores.agents, events: stores.events, inbox: stores.inbox, history: stores.history,
+  models: new ProviderRegistry({ config: { defaultModel: 'openai:bench', models: [], openaiApiKey: 'sk-bench-0123456789abcdefghij', openaiBaseUrl: model.baseUrl, anthropicApiKey: undefined, anthropicBaseUrl: undefined, modelEndpoints: {}, modelMaxRetries: 0, modelTimeoutMs: 60_000 } }),
+  sandbox, repoHosts: [new PlainRemoteHost({ credentials: [{ urlPrefix: gitServer.url, token }] })], secrets: null, scrubber,
+  settings: { dataDir: join(work, 'data'), limits: { maxSteps: 10, maxMs: 600_000, maxTokens: null }, commandTimeoutMs: 60_000, bot: { name: 'Errand', email: 'errand@example.com' } },
+};
+const worker = new RunWorker({ connection: redis, handler: createRunHandler(deps), stops: stores.stops, log: silent, concurrency: concurrent, queueName: 'runs', prefix: 'bench' });
+await worker.start();
+const principal = { kind: 'api', workspace: 'bench', id: 'bench', name: 'Bench' } as const;
+const agentIds: string[] = [];
+
+async function launch(): Promise<string> {
+  const { agent } = await service.launch({ principal, workspace: 'bench', conversation: { kind: 'api' }, text: `repo=${repoUrl} do nothing` });
+  agentIds.push(agent.id);
+  return agent.id;
+}
+
+const settled = (id: string) => waitFor(async () => ((await stores.agents.get(id))?.status === 'finished' ? true : undefined), { timeoutMs: 300_000, what: `agent ${id}` });
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const gc = (globalThis as { gc?: () => void }).gc;
+const memory = () => {
+  gc?.();
+  const m = process.memoryUsage();
+  return { rss: m.rss, heap: m.heapUsed + m.external };
+};
+
+try {
+  // Warm-up: builds the install snapshot every later run starts from.
+  model.add({ reply }, { reply });
+  await settled(await launch());
+
+  const checkout = join(work, 'checkout');
+  await clone({ url: repoUrl, token }, checkout);
+  const launchToFirstCall: number[] = [];
+  const prepareOnly: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const before = model.requests.length;
+    model.add({ reply }, { reply });
+    const started = Date.now();
+    const id = await launch();
+    await waitFor(() => (model.requests.length > before ? true : undefined), { timeoutMs: 120_000 });
+    launchToFirstCall.push(model.requests[before]!.receivedAt - started);
+    await settled(id);
+
+    const agentId = newAgentId();
+    const t = performance.now();
+    await sandbox.prepare({ agentId, repoDir: checkout, repo: repoName, network: 'none' });
+    prepareOnly.push(performance.now() - t);
+    await sandbox.remove(agentId);
+  }
+
+  // Memory: `concurrent` agents held at their first model call.
+  const idle = memory();
+  const held = new Gate();
+  for (let i = 0; i < concurrent; i++) model.add({ reply, holdUntil: held });
+  for (let i = 0; i < concurrent; i++) model.add({ reply });
+  const base = model.requests.length;
+  const ids = await Promise.all(Array.from({ length: concurrent }, () => launch()));
+  await waitFor(() => (model.requests.length >= base + concurrent ? true : undefined), { timeoutMs: 600_000, intervalMs: 200, what: 'every agent at its first model call' });
+  const busy = memory();
+  held.release();
+  await Promise.all(ids.map(settled));
+
+  const firstCallMedian = median(launchToFirstCall);
+  const prepareMedian = median(prepareOnly);
+  console.log(JSON.stringify({
+    runs,
+    launchToFirstModelCallMs: launchToFirstCall,
+    launchToFirstModelCallMedianMs: Math.round(firstCallMedian),
+    warmSandboxPrepareMedianMs: Math.round(prepareMedian),
+    firstCallOverPrepare: Number((firstCallMedian / prepareMedian).toFixed(2)),
+    engineOverheadMedianMs: Math.round(firstCallMedian - prepareMedian),
+    concurrentAgents: concurrent,
+    gcExposed: Boolean(gc),
+    workerRssIdleMb: Number((idle.rss / 2 ** 20).toFixed(1)),
+    workerRssBusyMb: Number((busy.rss / 2 ** 20).toFixed(1)),
+    rssPerAgentMb: Number(((busy.rss - idle.rss) / concurrent / 2 ** 20).toFixed(2)),
+    heapPerAgentMb: Number(((busy.heap - idle.heap) / concurrent / 2 ** 20).toFixed(2)),
+  }, null, 2));
+} finally {
+  await worker.close(true);
+  for (const id of agentIds) await sandbox.remove(id).catch(() => undefined);
+  for (const image of await docker.listImages({ filters: { label: [`errand.repo=${repoName}`] } })) {
+    await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+  }
+  await queue.close();
+  await model.close();
+  await gitServer.close();
+  await redis.quit();
+  await redisServer.stop();
+  await rm(work, { recursive: true, force: true });
+}

@@ -1,0 +1,281 @@
+import { mkdir, rm } from 'node:fs/promises';
+import {
+  toErrandError,
+  type Agent,
+  type AgentEvent,
+  type AgentService,
+  type AgentStore,
+  type EventLog,
+  type Inbox,
+  type Log,
+  type ModelHistory,
+  type ModelMessage,
+  type ModelRegistry,
+  type PullRequestRef,
+  type RepoHost,
+  type RunJobKind,
+  type Sandbox,
+  type SandboxHandle,
+  type SecretStore,
+} from '../core/index.js';
+import { commitAll, type GitIdentity } from '../git/commit.js';
+import { diffstat } from '../git/diffstat.js';
+import { push } from '../git/remote.js';
+import { repoHostFor } from '../git/repo-hosts.js';
+import { importWorkTree } from '../git/work-tree.js';
+import type { Scrubber } from '../redact/scrubber.js';
+import { checkoutDir, emptyDir, prepareCheckout, refreshGitDir, revParse } from './host-checkout.js';
+import { readRepoFacts, runAgentLoop, systemPrompt, taskMessage, toolsFor, type LoopLimits, type LoopResult } from './loop/index.js';
+import { commitMessage, formatDiffstat, pullRequestBody } from './run-text.js';
+
+/** The engine's settings, from configuration. */
+export interface EngineSettings {
+  /** ERRAND_DATA_DIR: host checkouts live under `<dataDir>/work/<agent id>` during a run. */
+  dataDir: string;
+  limits: LoopLimits;
+  commandTimeoutMs: number;
+  /** Author and committer of the agent's commits. */
+  bot: GitIdentity;
+  /** ERRAND_PUBLIC_URL, for links back to the agent. */
+  publicUrl?: string | undefined;
+}
+
+export interface EngineDeps {
+  agents: AgentService;
+  /** For usage updates, which are not status changes. */
+  store: AgentStore;
+  events: EventLog;
+  inbox: Inbox;
+  history: ModelHistory;
+  models: ModelRegistry;
+  sandbox: Sandbox;
+  repoHosts: RepoHost[];
+  secrets: SecretStore | null;
+  scrubber: Scrubber;
+  settings: EngineSettings;
+}
+
+/** What the agent's work turned into on the remote. */
+export interface Delivery {
+  pushed: boolean;
+  diffstat: string | null;
+  pr: PullRequestRef | null;
+}
+
+const noDelivery: Delivery = { pushed: false, diffstat: null, pr: null };
+const eventTextChars = 4000;
+
+/**
+ * One run of one agent on this worker: host checkout → sandbox → loop → commit, push, PR. The
+ * handler (run-agent.ts) decides what a failure means for the job; this class does the work and
+ * keeps what it needs to push whatever is there when the run ends early.
+ */
+export class AgentRun {
+  readonly dir: string;
+  private handle: SandboxHandle | null = null;
+  private host: RepoHost | null = null;
+  private base: string | null = null;
+  private existingBranch = false;
+  private agentEnv: Record<string, string> = {};
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly deps: EngineDeps,
+    public agent: Agent,
+    private readonly kind: RunJobKind,
+    private readonly attempt: number,
+    private readonly signal: AbortSignal,
+    private readonly log: Log,
+  ) {
+    this.dir = checkoutDir(deps.settings.dataDir, agent.id);
+  }
+
+  /** Appends an event with every secret the scrubber knows removed; events keep their order. */
+  emit(event: AgentEvent): Promise<void> {
+    const scrubbed = this.deps.scrubber.scrubDeep(event);
+    this.pending = this.pending
+      .then(() => this.deps.events.append(this.agent.id, scrubbed))
+      .then(
+        () => undefined,
+        (error: unknown) => this.log.warn({ err: error, type: event.type }, 'event append failed'),
+      );
+    return this.pending;
+  }
+
+  /** Clone, branch, secrets, sandbox. */
+  async prepare(): Promise<void> {
+    const { agent, deps, signal } = this;
+    const secrets = await this.resolveSecrets();
+    this.agentEnv = secrets.agent;
+    if (agent.repo) {
+      this.host = repoHostFor(deps.repoHosts, agent.repo);
+      const access = await this.host.access(agent.repo, signal);
+      deps.scrubber.add(access.token);
+      this.base = agent.baseBranch ?? (await this.host.defaultBranch(agent.repo));
+      const checkout = await prepareCheckout(access, this.dir, this.base, agent.branch, signal);
+      this.existingBranch = checkout.existingBranch;
+    } else {
+      await emptyDir(this.dir);
+      await mkdir(this.dir);
+    }
+
+    const reuse = this.kind === 'resume' || this.attempt > 1 ? await deps.sandbox.find(agent.id) : null;
+    if (reuse) {
+      if (agent.repo) await refreshGitDir(reuse, this.dir);
+      this.handle = reuse;
+      void this.emit({ type: 'milestone', name: 'resumed', text: 'resumed in the same container' });
+    } else {
+      this.handle = await deps.sandbox.prepare({
+        agentId: agent.id,
+        repoDir: this.dir,
+        repo: repoLabel(agent),
+        installEnv: secrets.install,
+        signal,
+        onLog: (phase, stream, text) => void this.emit({ type: 'log', phase, stream, text: cut(text, eventTextChars) }),
+        onMilestone: (name, text) => void this.emit({ type: 'milestone', name, text }),
+      });
+    }
+    await this.pending;
+  }
+
+  /** The agent loop, with the conversation restored on resume and saved after every step. */
+  async think(): Promise<LoopResult> {
+    const { agent, deps, handle } = this;
+    if (!handle) throw new Error('think() before prepare()');
+    const resolved = deps.models.resolve(agent.model);
+    const facts = await readRepoFacts(handle, this.signal);
+    const system = systemPrompt({ agent, baseBranch: this.base, facts });
+    const messages = await this.startingMessages();
+    return runAgentLoop({
+      model: resolved,
+      sandbox: handle,
+      tools: toolsFor(agent.mode),
+      system,
+      messages,
+      limits: deps.settings.limits,
+      signal: this.signal,
+      env: this.agentEnv,
+      commandTimeoutMs: deps.settings.commandTimeoutMs,
+      drainFollowUps: () => deps.inbox.drain(agent.id),
+      emit: (event) => this.emit(event),
+      onUsage: async (usage) => {
+        this.agent = await deps.store.update(agent.id, (a) => ({
+          ...a,
+          usage: { inputTokens: a.usage.inputTokens + usage.inputTokens, outputTokens: a.usage.outputTokens + usage.outputTokens },
+        }));
+      },
+      onStep: (history) => deps.history.save(agent.id, history, agent.expiresAt),
+      endOnText: agent.mode === 'ask',
+      log: this.log,
+    });
+  }
+
+  /**
+   * Reads /workspace back, commits, pushes, and opens (or finds) the pull request. Does nothing in
+   * ask mode. `openPr` is false for a stopped agent: its work is pushed, but nobody asked for a PR.
+   */
+  async deliver(summary: string, options: { note?: string; openPr: boolean }): Promise<Delivery> {
+    const { agent, deps, handle, host, base } = this;
+    if (agent.mode === 'ask' || !agent.repo || !handle || !host || !base) return noDelivery;
+    await importWorkTree(this.dir, await handle.readArchive(handle.workdir));
+    const coAuthor = agent.owner.email ? { name: agent.owner.name, email: agent.owner.email } : null;
+    const message = deps.scrubber.scrub(commitMessage(summary, agent, options.note));
+    const commit = await commitAll(this.dir, { message, author: deps.settings.bot, coAuthor });
+    const head = await revParse(this.dir, 'HEAD');
+    const remoteHead = this.existingBranch ? await revParse(this.dir, `refs/remotes/origin/${agent.branch}`) : null;
+    let pushed = false;
+    if (commit || (this.existingBranch && head !== remoteHead)) {
+      // A fresh access: installation tokens expire during long runs.
+      const access = await host.access(agent.repo);
+      deps.scrubber.add(access.token);
+      await push(access, this.dir, agent.branch);
+      pushed = true;
+      await this.emit({ type: 'milestone', name: 'pushed', text: `pushed ${agent.branch}`, data: { branch: agent.branch, sha: head ?? '' } });
+    }
+    if (!pushed && !this.existingBranch) return noDelivery;
+    const stat = formatDiffstat(await diffstat(this.dir, `refs/remotes/origin/${base}`));
+    const pr = await this.pullRequest(summary, stat, pushed, options.openPr);
+    return { pushed, diffstat: stat, pr };
+  }
+
+  private async pullRequest(summary: string, stat: string | null, pushed: boolean, mayOpen: boolean): Promise<PullRequestRef | null> {
+    const { agent, deps, host, base } = this;
+    if (!agent.repo || !host || !base) return null;
+    try {
+      const known: PullRequestRef | null = agent.prNumber && agent.prUrl ? { number: agent.prNumber, url: agent.prUrl } : await host.findPullRequest(agent.repo, agent.branch);
+      let pr = known;
+      if (known) {
+        if (pushed) await this.emit({ type: 'milestone', name: 'pr_updated', text: `updated pull request #${known.number}`, data: { number: known.number, url: known.url } });
+      } else if (agent.autoPr && mayOpen) {
+        const body = deps.scrubber.scrub(pullRequestBody({ agent, summary, diffstat: stat, publicUrl: deps.settings.publicUrl }));
+        pr = await host.openPullRequest({ repo: agent.repo, head: agent.branch, base, title: agent.title, body, draft: true });
+        if (pr) await this.emit({ type: 'milestone', name: 'pr_opened', text: `opened draft pull request #${pr.number}`, data: { number: pr.number, url: pr.url } });
+      }
+      if (!pr) return null;
+      const installationId = pr.installationId ?? githubInstallation(agent);
+      if (agent.repo.fullName && installationId !== undefined) {
+        await deps.agents.addConversation(agent.id, { kind: 'github', installationId, repo: agent.repo.fullName, number: pr.number, isPullRequest: true });
+      }
+      return pr;
+    } catch (error) {
+      // The branch is pushed; a pull request that could not be opened is reported, not fatal.
+      const failure = toErrandError(error);
+      this.log.warn({ code: failure.code, err: failure }, 'pull request failed');
+      await this.emit({ type: 'error', code: failure.code, message: `the branch is pushed, but the pull request failed: ${failure.message}` });
+      return null;
+    }
+  }
+
+  /** Drops what privacy mode keeps only for the run: the conversation and the event transcript. */
+  async forgetTranscript(): Promise<void> {
+    await this.pending;
+    await this.deps.history.clear(this.agent.id);
+    await this.deps.events.clear(this.agent.id);
+  }
+
+  async cleanUp(): Promise<void> {
+    await this.pending;
+    await rm(this.dir, { recursive: true, force: true }).catch((error: unknown) => this.log.warn({ err: error }, 'could not remove the checkout'));
+  }
+
+  private async startingMessages(): Promise<ModelMessage[]> {
+    const { agent, deps } = this;
+    const continuing = this.kind === 'resume' || this.attempt > 1;
+    const previous = continuing ? await deps.history.load(agent.id) : null;
+    if (previous && previous.length > 0) return previous;
+    const task = taskMessage(agent);
+    if (!continuing) return [{ role: 'user', content: task }];
+    return [{ role: 'user', content: `${task}\n\n(You worked on this before; that conversation is no longer available. Your earlier work is on the branch.)` }];
+  }
+
+  private async resolveSecrets(): Promise<{ install: Record<string, string>; agent: Record<string, string> }> {
+    const store = this.deps.secrets;
+    if (!store) return { install: {}, agent: {} };
+    const repo = this.agent.repo ? (this.agent.repo.fullName ?? this.agent.repo.url) : undefined;
+    const scope = { workspace: this.agent.workspace, ...(repo ? { repo } : {}) };
+    const [install, agent] = await Promise.all([store.resolve(scope, 'install'), store.resolve(scope, 'agent')]);
+    for (const value of [...Object.values(install), ...Object.values(agent)]) this.deps.scrubber.add(value);
+    return { install, agent };
+  }
+}
+
+/** Labels the agent's images so snapshots are pruned per repository: `owner/name` or the URL's path. */
+function repoLabel(agent: Agent): string {
+  if (!agent.repo) return 'none';
+  if (agent.repo.fullName) return agent.repo.fullName.toLowerCase();
+  const path = /^[a-z]+:\/\//i.test(agent.repo.url) ? new URL(agent.repo.url).pathname : agent.repo.url;
+  return path.replace(/^\/+/, '').replace(/\.git$/, '') || agent.repo.url;
+}
+
+/** The installation of a GitHub conversation the agent already has on its own repository. */
+function githubInstallation(agent: Agent): number | undefined {
+  const repo = agent.repo?.fullName?.toLowerCase();
+  for (const conversation of agent.conversations) {
+    if (conversation.kind === 'github' && conversation.repo.toLowerCase() === repo) return conversation.installationId;
+  }
+  return undefined;
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… [cut]`;
+}

@@ -1,0 +1,36 @@
+import type { CoreContext } from '../context.js';
+import { repoHostsFromConfig } from '../git/repo-hosts.js';
+import { createDockerSandbox } from '../sandbox/docker/index.js';
+import type { EngineDeps } from './agent-run.js';
+import { ProviderRegistry } from './providers/index.js';
+
+/**
+ * The worker's engine from configuration: model providers (checked now, so a wrong ERRAND_MODEL
+ * stops the boot with a fix-it message), the Docker sandbox, repo hosts and the secret store.
+ * Every model key and push token is registered with the scrubber.
+ */
+export function createEngine(core: CoreContext): EngineDeps {
+  const { config, log, scrubber, stores } = core;
+  const models = new ProviderRegistry({ config, log: log.child({ component: 'models' }) });
+  models.check();
+  for (const key of models.apiKeys()) scrubber.add(key);
+  return {
+    agents: core.agents,
+    store: stores.agents,
+    events: stores.events,
+    inbox: stores.inbox,
+    history: stores.history,
+    models,
+    sandbox: createDockerSandbox(config, log),
+    repoHosts: repoHostsFromConfig(config, { log, clock: core.clock, onToken: (token) => scrubber.add(token) }),
+    secrets: stores.secrets ?? null,
+    scrubber,
+    settings: {
+      dataDir: config.dataDir,
+      limits: { maxSteps: config.maxSteps, maxMs: config.maxMinutes * 60_000, maxTokens: config.maxTokens ?? null },
+      commandTimeoutMs: config.commandTimeoutSeconds * 1000,
+      bot: { name: config.gitAuthorName, email: config.gitAuthorEmail },
+      publicUrl: config.publicUrl,
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { pack } from 'tar-fs';
+import type { GitAccess, SandboxHandle } from '../core/index.js';
+import { checkoutExisting, createBranch } from '../git/commit.js';
+import { runGit } from '../git/git.js';
+import { checkout, clone } from '../git/remote.js';
+
+/** The host directory an agent's checkout lives in during a run. */
+export function checkoutDir(dataDir: string, agentId: string): string {
+  return join(dataDir, 'work', agentId);
+}
+
+export async function emptyDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dirname(dir), { recursive: true });
+}
+
+export interface HostCheckout {
+  /** True when the agent's branch already existed on the remote (a resume, a PR's head). */
+  existingBranch: boolean;
+}
+
+/**
+ * Clones the base branch onto the host (the token stays here) and checks out the agent's branch:
+ * the remote's copy when it has one, else a new branch from the base.
+ */
+export async function prepareCheckout(access: GitAccess, dir: string, base: string, branch: string, signal?: AbortSignal): Promise<HostCheckout> {
+  await emptyDir(dir);
+  await clone(access, dir, { branch: base, ...(signal ? { signal } : {}) });
+  const existingBranch = await checkoutExisting(access, dir, branch, signal);
+  if (!existingBranch) await createBranch(dir, branch);
+  return { existingBranch };
+}
+
+/** A ref's commit, or null when the ref does not exist. */
+export async function revParse(dir: string, ref: string): Promise<string | null> {
+  const { stdout, exitCode } = await runGit(['rev-parse', '-q', '--verify', `${ref}^{commit}`], { ...checkout(dir), okExitCodes: [1, 128] });
+  return exitCode === 0 ? stdout.trim() : null;
+}
+
+/**
+ * A reused container (resume, retry) keeps the agent's files but gets the host's fresh `.git`, so
+ * `git status` and `git log` in the container show the branch as pushed. The host's `.git` holds
+ * no credential (see docs/git.md). Files are owned by the container's user.
+ */
+export async function refreshGitDir(handle: SandboxHandle, dir: string): Promise<void> {
+  const ids = await handle.exec('id -u; id -g', { timeoutMs: 15_000 });
+  const [uid, gid] = ids.output.trim().split('\n').map(Number);
+  await handle.exec('rm -rf /workspace/.git', { timeoutMs: 60_000 });
+  const archive = pack(join(dir, '.git'), {
+    map: (header) => {
+      header.name = header.name === '.' ? 'workspace/.git' : `workspace/.git/${header.name}`;
+      Object.assign(header, { uid: uid ?? 0, gid: gid ?? 0, uname: '', gname: '' });
+      return header;
+    },
+  });
+  await handle.writeArchive('/', archive as unknown as NodeJS.ReadableStream);
+}

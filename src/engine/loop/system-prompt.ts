@@ -1,0 +1,70 @@
+import type { Agent, SandboxHandle } from '../../core/index.js';
+
+/** What the agent is told about the repository before it starts. */
+export interface RepoFacts {
+  /** AGENTS.md / README excerpts, as read from /workspace. */
+  notes: string;
+  /** Top-level entries of /workspace. */
+  topLevel: string;
+  terminals: string[];
+}
+
+const notesBytes = 4000;
+
+/** Reads the repository's own instructions and layout from the container, never failing the run. */
+export async function readRepoFacts(sandbox: SandboxHandle, signal?: AbortSignal): Promise<RepoFacts> {
+  const script = `for f in AGENTS.md AGENT.md CLAUDE.md .cursorrules README.md README.rst README.txt README; do
+  if [ -f "$f" ]; then printf '=== %s ===\\n' "$f"; head -c ${notesBytes} -- "$f"; printf '\\n'; fi
+done`;
+  const [notes, topLevel, terminals] = await Promise.all([
+    sandbox.exec(script, { maxOutputBytes: notesBytes * 3, timeoutMs: 15_000, ...(signal ? { signal } : {}) }).then((r) => r.output.trim(), () => ''),
+    sandbox.exec('ls -Ap | head -n 100', { timeoutMs: 15_000, ...(signal ? { signal } : {}) }).then((r) => r.output.trim(), () => ''),
+    sandbox.terminals().catch(() => [] as string[]),
+  ]);
+  return { notes, topLevel, terminals };
+}
+
+export interface PromptInput {
+  agent: Pick<Agent, 'mode' | 'branch' | 'repo' | 'prompt' | 'context'>;
+  baseBranch: string | null;
+  facts: RepoFacts;
+}
+
+/** The system prompt: who the agent is, where it works, the rules, and what the repository says. */
+export function systemPrompt({ agent, baseBranch, facts }: PromptInput): string {
+  const ask = agent.mode === 'ask';
+  const lines = [
+    'You are Errand, a coding agent working on your own in a Linux container. Nobody watches live: work until the task is done, then call `finish`.',
+    '',
+    '## Where you work',
+    agent.repo ? `- Repository: ${agent.repo.fullName ?? agent.repo.url}, checked out at /workspace.` : '- /workspace (no repository).',
+    agent.repo ? `- Branch: \`${agent.branch}\`${baseBranch ? ` (from \`${baseBranch}\`)` : ''}. It is yours.` : '',
+    facts.terminals.length
+      ? `- Terminals (long-running processes; read them with terminal_output): ${facts.terminals.join(', ')}.`
+      : '- The environment has no terminals.',
+    '- Tools take paths relative to /workspace. `run` runs bash in /workspace; commands must finish (no servers or watchers in `run`).',
+    '',
+    '## How to work',
+    ask
+      ? '- This is ask mode: answer the question by reading the code and running commands. You cannot edit files, and nothing you change is kept.'
+      : '- Make the change the task asks for, keeping to the style of the code around it. Prefer edit_file for changes to existing files.',
+    ask ? '' : "- Run the project's tests or checks that cover your change before you finish, and fix what you broke.",
+    ask ? '' : '- Do not commit, push or switch branches: Errand commits every file in /workspace and pushes the branch after you call `finish`. Do not leave stray files behind.',
+    '- Messages that start with "Follow-up from" come from people while you work: take them into account.',
+    ask
+      ? '- Call `finish` with your answer as the summary.'
+      : '- Call `finish` with a summary: first line a short imperative commit title (under 72 characters), then what changed and how you checked it.',
+    '',
+    '## Repository',
+    facts.topLevel ? `Top level of /workspace:\n${facts.topLevel}` : '',
+    facts.notes ? `\nThe repository's own notes (excerpts; its AGENTS.md instructions apply to you):\n${facts.notes}` : '',
+  ];
+  return lines.filter((line, i, all) => line !== '' || all[i - 1] !== '').join('\n').trim();
+}
+
+/** The first user message of a new run: the task, and the conversation it came from. */
+export function taskMessage(agent: Pick<Agent, 'prompt' | 'context' | 'owner'>): string {
+  const parts = [`Task from ${agent.owner.name}:\n${agent.prompt}`];
+  if (agent.context?.trim()) parts.push(`Context (the conversation the task came from):\n${agent.context.trim()}`);
+  return parts.join('\n\n');
+}

@@ -1,0 +1,133 @@
+import { UnrecoverableError } from 'bullmq';
+import { isErrandError, toErrandError, type Agent, type AgentStatus, type ErrorCode, type RunJobKind } from '../core/index.js';
+import { abortKind, type JobContext, type JobHandler } from '../queue/run-worker.js';
+import { AgentRun, type Delivery, type EngineDeps } from './agent-run.js';
+
+/** Errors that another attempt cannot fix: the agent fails and the job is not retried. */
+const badInput = new Set<ErrorCode>(['invalid_request', 'not_configured', 'environment_invalid', 'forbidden', 'not_found', 'secret_unreadable', 'empty_prompt']);
+
+/** The worker's handler for `run` and `resume` jobs. */
+export function createRunHandler(deps: EngineDeps): JobHandler {
+  return (name, payload, context) => runAgentJob(deps, name, payload.agentId, context);
+}
+
+/**
+ * Runs one agent to a settled status. A stop pushes what is there and ends `stopped`; a worker
+ * shutdown or an unreachable Docker puts the agent back to `queued` and throws so the queue retries;
+ * bad input fails the agent and the job for good; any other error fails the agent after pushing
+ * what is there.
+ */
+export async function runAgentJob(deps: EngineDeps, kind: RunJobKind, agentId: string, context: JobContext): Promise<void> {
+  const agent = await claim(deps, kind, agentId, context);
+  if (!agent) return;
+  const run = new AgentRun(deps, agent, kind, context.attempt, context.signal, context.log);
+  try {
+    await run.prepare();
+    run.agent = await deps.agents.transition(agentId, 'running');
+    const { outcome } = await run.think();
+    if (outcome.kind === 'finished') {
+      await conclude(deps, run, 'finished', outcome.summary, { openPr: true });
+    } else if (outcome.kind === 'limit_reached') {
+      const summary = `The agent stopped before finishing: it ${outcome.message}. Follow up to let it continue.`;
+      await conclude(deps, run, 'failed', summary, { openPr: true, note: 'WIP', error: { code: 'limit_reached', message: `the agent ${outcome.message}` } });
+    } else {
+      throw context.signal.reason;
+    }
+  } catch (error) {
+    await onFailure(deps, run, error, context);
+  } finally {
+    await run.cleanUp();
+  }
+}
+
+/** Takes the agent from `queued` to `preparing`; null when there is nothing to run. */
+async function claim(deps: EngineDeps, kind: RunJobKind, agentId: string, context: JobContext): Promise<Agent | null> {
+  const { log } = context;
+  const agent = await deps.agents.get(agentId);
+  if (!agent) {
+    log.warn({ agentId }, 'agent to run no longer exists');
+    return null;
+  }
+  if (agent.status !== 'queued') {
+    // A retried job whose earlier attempt died with its worker finds the agent mid-run.
+    const interrupted = context.attempt > 1 && (agent.status === 'preparing' || agent.status === 'running');
+    if (!interrupted) {
+      log.info({ agentId, status: agent.status }, 'agent is not queued; nothing to run');
+      return null;
+    }
+    await deps.agents.transition(agentId, 'queued', { message: 'the earlier attempt was interrupted; retrying' });
+  }
+  try {
+    return await deps.agents.transition(agentId, 'preparing', kind === 'resume' ? { message: 'resuming' } : {});
+  } catch (error) {
+    // Stopped (or expired) between the queue handing the job out and now.
+    if (isErrandError(error, 'invalid_transition')) return null;
+    throw error;
+  }
+}
+
+async function onFailure(deps: EngineDeps, run: AgentRun, error: unknown, context: JobContext): Promise<void> {
+  const aborted = abortKind(context.signal);
+  if (aborted === 'shutdown') {
+    await requeue(deps, run, 'the worker shut down; the run will be retried');
+    throw toErrandError(error, 'aborted');
+  }
+  if (aborted === 'stopped') {
+    await conclude(deps, run, 'stopped', 'Stopped on request before finishing.', { openPr: false, bestEffort: true });
+    return;
+  }
+  const failure = toErrandError(error);
+  const message = deps.scrubber.scrub(failure.message);
+  if (failure.code === 'unavailable' && context.attempt < context.maxAttempts) {
+    await requeue(deps, run, `${message}; retrying (attempt ${context.attempt + 1} of ${context.maxAttempts})`);
+    throw failure;
+  }
+  context.log.warn({ agentId: run.agent.id, code: failure.code, err: failure }, 'agent run failed');
+  await conclude(deps, run, 'failed', `The agent failed: ${message}`, { openPr: false, bestEffort: true, error: { code: failure.code, message } });
+  if (badInput.has(failure.code)) throw new UnrecoverableError(`${failure.code}: ${message}`);
+}
+
+interface Conclusion {
+  openPr: boolean;
+  /** Prefix of the commit title (`WIP`). */
+  note?: string;
+  /** The run already failed: a push that fails too is reported, not thrown. */
+  bestEffort?: boolean;
+  error?: { code: string; message: string };
+}
+
+/** Pushes what is there, posts the summary and settles the agent. */
+async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentStatus, 'finished' | 'failed' | 'stopped'>, summary: string, options: Conclusion): Promise<void> {
+  const agent = run.agent;
+  let delivery: Delivery = { pushed: false, diffstat: null, pr: null };
+  try {
+    delivery = await run.deliver(summary, { openPr: options.openPr, ...(options.note ? { note: options.note } : status === 'stopped' ? { note: 'WIP' } : {}) });
+  } catch (error) {
+    if (!options.bestEffort) throw error;
+    const failure = toErrandError(error);
+    await run.emit({ type: 'error', code: failure.code, message: `could not push the work so far: ${failure.message}` });
+  }
+  const text = status === 'stopped' && delivery.pushed ? `${summary} The work so far is pushed to \`${agent.branch}\`.` : summary;
+  if (agent.privacy) await run.forgetTranscript();
+  if (options.error) await run.emit({ type: 'error', code: options.error.code, message: options.error.message });
+  if (status !== 'failed' || delivery.pushed) {
+    await run.emit({ type: 'summary', text, branch: agent.branch, prUrl: delivery.pr?.url ?? agent.prUrl, diffstat: delivery.diffstat });
+  }
+  const prUrl = delivery.pr?.url ?? agent.prUrl;
+  const prNumber = delivery.pr?.number ?? agent.prNumber;
+  try {
+    await deps.agents.transition(agent.id, status, {
+      patch: { summary: deps.scrubber.scrub(text), prUrl, prNumber, ...(options.error ? { error: options.error } : { error: null }) },
+    });
+  } catch (error) {
+    if (!isErrandError(error, 'invalid_transition')) throw error;
+  }
+}
+
+async function requeue(deps: EngineDeps, run: AgentRun, message: string): Promise<void> {
+  try {
+    await deps.agents.transition(run.agent.id, 'queued', { message });
+  } catch (error) {
+    if (!isErrandError(error, 'invalid_transition')) throw error;
+  }
+}

@@ -1,0 +1,151 @@
+import type { Redis } from 'ioredis';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
+import type { AgentService, DedupStore, SettingsStore } from '../../core/index.js';
+import type { Logger } from '../../logger.js';
+import type { Scrubber } from '../../redact/scrubber.js';
+import type { HttpMount } from '../http/server.js';
+import { errandApp } from './app.js';
+import { GitHubClient } from './github-client.js';
+import { GitHubNotifier } from './notifier.js';
+import { TrackingStore } from './tracking-store.js';
+
+export const githubWebhookPath = '/api/github/webhooks';
+
+interface ThrottledRequest {
+  method: string;
+  url: string;
+  request: { retryCount: number };
+}
+
+export interface GitHubFrontendOptions {
+  appId: string;
+  /** PEM; `\n` escapes (as in a one-line environment variable) are turned into newlines. */
+  privateKey: string;
+  webhookSecret: string;
+  /** GitHub Enterprise Server's API (`https://ghe.example.com/api/v3`); github.com when unset. */
+  apiUrl?: string | undefined;
+  /** `@errand`: the mention that calls the agent. */
+  trigger: string;
+  agents: AgentService;
+  dedup: DedupStore;
+  settings: SettingsStore;
+  redis: Redis;
+  /** Redis key prefix shared with the other stores. */
+  prefix: string;
+  retentionDays: number;
+  scrubber: Scrubber;
+  log: Logger;
+  publicUrl?: string | undefined;
+  /** Webhook bodies above this are refused with 413 (GitHub caps payloads at 25 MB). */
+  maxBodyBytes?: number;
+  /** How long a repository's `.github/errand.yml` is cached (default one minute). */
+  repoConfigTtlMs?: number;
+  /** Octokit tuning; tests shorten waits. Production keeps Probot's retry and throttling defaults. */
+  octokit?: { retryAfterBaseValue?: number; throttle?: boolean };
+}
+
+/**
+ * Errand's GitHub App: a Probot app on Errand's HTTP server at /api/github/webhooks, and the
+ * notifier that renders agents' progress into issues and pull requests.
+ */
+export class GitHubFrontend {
+  readonly probot: Probot;
+  readonly notifier: GitHubNotifier;
+  readonly mount: HttpMount;
+  private readonly tasks = new Set<Promise<unknown>>();
+  private readonly middleware: Promise<(req: Request, res: Response, next: NextFunction) => unknown>;
+  private botLoginPromise: Promise<string | null> | null = null;
+
+  constructor(private readonly options: GitHubFrontendOptions) {
+    const { log, scrubber } = options;
+    const privateKey = options.privateKey.includes('\\n') ? options.privateKey.replace(/\\n/g, '\n') : options.privateKey;
+    scrubber.add(options.webhookSecret);
+    const base = options.octokit?.retryAfterBaseValue;
+    const throttle = {
+      enabled: options.octokit?.throttle ?? true,
+      ...(base !== undefined ? { retryAfterBaseValue: base } : {}),
+      // Honour GitHub's retry-after (primary and secondary limits), but give up after two tries.
+      onRateLimit: (retryAfter: number, request: ThrottledRequest) => {
+        log.warn({ method: request.method, url: request.url, retryAfter }, 'github rate limit hit');
+        return request.request.retryCount < 2;
+      },
+      onSecondaryRateLimit: (retryAfter: number, request: ThrottledRequest) => {
+        log.warn({ method: request.method, url: request.url, retryAfter }, 'github secondary rate limit hit');
+        return request.request.retryCount < 2;
+      },
+    };
+    // A function, not an object: Probot passes its own `throttle` per instance and an object default
+    // would be replaced by it wholesale. Per-installation throttle ids still come from Probot.
+    const Octokit = ProbotOctokit.defaults((instance: Record<string, unknown>) => ({
+      ...instance,
+      throttle: { ...(instance.throttle as object | undefined), ...throttle, ...((instance.throttle as { id?: string } | undefined)?.id ? { id: (instance.throttle as { id: string }).id } : {}) },
+      ...(base !== undefined ? { retry: { retryAfterBaseValue: base } } : {}),
+    }));
+    this.probot = new Probot({
+      appId: options.appId,
+      privateKey,
+      secret: options.webhookSecret,
+      log: log.child({ frontend: 'github' }),
+      Octokit: Octokit as typeof ProbotOctokit,
+      ...(options.apiUrl ? { baseUrl: options.apiUrl } : {}),
+    });
+    const triggerDeps = {
+      agents: options.agents,
+      dedup: options.dedup,
+      settings: options.settings,
+      scrubber,
+      log: log.child({ frontend: 'github' }),
+      trigger: options.trigger,
+      botLogin: () => this.botLogin(),
+      background: (what: string, task: () => Promise<unknown>) => this.background(what, task),
+    };
+    this.middleware = createNodeMiddleware(errandApp(triggerDeps, options.repoConfigTtlMs !== undefined ? { configTtlMs: options.repoConfigTtlMs } : {}), { probot: this.probot, webhooksPath: githubWebhookPath });
+    this.notifier = new GitHubNotifier({
+      client: async (installationId) => new GitHubClient(await this.probot.auth(installationId)),
+      tracking: new TrackingStore(options.redis, options.prefix, (options.retentionDays + 1) * 86_400),
+      scrubber,
+      log: log.child({ frontend: 'github' }),
+      publicUrl: options.publicUrl,
+      botLogin: () => this.botLogin(),
+    });
+    const limit = options.maxBodyBytes ?? 25 * 1024 * 1024;
+    this.mount = {
+      name: 'github',
+      mount: (app: Express) => {
+        // The raw body as text, capped: Probot verifies X-Hub-Signature-256 over exactly these bytes.
+        app.post(githubWebhookPath, express.text({ type: 'application/json', limit }), (req, res, next) => {
+          this.middleware.then((handle) => handle(req, res, next)).catch(next);
+        });
+      },
+    };
+  }
+
+  /** The app's bot login (`my-app[bot]`), from GET /app once; null until GitHub answers. */
+  botLogin(): Promise<string | null> {
+    this.botLoginPromise ??= this.probot
+      .auth()
+      .then(async (octokit) => {
+        const { data } = await octokit.rest.apps.getAuthenticated();
+        return data?.slug ? `${data.slug}[bot]` : null;
+      })
+      .catch((error: unknown) => {
+        this.options.log.warn({ err: error }, 'could not read the GitHub App; will retry');
+        this.botLoginPromise = null;
+        return null;
+      });
+    return this.botLoginPromise;
+  }
+
+  /** Resolves when every background write (reactions, replies) has finished. */
+  async idle(): Promise<void> {
+    while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+  }
+
+  private background(what: string, task: () => Promise<unknown>): void {
+    const running = task()
+      .catch((error: unknown) => this.options.log.warn({ err: error, what }, 'github write failed'))
+      .finally(() => this.tasks.delete(running));
+    this.tasks.add(running);
+  }
+}

@@ -1,0 +1,90 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { UnrecoverableError } from 'bullmq';
+import Docker from 'dockerode';
+import { runAgentJob } from '../../src/engine/index.js';
+import { JobAbort, type JobContext } from '../../src/queue/run-worker.js';
+import { silentLog, testDocker, testSandbox } from '../support/docker.js';
+import { engineHarness, pushToken, type EngineHarness } from '../support/engine.js';
+import { Gate, startFakeOpenAi, type FakeModelServer, type FakeStep } from '../support/fake-openai.js';
+import { GitServer } from '../support/git-server.js';
+
+const docker = testDocker();
+let gitServer: GitServer;
+let harness: EngineHarness | null = null;
+let model: FakeModelServer | null = null;
+let repoUrl = '';
+
+beforeAll(async () => {
+  gitServer = await GitServer.start();
+  repoUrl = await gitServer.createRepo(`test/engine-retries-${process.pid}`, { 'README.md': '# retries\n' }, { tokens: [pushToken] });
+});
+afterAll(async () => {
+  await gitServer.close();
+});
+afterEach(async () => {
+  await harness?.close();
+  await model?.close();
+  harness = null;
+  model = null;
+});
+
+/** The handler is called directly, as the queue worker would on each attempt. */
+function attempt(n: number, signal = new AbortController().signal): JobContext {
+  return { jobId: 'job', attempt: n, maxAttempts: 3, signal, log: silentLog };
+}
+
+async function start(steps: FakeStep[], sandbox = testSandbox(docker)): Promise<EngineHarness> {
+  model = await startFakeOpenAi(steps);
+  harness = await engineHarness({ model, docker, gitServer, sandbox, worker: false });
+  return harness;
+}
+
+describe('retrying an agent run', () => {
+  it('puts the agent back in the queue while Docker is unreachable, and fails it on the last attempt', async () => {
+    const h = await start([], testSandbox(new Docker({ socketPath: '/nonexistent/docker.sock' })));
+    const id = await h.launch({ text: `repo=${repoUrl} anything` });
+
+    await expect(runAgentJob(h.deps, 'run', id, attempt(1))).rejects.toMatchObject({ code: 'unavailable' });
+    expect((await h.agent(id)).status).toBe('queued');
+    const statuses = (await h.events(id)).filter((e) => e.type === 'status');
+    expect(statuses.at(-1)).toMatchObject({ status: 'queued', message: expect.stringContaining('retrying (attempt 2 of 3)') });
+
+    await runAgentJob(h.deps, 'run', id, attempt(3));
+    const agent = await h.agent(id);
+    expect(agent.status).toBe('failed');
+    expect(agent.error?.code).toBe('unavailable');
+  });
+
+  it('fails at once, without retries, when the request cannot work', async () => {
+    const h = await start([]);
+    const id = await h.launch({ text: 'repo=acme/widgets fix it' });
+    await expect(runAgentJob(h.deps, 'run', id, attempt(1))).rejects.toBeInstanceOf(UnrecoverableError);
+    const agent = await h.agent(id);
+    expect(agent.status).toBe('failed');
+    expect(agent.error).toEqual({ code: 'not_configured', message: expect.stringContaining('no GitHub App is configured') });
+  });
+
+  it('leaves the agent queued when the worker shuts down mid-run, and the retry finishes it in the same container', async () => {
+    const thinking = new Gate();
+    const h = await start([
+      { label: 'interrupted', holdUntil: thinking, reply: { toolCalls: [{ name: 'finish', arguments: { summary: 'never seen' } }] } },
+      { label: 'retry', expect: { lastMessageIncludes: 'anything' }, reply: { toolCalls: [{ name: 'write_file', arguments: { path: 'done.txt', content: 'done\n' } }] } },
+      { label: 'finish', reply: { toolCalls: [{ name: 'finish', arguments: { summary: 'Add done.txt' } }] } },
+    ]);
+    const id = await h.launch({ text: `repo=${repoUrl} anything` });
+    const shutdown = new AbortController();
+    const first = runAgentJob(h.deps, 'run', id, attempt(1, shutdown.signal));
+    await thinking.reached;
+    const container = (await h.deps.sandbox.find(id))?.containerId;
+    shutdown.abort(new JobAbort('shutdown'));
+    await expect(first).rejects.toMatchObject({ code: 'aborted' });
+    expect((await h.agent(id)).status).toBe('queued');
+
+    await runAgentJob(h.deps, 'run', id, attempt(2));
+    model!.assertDone();
+    const agent = await h.agent(id);
+    expect(agent.status).toBe('finished');
+    expect((await h.deps.sandbox.find(id))?.containerId).toBe(container);
+    expect(await gitServer.readFile(`test/engine-retries-${process.pid}`, agent.branch, 'done.txt')).toBe('done\n');
+  });
+});
