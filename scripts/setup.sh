@@ -13,6 +13,8 @@ command -v dockerd >/dev/null || need+=(docker.io)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v git >/dev/null || need+=(git)
 command -v tmux >/dev/null || need+=(tmux)
+# The dashboard's browser tests drive Debian's Chromium through playwright-core.
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null; then
     echo "missing: ${need[*]}. Install them with your package manager, then run this again." >&2

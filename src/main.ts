@@ -6,6 +6,7 @@ import { NotifyDispatcher, RetentionSweeper, RunAdmission, type Agent, type Noti
 import { ProviderRegistry } from './engine/providers/index.js';
 import { GitHubFrontend } from './frontends/github/frontend.js';
 import { createApiFrontend } from './frontends/http/api/index.js';
+import { createDashboard } from './frontends/dashboard/index.js';
 import { startHttpServer, type HttpMount, type RunningHttpServer } from './frontends/http/server.js';
 import { createEngine, createRunHandler } from './engine/index.js';
 import { createSlackFrontend } from './frontends/slack/slack-frontend.js';
@@ -165,6 +166,21 @@ async function createFrontends(
     mounts.push(github.mount);
     notifiers.push(github.notifier);
   }
+  // Last: its routes are specific paths, and `/` is its own.
+  const dashboard = createDashboard({
+    redis: errand.redis,
+    prefix: errand.prefix,
+    agents: errand.agents,
+    stores,
+    keys: api.keys,
+    models,
+    scrubber: errand.scrubber,
+    log: errand.log,
+    clock: errand.clock,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    ...(config.githubApiUrl ? { githubApiUrl: config.githubApiUrl } : {}),
+  });
+  mounts.push(dashboard.mount);
   return { mounts, notifiers, stops, bannerLine: () => api.bannerLine() };
 }
 

@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import { Option, type Command } from 'commander';
 import { ApiAgentView, ApiClient, type StreamedEvent } from './api-client.js';
 import { resolveServer, saveCredentials } from './credentials.js';
+import { printLoginLink } from './login-link.js';
 import { readSecretValue, type SecretInput } from './read-secret.js';
 import { activityOf, elapsed, renderDetails, renderEvent, renderOutcome, renderTable } from './render.js';
 
@@ -242,5 +243,9 @@ export function registerAgentCommands(program: Command, deps: AgentCliDeps): voi
     .command('login')
     .description('save a server URL and API key to ~/.config/errand/credentials (the key is read from stdin or a hidden prompt)')
     .option('--url <url>', 'the Errand server (default: ERRAND_URL or http://127.0.0.1:3000)')
-    .action((options: { url?: string }) => login(deps, options));
+    .option('--link', 'instead, print a one-time link that signs a browser into the dashboard with the saved key')
+    .action(async (options: { url?: string; link?: boolean }) => {
+      if (options.link) await printLoginLink(deps, options.url ? { url: options.url } : {});
+      else await login(deps, options);
+    });
 }

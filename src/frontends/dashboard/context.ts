@@ -1,0 +1,43 @@
+import type {
+  AgentService,
+  AuditLog,
+  Clock,
+  EventLog,
+  Inbox,
+  Log,
+  ModelRegistry,
+  SecretsService,
+  SettingsService,
+} from '../../core/index.js';
+import type { Scrubber } from '../../redact/scrubber.js';
+import type { ApiKeyStore } from '../http/api/index.js';
+import type { Assets } from './assets.js';
+import type { LoginLinkStore, SessionStore } from './sessions.js';
+
+/** What the dashboard's routes need: the core's services and Errand's own stores. */
+export interface DashboardContext {
+  agents: AgentService;
+  events: EventLog;
+  inbox: Inbox;
+  settings: SettingsService;
+  /** Null when the server has no master key (no secret store). */
+  secrets: SecretsService | null;
+  audit: AuditLog;
+  /** The API's key store: the dashboard signs people in with their API key. */
+  keys: ApiKeyStore;
+  sessions: SessionStore;
+  links: LoginLinkStore;
+  models: ModelRegistry | null;
+  scrubber: Scrubber;
+  log: Log;
+  clock: Clock;
+  assets: Assets;
+  /** ERRAND_PUBLIC_URL: links, the Origin check and Secure cookies follow it when set. */
+  publicUrl?: string;
+  /** Web address of the GitHub the GitHub App talks to (https://github.com unless Enterprise). */
+  githubWebUrl: string;
+  /** SSE heartbeat interval. */
+  heartbeatMs: number;
+  /** How often the agents list polls for changes. */
+  pollMs: number;
+}

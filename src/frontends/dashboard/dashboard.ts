@@ -1,0 +1,82 @@
+import { Router, type Express } from 'express';
+import type { Redis } from 'ioredis';
+import { SecretsService, SettingsService, type AgentService, type AuditLog, type Clock, type EventLog, type Inbox, type Log, type ModelRegistry, type SecretStore, type SettingsStore } from '../../core/index.js';
+import type { Scrubber } from '../../redact/scrubber.js';
+import type { ApiKeyStore } from '../http/api/index.js';
+import type { HttpMount } from '../http/server.js';
+import { adminRoutes } from './admin-routes.js';
+import { agentRoutes } from './agent-routes.js';
+import { loadAssets } from './assets.js';
+import type { DashboardContext } from './context.js';
+import { loginRoutes } from './login-routes.js';
+import { dashboardErrorHandler } from './respond.js';
+import { defaultSessionTimes, LoginLinkStore, SessionStore, type SessionTimes } from './sessions.js';
+
+export interface DashboardOptions {
+  redis: Redis;
+  /** Errand's Redis key prefix (`errand:`). */
+  prefix: string;
+  agents: AgentService;
+  stores: { events: EventLog; inbox: Inbox; settings: SettingsStore; audit: AuditLog; secrets?: SecretStore };
+  /** The API's key store: people sign in with their API key. */
+  keys: ApiKeyStore;
+  models: ModelRegistry | null;
+  scrubber: Scrubber;
+  log: Log;
+  clock: Clock;
+  publicUrl?: string;
+  /** GITHUB_API_URL, to link back to issues on GitHub Enterprise; github.com otherwise. */
+  githubApiUrl?: string;
+  sessionTimes?: SessionTimes;
+  /** How long a sign-in link works (default 10 minutes). */
+  loginLinkSeconds?: number;
+  heartbeatMs?: number;
+  /** How often the agents list checks for changes (default 4 s). */
+  pollMs?: number;
+}
+
+/** The web address of the GitHub an API URL belongs to: `https://ghe.example/api/v3` → `https://ghe.example`. */
+export function githubWebUrl(apiUrl: string | undefined): string {
+  if (!apiUrl) return 'https://github.com';
+  const url = new URL(apiUrl);
+  if (url.hostname === 'api.github.com') return 'https://github.com';
+  return `${url.origin}${url.pathname.replace(/\/api\/v3\/?$/, '').replace(/\/+$/, '')}`;
+}
+
+/** Errand's dashboard: server-rendered pages at `/`, one script and one stylesheet, no build step. */
+export function createDashboard(options: DashboardOptions): { mount: HttpMount; context: DashboardContext } {
+  const { log } = options;
+  const ctx: DashboardContext = {
+    agents: options.agents,
+    events: options.stores.events,
+    inbox: options.stores.inbox,
+    settings: new SettingsService({ settings: options.stores.settings, audit: options.stores.audit, log }),
+    secrets: options.stores.secrets ? new SecretsService({ secrets: options.stores.secrets, settings: options.stores.settings, audit: options.stores.audit, log }) : null,
+    audit: options.stores.audit,
+    keys: options.keys,
+    sessions: new SessionStore(options.redis, options.prefix, options.clock, options.sessionTimes ?? defaultSessionTimes),
+    links: new LoginLinkStore(options.redis, options.prefix, options.loginLinkSeconds ?? 600),
+    models: options.models,
+    scrubber: options.scrubber,
+    log,
+    clock: options.clock,
+    assets: loadAssets(),
+    ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+    githubWebUrl: githubWebUrl(options.githubApiUrl),
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+    pollMs: options.pollMs ?? 4_000,
+  };
+  const mount: HttpMount = {
+    name: 'dashboard',
+    mount(app: Express) {
+      // Routes only, no app-wide middleware: Slack and GitHub verify signatures over raw bodies.
+      ctx.assets.mount(app);
+      const router = Router();
+      router.use(loginRoutes(ctx), agentRoutes(ctx), adminRoutes(ctx));
+      // Reached only by errors from the routes above.
+      router.use(dashboardErrorHandler(ctx));
+      app.use(router);
+    },
+  };
+  return { mount, context: ctx };
+}

@@ -1,0 +1,1 @@
+export { createDashboard, githubWebUrl, type DashboardOptions } from './dashboard.js';
