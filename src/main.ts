@@ -60,6 +60,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       const reaper = new Reaper({
         docker: createDockerClient(config.dockerHost),
         log: core.log.child({ component: 'reaper' }),
+        install: core.prefix,
         isLive: async (agentId) => ((await core.agents.get(agentId))?.status ?? 'expired') !== 'expired',
       });
       reaper.start();

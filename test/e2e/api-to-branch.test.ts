@@ -32,6 +32,14 @@ const script = (): FakeStep[] => [
   { label: 'finish', expect: { lastMessageIncludes: 'PASS' }, reply: call('finish', { summary: 'Fixed the typo in greet.sh; `sh test.sh` passes.' }) },
 ];
 
+/** The fields of an API agent object this test reads. */
+interface AgentJson {
+  id: string;
+  status: string;
+  summary?: string;
+  target: { branchName: string };
+}
+
 describe('end to end: API and CLI → worker → container → git', () => {
   let gitServer: GitServer;
   let model: FakeModelServer;
@@ -72,7 +80,7 @@ describe('end to end: API and CLI → worker → container → git', () => {
       ...init,
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...init.headers },
     });
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
+    return { status: response.status, body: (await response.json()) as AgentJson };
   };
 
   it('launches through POST /v0/agents, finishes, and pushes the fix to its own branch', async () => {
@@ -81,7 +89,7 @@ describe('end to end: API and CLI → worker → container → git', () => {
       body: JSON.stringify({ prompt: { text: 'fix the greeting' }, source: { repository: gitServer.repoUrl(repoName), ref: 'main' } }),
     });
     expect(launched.status).toBe(201);
-    const id = launched.body.id as string;
+    const id = launched.body.id;
     const done = await waitFor(
       async () => {
         const { body } = await api(`/v0/agents/${id}`);
@@ -90,7 +98,7 @@ describe('end to end: API and CLI → worker → container → git', () => {
       { timeoutMs: 120_000, intervalMs: 250, what: 'the agent to finish' },
     );
     expect(done).toMatchObject({ status: 'FINISHED', summary: expect.stringContaining('Fixed the typo') });
-    const branch = done.target.branchName as string;
+    const branch = done.target.branchName;
     expect(branch).toMatch(/^errand\/fix-the-greeting-/);
     expect(await gitServer.readFile(repoName, branch, 'greet.sh')).toBe('echo "hello world"\n');
 

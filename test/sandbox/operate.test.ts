@@ -79,6 +79,20 @@ describe('operating sandboxes', () => {
     expect((await docker.getContainer(live.containerId).inspect()).State.Running).toBe(true);
   });
 
+  it('leaves containers of another Errand install on the same Docker host alone', async () => {
+    const ours = newAgentId();
+    const theirs = newAgentId();
+    const make = (agentId: string, install: string) =>
+      docker.createContainer({ Image: 'errand-base:bookworm', Cmd: ['sleep', 'infinity'], Labels: { 'errand.agent': agentId, 'errand.repo': repo, 'errand.install': install }, HostConfig: { NetworkMode: 'none' } });
+    const mine = await make(ours, 'install-a:');
+    const other = await make(theirs, 'install-b:');
+    // Install A knows neither agent (both look dead to it), but only reaps what it made.
+    const reaper = new Reaper({ docker, log: silentLog, install: 'install-a:', isLive: (agentId) => agentId !== ours && agentId !== theirs });
+    expect((await reaper.reap()).containers).toEqual([mine.id]);
+    expect((await other.inspect()).Id).toBe(other.id);
+    await other.remove({ force: true });
+  });
+
   it('lets a person attach to the agent container tmux session', async () => {
     const spec = recordingSpec(project.dir, repo);
     await sandbox.prepare(spec);

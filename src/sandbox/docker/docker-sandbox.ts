@@ -23,6 +23,8 @@ export interface DockerSandboxOptions extends HardeningOptions {
   log: Log;
   /** Image used when the environment names neither a usable snapshot nor a build. */
   baseImage: string;
+  /** Labels containers with the install they belong to (see Reaper). */
+  install?: string;
   /** Default network when the spec names none: `none`, `host`, `bridge` or a network's name. */
   network: string;
   /** Install snapshots (and Dockerfile builds) kept per repository. */
@@ -135,7 +137,7 @@ export class DockerSandbox implements Sandbox {
         User: user,
         WorkingDir: workdir,
         Tty: false,
-        Labels: { [labels.agent]: agentId, [labels.user]: user, [labels.repo]: repo },
+        Labels: { [labels.agent]: agentId, [labels.user]: user, [labels.repo]: repo, ...(this.options.install ? { [labels.install]: this.options.install } : {}) },
         HostConfig: hardening(this.options, { network, root: user === 'root' || user === '0' }),
       });
     } catch (error) {

@@ -8,6 +8,8 @@ export interface ReaperOptions {
   /** Whether an agent still exists (not expired); its containers are kept while it does. */
   isLive: (agentId: string) => boolean | Promise<boolean>;
   intervalMs?: number;
+  /** Only containers labelled with this install: several installs may share one Docker host. */
+  install?: string;
 }
 
 export interface ReapResult {
@@ -60,7 +62,8 @@ export class Reaper {
       return verdicts.get(agentId)!;
     };
     const result: ReapResult = { containers: [], images: [] };
-    for (const info of await docker.listContainers({ all: true, filters: { label: [labels.agent] } })) {
+    const mine = [labels.agent, ...(this.options.install ? [`${labels.install}=${this.options.install}`] : [])];
+    for (const info of await docker.listContainers({ all: true, filters: { label: mine } })) {
       const agentId = info.Labels[labels.agent];
       if (!(await dead(agentId))) continue;
       try {
@@ -71,7 +74,7 @@ export class Reaper {
         log.warn({ agentId, containerId: info.Id, err: error }, 'could not reap container');
       }
     }
-    for (const info of await docker.listImages({ filters: { label: [labels.agent] } })) {
+    for (const info of await docker.listImages({ filters: { label: mine } })) {
       const imageLabels = info.Labels ?? {};
       if (imageLabels[labels.snapshotKey] || imageLabels[labels.buildKey]) continue;
       if (!(await dead(imageLabels[labels.agent]))) continue;
