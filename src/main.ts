@@ -2,19 +2,13 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { integrations, type Config } from './config.js';
 import { openCore, type ContextDeps, type CoreContext } from './context.js';
-import { NotifyDispatcher, RetentionSweeper, RunAdmission, type Agent, type Notifier } from './core/index.js';
-import { ProviderRegistry } from './engine/providers/index.js';
-import { GitHubFrontend } from './frontends/github/frontend.js';
-import { createApiFrontend } from './frontends/http/api/index.js';
-import { createDashboard } from './frontends/dashboard/index.js';
-import { startHttpServer, type HttpMount, type RunningHttpServer } from './frontends/http/server.js';
+import { NotifyDispatcher, RetentionSweeper, RunAdmission, type Agent } from './core/index.js';
+import { createFrontends } from './frontends/create-frontends.js';
+import { startHttpServer, type RunningHttpServer } from './frontends/http/server.js';
 import { createEngine, createRunHandler } from './engine/index.js';
-import { createSlackFrontend } from './frontends/slack/slack-frontend.js';
-import { RedisSlackState } from './frontends/slack/state.js';
 import { RunWorker } from './queue/run-worker.js';
 import { redactUrl } from './redis/connect.js';
 import { createDockerClient, Reaper } from './sandbox/docker/index.js';
-import { keyProviderFromConfig } from './secrets/index.js';
 
 export type ErrandDeps = ContextDeps;
 
@@ -67,7 +61,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       core.onClose(() => reaper.stop());
     }
     if (config.role !== 'worker') {
-      const frontends = await createFrontends(errand);
+      const frontends = await createFrontends(core, () => errand.http?.url);
       for (const stop of frontends.stops) core.onClose(stop);
       const dispatcher = new NotifyDispatcher({ ...core.stores, notifiers: frontends.notifiers, log: core.log });
       await dispatcher.start();
@@ -97,92 +91,6 @@ function startRetentionSweeps(core: CoreContext, onExpired: (agent: Agent) => Pr
   const timer = setInterval(sweep, 10 * 60_000);
   timer.unref();
   core.onClose(async () => clearInterval(timer));
-}
-
-/** Front ends on the HTTP server and their notifiers; each one is on only when configured. */
-async function createFrontends(
-  errand: Errand,
-): Promise<{ mounts: HttpMount[]; notifiers: Notifier[]; stops: (() => Promise<void>)[]; bannerLine: () => Promise<string | null> }> {
-  const { config, stores } = errand;
-  const mounts: HttpMount[] = [];
-  const notifiers: Notifier[] = [];
-  const stops: (() => Promise<void>)[] = [];
-  const models = new ProviderRegistry({ config, log: errand.log });
-  for (const key of models.apiKeys()) errand.scrubber.add(key);
-  const api = createApiFrontend({
-    redis: errand.redis,
-    prefix: errand.prefix,
-    agents: errand.agents,
-    stores,
-    keyProvider: keyProviderFromConfig(config),
-    models,
-    scrubber: errand.scrubber,
-    log: errand.log,
-    clock: errand.clock,
-    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
-    serverUrl: () => errand.http?.url,
-  });
-  await api.start();
-  stops.push(() => api.close());
-  mounts.push(api.mount);
-  notifiers.push(api.notifier);
-  if (config.slackBotToken && (config.slackSigningSecret || config.slackAppToken)) {
-    const slack = await createSlackFrontend({
-      botToken: config.slackBotToken,
-      signingSecret: config.slackSigningSecret,
-      appToken: config.slackAppToken,
-      apiUrl: config.slackApiUrl,
-      publicUrl: config.publicUrl,
-      agents: errand.agents,
-      settings: stores.settings,
-      settingsAdmin: errand.settings,
-      dedup: stores.dedup,
-      state: new RedisSlackState(errand.redis, errand.prefix, (config.retentionDays + 1) * 86_400),
-      log: errand.log,
-    });
-    await slack.start();
-    stops.push(() => slack.stop());
-    if (slack.mount) mounts.push(slack.mount);
-    notifiers.push(slack.notifier);
-  }
-  if (config.githubAppId && config.githubPrivateKey && config.githubWebhookSecret) {
-    const github = new GitHubFrontend({
-      appId: config.githubAppId,
-      privateKey: config.githubPrivateKey,
-      webhookSecret: config.githubWebhookSecret,
-      apiUrl: config.githubApiUrl,
-      trigger: config.githubTrigger,
-      agents: errand.agents,
-      dedup: stores.dedup,
-      settings: stores.settings,
-      redis: errand.redis,
-      prefix: errand.prefix,
-      retentionDays: config.retentionDays,
-      scrubber: errand.scrubber,
-      log: errand.log,
-      publicUrl: config.publicUrl,
-    });
-    // Let reactions and replies already under way finish before Redis and the server go.
-    stops.push(() => github.idle());
-    mounts.push(github.mount);
-    notifiers.push(github.notifier);
-  }
-  // Last: its routes are specific paths, and `/` is its own.
-  const dashboard = createDashboard({
-    redis: errand.redis,
-    prefix: errand.prefix,
-    agents: errand.agents,
-    stores,
-    keys: api.keys,
-    models,
-    scrubber: errand.scrubber,
-    log: errand.log,
-    clock: errand.clock,
-    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
-    ...(config.githubApiUrl ? { githubApiUrl: config.githubApiUrl } : {}),
-  });
-  mounts.push(dashboard.mount);
-  return { mounts, notifiers, stops, bannerLine: () => api.bannerLine() };
 }
 
 async function pingDocker(config: Config): Promise<{ reachable: boolean; detail: string }> {

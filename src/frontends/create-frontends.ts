@@ -1,0 +1,103 @@
+import type { CoreContext } from '../context.js';
+import type { Notifier } from '../core/index.js';
+import { ProviderRegistry } from '../engine/providers/index.js';
+import { keyProviderFromConfig } from '../secrets/index.js';
+import { createDashboard } from './dashboard/index.js';
+import { GitHubFrontend } from './github/frontend.js';
+import { createApiFrontend } from './http/api/index.js';
+import type { HttpMount } from './http/server.js';
+import { createSlackFrontend } from './slack/slack-frontend.js';
+import { RedisSlackState } from './slack/state.js';
+
+export interface Frontends {
+  mounts: HttpMount[];
+  notifiers: Notifier[];
+  /** Run at shutdown, before Redis and the server go. */
+  stops: (() => Promise<void>)[];
+  /** The API's banner line (how to make a first key). */
+  bannerLine: () => Promise<string | null>;
+}
+
+/** Front ends on the HTTP server and their notifiers; each one is on only when configured. */
+export async function createFrontends(errand: CoreContext, serverUrl: () => string | undefined): Promise<Frontends> {
+  const { config, stores } = errand;
+  const mounts: HttpMount[] = [];
+  const notifiers: Notifier[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  const models = new ProviderRegistry({ config, log: errand.log });
+  for (const key of models.apiKeys()) errand.scrubber.add(key);
+  const api = createApiFrontend({
+    redis: errand.redis,
+    prefix: errand.prefix,
+    agents: errand.agents,
+    stores,
+    keyProvider: keyProviderFromConfig(config),
+    models,
+    scrubber: errand.scrubber,
+    log: errand.log,
+    clock: errand.clock,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    serverUrl,
+  });
+  await api.start();
+  stops.push(() => api.close());
+  mounts.push(api.mount);
+  notifiers.push(api.notifier);
+  if (config.slackBotToken && (config.slackSigningSecret || config.slackAppToken)) {
+    const slack = await createSlackFrontend({
+      botToken: config.slackBotToken,
+      signingSecret: config.slackSigningSecret,
+      appToken: config.slackAppToken,
+      apiUrl: config.slackApiUrl,
+      publicUrl: config.publicUrl,
+      agents: errand.agents,
+      settings: stores.settings,
+      settingsAdmin: errand.settings,
+      dedup: stores.dedup,
+      state: new RedisSlackState(errand.redis, errand.prefix, (config.retentionDays + 1) * 86_400),
+      log: errand.log,
+    });
+    await slack.start();
+    stops.push(() => slack.stop());
+    if (slack.mount) mounts.push(slack.mount);
+    notifiers.push(slack.notifier);
+  }
+  if (config.githubAppId && config.githubPrivateKey && config.githubWebhookSecret) {
+    const github = new GitHubFrontend({
+      appId: config.githubAppId,
+      privateKey: config.githubPrivateKey,
+      webhookSecret: config.githubWebhookSecret,
+      apiUrl: config.githubApiUrl,
+      trigger: config.githubTrigger,
+      agents: errand.agents,
+      dedup: stores.dedup,
+      settings: stores.settings,
+      redis: errand.redis,
+      prefix: errand.prefix,
+      retentionDays: config.retentionDays,
+      scrubber: errand.scrubber,
+      log: errand.log,
+      publicUrl: config.publicUrl,
+    });
+    // Let reactions and replies already under way finish before Redis and the server go.
+    stops.push(() => github.idle());
+    mounts.push(github.mount);
+    notifiers.push(github.notifier);
+  }
+  // Last: its routes are specific paths, and `/` is its own.
+  const dashboard = createDashboard({
+    redis: errand.redis,
+    prefix: errand.prefix,
+    agents: errand.agents,
+    stores,
+    keys: api.keys,
+    models,
+    scrubber: errand.scrubber,
+    log: errand.log,
+    clock: errand.clock,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    ...(config.githubApiUrl ? { githubApiUrl: config.githubApiUrl } : {}),
+  });
+  mounts.push(dashboard.mount);
+  return { mounts, notifiers, stops, bannerLine: () => api.bannerLine() };
+}
