@@ -217,8 +217,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** Integrations and whether they are configured, for the start-up banner. */
 export function integrations(config: Config): { name: string; on: boolean; hint: string }[] {
   return [
-    { name: 'Slack', on: Boolean(config.slackBotToken), hint: 'set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN); see README "Slack app"' },
-    { name: 'GitHub App', on: Boolean(config.githubAppId), hint: 'set GITHUB_APP_ID, GITHUB_PRIVATE_KEY, GITHUB_WEBHOOK_SECRET; see README "GitHub App"' },
+    { name: 'Slack', on: Boolean(config.slackBotToken), hint: 'set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN); see docs/slack.md' },
+    { name: 'GitHub App', on: Boolean(config.githubAppId), hint: 'set GITHUB_APP_ID, GITHUB_PRIVATE_KEY, GITHUB_WEBHOOK_SECRET; see docs/github.md' },
     {
       name: 'Models',
       on: Boolean(config.openaiApiKey || config.openaiBaseUrl || config.anthropicApiKey || Object.keys(config.modelEndpoints).length > 0),
