@@ -111,7 +111,8 @@ async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentSt
   if (agent.privacy) await run.forgetTranscript();
   if (options.error) await run.emit({ type: 'error', code: options.error.code, message: options.error.message });
   if (status !== 'failed' || delivery.pushed) {
-    await run.emit({ type: 'summary', text, branch: agent.branch, prUrl: delivery.pr?.url ?? agent.prUrl, diffstat: delivery.diffstat });
+    // Privacy mode keeps no paths or diffs past the run: the summary carries links only.
+    await run.emit({ type: 'summary', text, branch: agent.branch, prUrl: delivery.pr?.url ?? agent.prUrl, diffstat: agent.privacy ? null : delivery.diffstat });
   }
   const prUrl = delivery.pr?.url ?? agent.prUrl;
   const prNumber = delivery.pr?.number ?? agent.prNumber;

@@ -183,3 +183,28 @@ describe('workspace secrets in a run', () => {
     }
   });
 });
+
+describe('privacy mode', () => {
+  it('keeps no transcript, conversation or diffstat once the run is over', async () => {
+    const repo = await plainRepo();
+    const h = await start([
+      { label: 'read', reply: call('read_file', { path: 'app.txt' }) },
+      { label: 'write', reply: call('write_file', { path: 'app.txt', content: 'one\ntwo\nthree\n' }) },
+      { label: 'finish', reply: call('finish', { summary: 'Added a line.' }) },
+    ]);
+    try {
+      const id = await h.launch({ text: `repo=${repo.url} privacy=true add a line` });
+      const agent = await h.waitForStatus(id, ['finished', 'failed']);
+      model!.assertDone();
+      expect(agent.status).toBe('finished');
+      const events = await h.events(id);
+      expect(events.filter((e) => ['model_message', 'tool_call', 'tool_result', 'log'].includes(e.type))).toEqual([]);
+      expect(events.find((e) => e.type === 'summary')).toMatchObject({ text: 'Added a line.', diffstat: null });
+      expect(await h.deps.history.load(id)).toBeNull();
+      // The work itself is delivered as usual.
+      expect(await gitServer.readFile(repo.name, agent.branch, 'app.txt')).toBe('one\ntwo\nthree\n');
+    } finally {
+      await removeByRepo(docker, repo.name);
+    }
+  });
+});
