@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { EventBell, Leases, NotifyCursors } from '../../core/index.js';
 import { expiryGraceSeconds, type Keys } from './keys.js';
+import { subscribe } from './pubsub.js';
 
 export class RedisNotifyCursors implements NotifyCursors {
   constructor(
@@ -55,16 +56,7 @@ export class RedisEventBell implements EventBell {
     await this.redis.publish(this.keys.eventsChannel(), agentId);
   }
 
-  async onRing(listener: (agentId: string) => void): Promise<() => Promise<void>> {
-    const subscriber = this.redis.duplicate();
-    const channel = this.keys.eventsChannel();
-    subscriber.on('message', (from: string, agentId: string) => {
-      if (from === channel) listener(agentId);
-    });
-    await subscriber.subscribe(channel);
-    return async () => {
-      await subscriber.unsubscribe(channel).catch(() => undefined);
-      subscriber.disconnect();
-    };
+  onRing(listener: (agentId: string) => void): Promise<() => Promise<void>> {
+    return subscribe(this.redis, this.keys.eventsChannel(), listener);
   }
 }
