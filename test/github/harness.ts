@@ -150,3 +150,27 @@ export async function githubHarness(options: { throttle?: boolean; maxBodyBytes?
   };
   return harness;
 }
+
+/**
+ * A fresh harness for every test of the enclosing `describe`, closed after it; the test fails if
+ * the fake GitHub got a request it has no route for. The returned object stands for the current
+ * test's harness.
+ */
+export function githubHarnessPerTest(options: Parameters<typeof githubHarness>[0] = {}): GitHubHarness {
+  let current: GitHubHarness | undefined;
+  beforeEach(async () => {
+    current = await githubHarness(options);
+  });
+  afterEach(async () => {
+    const h = current;
+    current = undefined;
+    await h?.close();
+    h?.fake.assertNoUnexpected();
+  });
+  return new Proxy({} as GitHubHarness, {
+    get(_target, key) {
+      if (!current) throw new Error('the GitHub harness is only there while a test runs');
+      return Reflect.get(current, key) as unknown;
+    },
+  });
+}
