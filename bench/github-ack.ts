@@ -24,7 +24,7 @@ import { connectRedis } from '../src/redis/connect.js';
 import { startLocalRedis } from '../src/redis/local-server.js';
 import { Scrubber } from '../src/redact/scrubber.js';
 import { createRedisStores } from '../src/store/redis/index.js';
-import { FakeGitHubApi } from '../test/support/fake-github-api.js';
+import { FakeGitHub } from '../test/support/fake-github.js';
 
 const requests = Number(process.argv[2] ?? 300);
 const concurrency = Number(process.argv[3] ?? 8);
@@ -40,8 +40,8 @@ const clock = { now: () => new Date() };
 const stores = createRedisStores(redis, { prefix: 'bench:', clock, retentionDays: 1 });
 const queue = new BullRunQueue(redis, 'bench-runs', 'bench');
 const agents = new AgentService({ ...stores, queue, clock, log, defaultModel: 'openai:bench' });
-const fake = await FakeGitHubApi.start();
-fake.install(repo, installationId);
+const fake = await FakeGitHub.start();
+fake.addRepo(repo, { installationId });
 fake.grant(repo, 'Codertocat', 'admin');
 const github = new GitHubFrontend({
   appId: String(fake.appId), privateKey: fake.privateKey, webhookSecret: secret, apiUrl: fake.url, trigger: '@errand',

@@ -175,9 +175,9 @@ describe('GitHub as the repo host', () => {
 describe('the fake GitHub', () => {
   test('a request to an endpoint it does not know fails the test', async () => {
     const { fake } = await setUp();
-    const response = await fetch(`${fake.url}/repos/acme/widgets/issues/1/comments`, { method: 'POST', body: '{}' });
+    const response = await fetch(`${fake.url}/repos/acme/widgets/releases`, { method: 'POST', body: '{}' });
     expect(response.status).toBe(404);
-    expect(() => fake.assertNoUnexpected()).toThrow(/POST \/repos\/acme\/widgets\/issues\/1\/comments/);
+    expect(() => fake.assertNoUnexpected()).toThrow(/POST \/repos\/acme\/widgets\/releases/);
     fake.unexpected.length = 0;
   });
 });

@@ -1,6 +1,5 @@
-import { chmod, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pack } from 'tar-fs';
@@ -9,27 +8,13 @@ import { diffstat } from '../../src/git/diffstat.js';
 import { PlainRemoteHost } from '../../src/git/plain-remote-host.js';
 import { clone, push } from '../../src/git/remote.js';
 import { importWorkTree } from '../../src/git/work-tree.js';
-import { git, GitServer } from '../support/git-server.js';
+import { git, gitTestBed } from '../support/git-server.js';
 
 const token = 'tok_hook_safety_1234567890abcdef';
 const bot = { name: 'Errand', email: 'errand-bot@example.com' };
 const branch = 'errand/hooks-abc123';
 
-let server: GitServer;
-let work: string;
-
-beforeAll(async () => {
-  server = await GitServer.start();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(async () => {
-  work = await mkdtemp(join(tmpdir(), 'errand-hooks-test-'));
-});
-afterEach(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const bed = gitTestBed('errand-hooks-test-');
 
 /** A shell script that leaves `marker` behind if anything ever runs it. */
 async function trap(path: string, marker: string, passThrough = false): Promise<void> {
@@ -74,13 +59,13 @@ function workspaceTar(dir: string): Readable {
 
 async function setUp() {
   const name = `acme/hooks-${Math.random().toString(36).slice(2, 8)}`;
-  const url = await server.createRepo(name, { 'README.md': '# app\n', 'src/app.ts': 'export {};\n' }, { tokens: [token] });
-  const access = await new PlainRemoteHost({ credentials: [{ urlPrefix: server.url, token }] }).access({ url });
-  const host = join(work, 'host');
+  const url = await bed.server.createRepo(name, { 'README.md': '# app\n', 'src/app.ts': 'export {};\n' }, { tokens: [token] });
+  const access = await new PlainRemoteHost({ credentials: [{ urlPrefix: bed.server.url, token }] }).access({ url });
+  const host = join(bed.work, 'host');
   await clone(access, host);
   await createBranch(host, branch);
   // The sandbox copies the checkout into the container; the agent then owns every byte of the copy.
-  const container = join(work, 'container');
+  const container = join(bed.work, 'container');
   await cp(host, container, { recursive: true });
   return { name, access, host, container };
 }
@@ -88,12 +73,12 @@ async function setUp() {
 describe('git on the host never runs what the agent planted', () => {
   test('the planted traps are live: plain git in the agent checkout would run them', async () => {
     const { container } = await setUp();
-    const hookMarker = join(work, 'control-hook-marker');
+    const hookMarker = join(bed.work, 'control-hook-marker');
     await plantHooks(container, hookMarker);
     await git(['commit', '-q', '--allow-empty', '-m', 'control'], { cwd: container });
     expect(existsSync(hookMarker)).toBe(true);
 
-    const filterMarker = join(work, 'control-filter-marker');
+    const filterMarker = join(bed.work, 'control-filter-marker');
     await plantEverything(container, filterMarker);
     await git(['config', '--unset', 'core.fsmonitor'], { cwd: container });
     await git(['config', 'core.hooksPath', '/dev/null'], { cwd: container });
@@ -104,7 +89,7 @@ describe('git on the host never runs what the agent planted', () => {
 
   test('hooks, hooksPath, fsmonitor, filters and diff drivers in the agent workspace do not run when the host commits, diffs and pushes', async () => {
     const { name, access, host, container } = await setUp();
-    const marker = join(work, 'marker');
+    const marker = join(bed.work, 'marker');
     await plantEverything(container, marker);
     await writeFile(join(container, 'src/app.ts'), 'export const changed = true;\n');
     await rm(join(container, 'README.md'));
@@ -118,18 +103,18 @@ describe('git on the host never runs what the agent planted', () => {
 
     expect(existsSync(marker)).toBe(false);
     expect(commit).not.toBeNull();
-    expect(await server.readFile(name, branch, 'src/app.ts')).toBe('export const changed = true;\n');
-    expect(await server.readFile(name, branch, 'README.md')).toBeNull();
-    expect(await server.readFile(name, branch, 'docs/guide.md')).toBe('guide\n');
+    expect(await bed.server.readFile(name, branch, 'src/app.ts')).toBe('export const changed = true;\n');
+    expect(await bed.server.readFile(name, branch, 'README.md')).toBeNull();
+    expect(await bed.server.readFile(name, branch, 'docs/guide.md')).toBe('guide\n');
     // The agent's files are committed as data, the host's repository config is untouched.
-    expect(await server.readFile(name, branch, '.gitattributes')).toBe('* filter=evil diff=evil\n');
+    expect(await bed.server.readFile(name, branch, '.gitattributes')).toBe('* filter=evil diff=evil\n');
     expect(await readFile(join(host, '.git', 'config'), 'utf8')).not.toMatch(/evil|fsmonitor|hooksPath/);
-    expect(await server.readFile(name, branch, 'evil-hooks/pre-commit')).toContain('touch');
+    expect(await bed.server.readFile(name, branch, 'evil-hooks/pre-commit')).toContain('touch');
   });
 
   test('hooks, hooksPath and fsmonitor set in the host repository itself are overridden on every command', async () => {
     const { access, host } = await setUp();
-    const marker = join(work, 'host-marker');
+    const marker = join(bed.work, 'host-marker');
     await plantHooks(host, marker);
     await writeFile(join(host, 'src/app.ts'), 'export const again = 1;\n');
     await commitAll(host, { message: 'host hooks', author: bot });
@@ -148,7 +133,7 @@ describe('git on the host never runs what the agent planted', () => {
     expect(existsSync(join(host, 'vendor', 'lib', '.git'))).toBe(false);
     await commitAll(host, { message: 'vendor', author: bot });
     await push(access, host, branch);
-    expect(await server.readFile(name, branch, 'vendor/lib/index.js')).toBe('module.exports = 1;\n');
+    expect(await bed.server.readFile(name, branch, 'vendor/lib/index.js')).toBe('module.exports = 1;\n');
   });
 
   test('a symlink out of the workspace is refused rather than followed', async () => {
@@ -163,7 +148,7 @@ describe('git on the host never runs what the agent planted', () => {
     await importWorkTree(host, workspaceTar(container));
     await commitAll(host, { message: 'link', author: bot });
     await push(access, host, branch);
-    const tree = await git(['ls-tree', `refs/heads/${branch}`, 'link.ts'], { cwd: server.bareDir(name) });
+    const tree = await git(['ls-tree', `refs/heads/${branch}`, 'link.ts'], { cwd: bed.server.bareDir(name) });
     expect(tree).toMatch(/^120000 blob/);
   });
 });

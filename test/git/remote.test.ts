@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
@@ -11,26 +10,12 @@ import { basicAuthHeader, gitArgs, gitEnv } from '../../src/git/git.js';
 import { PlainRemoteHost } from '../../src/git/plain-remote-host.js';
 import { clone, push, remoteBranchExists } from '../../src/git/remote.js';
 import { repoHostFor, repoHostsFromConfig } from '../../src/git/repo-hosts.js';
-import { git, GitServer } from '../support/git-server.js';
+import { git, gitTestBed } from '../support/git-server.js';
 
 const token = 'tok_remote_test_1234567890abcdef';
 const bot = { name: 'Errand', email: 'errand-bot@example.com' };
 
-let server: GitServer;
-let work: string;
-
-beforeAll(async () => {
-  server = await GitServer.start();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(async () => {
-  work = await mkdtemp(join(tmpdir(), 'errand-git-test-'));
-});
-afterEach(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const bed = gitTestBed('errand-git-test-');
 
 /** Every file under a directory, read as text. */
 async function allFiles(dir: string): Promise<string> {
@@ -44,8 +29,8 @@ async function allFiles(dir: string): Promise<string> {
 
 async function newRepo(files: Record<string, string> = { 'README.md': '# app\n', 'src/index.ts': 'export const x = 1;\n' }) {
   const name = `acme/app-${Math.random().toString(36).slice(2, 8)}`;
-  const url = await server.createRepo(name, files, { tokens: [token] });
-  const host = new PlainRemoteHost({ credentials: [{ urlPrefix: server.url, token }] });
+  const url = await bed.server.createRepo(name, files, { tokens: [token] });
+  const host = new PlainRemoteHost({ credentials: [{ urlPrefix: bed.server.url, token }] });
   const access = await host.access({ url });
   return { name, url, host, access };
 }
@@ -53,16 +38,16 @@ async function newRepo(files: Record<string, string> = { 'README.md': '# app\n',
 describe('host-side git against a token-protected https remote', () => {
   test('a clone sends the configured token, and the remote refuses a clone without one', async () => {
     const { url, access } = await newRepo();
-    await expect(clone({ url, token: null }, join(work, 'anon'))).rejects.toMatchObject({ code: 'git_failed' });
-    expect(server.requests.some((r) => r.status === 401 && r.auth === null)).toBe(true);
+    await expect(clone({ url, token: null }, join(bed.work, 'anon'))).rejects.toMatchObject({ code: 'git_failed' });
+    expect(bed.server.requests.some((r) => r.status === 401 && r.auth === null)).toBe(true);
 
-    await clone(access, join(work, 'c'));
-    expect(await readFile(join(work, 'c', 'README.md'), 'utf8')).toBe('# app\n');
+    await clone(access, join(bed.work, 'c'));
+    expect(await readFile(join(bed.work, 'c', 'README.md'), 'utf8')).toBe('# app\n');
   });
 
   test('the agent branch, committed as the bot with a Co-authored-by trailer, arrives on the remote', async () => {
     const { name, access } = await newRepo();
-    const dir = join(work, 'c');
+    const dir = join(bed.work, 'c');
     await clone(access, dir);
     const branch = branchName('Fix the flaky login test', 'agt_01jz7k2m9xq4');
     await createBranch(dir, branch);
@@ -72,20 +57,20 @@ describe('host-side git against a token-protected https remote', () => {
     expect(commit?.sha).toMatch(/^[0-9a-f]{40}$/);
     await push(access, dir, branch);
 
-    expect(await server.branches(name)).toEqual([branch, 'main'].sort());
-    const last = await server.lastCommit(name, branch);
+    expect(await bed.server.branches(name)).toEqual([branch, 'main'].sort());
+    const last = await bed.server.lastCommit(name, branch);
     expect(last.sha).toBe(commit?.sha);
     expect(last.subject).toBe('Fix the flaky login test');
     expect(last.author).toEqual(bot);
     expect(last.committer).toEqual(bot);
     expect(last.trailers).toEqual([{ key: 'Co-authored-by', value: 'Ann Lee <ann@example.com>' }]);
-    expect(await server.readFile(name, branch, 'NEW.md')).toBe('new\n');
-    expect(await server.readFile(name, 'main', 'NEW.md')).toBeNull();
+    expect(await bed.server.readFile(name, branch, 'NEW.md')).toBe('new\n');
+    expect(await bed.server.readFile(name, 'main', 'NEW.md')).toBeNull();
   });
 
   test('committing with no changes makes no commit', async () => {
     const { access } = await newRepo();
-    const dir = join(work, 'c');
+    const dir = join(bed.work, 'c');
     await clone(access, dir);
     await createBranch(dir, 'errand/nothing-abc123');
     expect(await commitAll(dir, { message: 'nothing', author: bot })).toBeNull();
@@ -93,7 +78,7 @@ describe('host-side git against a token-protected https remote', () => {
 
   test('the token is nowhere in the checkout, its git objects or the remote', async () => {
     const { name, access } = await newRepo();
-    const dir = join(work, 'c');
+    const dir = join(bed.work, 'c');
     await clone(access, dir);
     await createBranch(dir, 'errand/tokens-abc123');
     await writeFile(join(dir, 'a.txt'), 'a\n');
@@ -102,8 +87,8 @@ describe('host-side git against a token-protected https remote', () => {
 
     const encoded = basicAuthHeader({ token }).split(' ').pop()!;
     const config = await readFile(join(dir, '.git', 'config'), 'utf8');
-    expect(config).toContain(server.url);
-    for (const haystack of [config, await allFiles(dir), await git(['cat-file', '--batch-all-objects', '--batch'], { cwd: dir }), await server.allObjects(name)]) {
+    expect(config).toContain(bed.server.url);
+    for (const haystack of [config, await allFiles(dir), await git(['cat-file', '--batch-all-objects', '--batch'], { cwd: dir }), await bed.server.allObjects(name)]) {
       expect(haystack).not.toContain(token);
       expect(haystack).not.toContain(encoded);
     }
@@ -111,10 +96,10 @@ describe('host-side git against a token-protected https remote', () => {
 
   test('a failed push says why without the token in the message', async () => {
     const { name, access } = await newRepo();
-    const dir = join(work, 'c');
+    const dir = join(bed.work, 'c');
     await clone(access, dir);
     await createBranch(dir, 'errand/revoked-abc123');
-    server.revokeToken(name, token);
+    bed.server.revokeToken(name, token);
     const error = await push(access, dir, 'errand/revoked-abc123').catch((e: unknown) => e);
     expect(isErrandError(error, 'git_failed')).toBe(true);
     const message = (error as Error).message;
@@ -135,7 +120,7 @@ describe('host-side git against a token-protected https remote', () => {
 
   test('diffstat counts what the agent branch changed since the base', async () => {
     const { access } = await newRepo({ 'a.txt': 'one\ntwo\nthree\n', 'b.txt': 'gone\n' });
-    const dir = join(work, 'c');
+    const dir = join(bed.work, 'c');
     await clone(access, dir);
     await createBranch(dir, 'errand/diff-abc123');
     await writeFile(join(dir, 'a.txt'), 'one\n2\nthree\nfour\n');
@@ -153,15 +138,15 @@ describe('host-side git against a token-protected https remote', () => {
 
   test('a resumed agent continues on its branch as the remote has it, including commits pushed by others', async () => {
     const { name, access } = await newRepo();
-    const first = join(work, 'first');
+    const first = join(bed.work, 'first');
     await clone(access, first);
     await createBranch(first, 'errand/resume-abc123');
     await writeFile(join(first, 'a.txt'), 'a\n');
     await commitAll(first, { message: 'first run', author: bot });
     await push(access, first, 'errand/resume-abc123');
-    await server.commitFiles(name, 'errand/resume-abc123', { 'human.txt': 'fixup\n' }, 'A person pushed a fix');
+    await bed.server.commitFiles(name, 'errand/resume-abc123', { 'human.txt': 'fixup\n' }, 'A person pushed a fix');
 
-    const second = join(work, 'second');
+    const second = join(bed.work, 'second');
     await clone(access, second);
     expect(await remoteBranchExists(access, 'errand/resume-abc123')).toBe(true);
     expect(await checkoutExisting(access, second, 'errand/resume-abc123')).toBe(true);
@@ -169,12 +154,12 @@ describe('host-side git against a token-protected https remote', () => {
     await writeFile(join(second, 'b.txt'), 'b\n');
     await commitAll(second, { message: 'second run', author: bot });
     await push(access, second, 'errand/resume-abc123');
-    expect((await server.log(name, 'errand/resume-abc123')).map((c) => c.subject)).toEqual(['second run', 'A person pushed a fix', 'first run', 'Initial commit']);
+    expect((await bed.server.log(name, 'errand/resume-abc123')).map((c) => c.subject)).toEqual(['second run', 'A person pushed a fix', 'first run', 'Initial commit']);
   });
 
   test('a branch missing on the remote is reported, not invented', async () => {
     const { access } = await newRepo();
-    const dir = join(work, 'c');
+    const dir = join(bed.work, 'c');
     await clone(access, dir);
     expect(await remoteBranchExists(access, 'errand/none-abc123')).toBe(false);
     expect(await checkoutExisting(access, dir, 'errand/none-abc123')).toBe(false);
@@ -182,8 +167,8 @@ describe('host-side git against a token-protected https remote', () => {
 
   test('a clone can start on a pull request head branch', async () => {
     const { name, access } = await newRepo();
-    await server.commitFiles(name, 'feature/login', { 'login.ts': 'x\n' }, 'feature work');
-    const dir = join(work, 'c');
+    await bed.server.commitFiles(name, 'feature/login', { 'login.ts': 'x\n' }, 'feature work');
+    const dir = join(bed.work, 'c');
     await clone(access, dir, { branch: 'feature/login' });
     expect(await readFile(join(dir, 'login.ts'), 'utf8')).toBe('x\n');
   });
@@ -192,8 +177,8 @@ describe('host-side git against a token-protected https remote', () => {
 describe('plain remotes', () => {
   test('the default branch is read from the remote', async () => {
     const name = `acme/trunk-${Math.random().toString(36).slice(2, 8)}`;
-    const url = await server.createRepo(name, { 'a.txt': 'a\n' }, { tokens: [token], defaultBranch: 'trunk' });
-    const host = new PlainRemoteHost({ credentials: [{ urlPrefix: server.url, token }] });
+    const url = await bed.server.createRepo(name, { 'a.txt': 'a\n' }, { tokens: [token], defaultBranch: 'trunk' });
+    const host = new PlainRemoteHost({ credentials: [{ urlPrefix: bed.server.url, token }] });
     expect(await host.defaultBranch({ url })).toBe('trunk');
     expect(await host.openPullRequest()).toBeNull();
   });
@@ -217,22 +202,22 @@ describe('plain remotes', () => {
   test('a local path works for the quick start, with no token at all', async () => {
     const { name } = await newRepo();
     const host = new PlainRemoteHost();
-    const access = await host.access({ url: server.bareDir(name) });
+    const access = await host.access({ url: bed.server.bareDir(name) });
     expect(access.token).toBeNull();
-    expect(await host.defaultBranch({ url: server.bareDir(name) })).toBe('main');
-    const dir = join(work, 'local');
+    expect(await host.defaultBranch({ url: bed.server.bareDir(name) })).toBe('main');
+    const dir = join(bed.work, 'local');
     await clone(access, dir);
     await createBranch(dir, 'errand/local-abc123');
     await writeFile(join(dir, 'l.txt'), 'l\n');
     await commitAll(dir, { message: 'local', author: bot });
     await push(access, dir, 'errand/local-abc123');
-    expect(await server.readFile(name, 'errand/local-abc123', 'l.txt')).toBe('l\n');
+    expect(await bed.server.readFile(name, 'errand/local-abc123', 'l.txt')).toBe('l\n');
   });
 });
 
 describe('repo hosts from configuration', () => {
   test('an owner/name repository without a GitHub App is a fix-it error, a URL goes to the plain host', async () => {
-    const config = loadConfig({ ERRAND_GIT_TOKEN: token, ERRAND_GIT_TOKEN_URL: server.url });
+    const config = loadConfig({ ERRAND_GIT_TOKEN: token, ERRAND_GIT_TOKEN_URL: bed.server.url });
     const seen: string[] = [];
     const hosts = repoHostsFromConfig(config, { log: pino({ level: 'silent' }), onToken: (t) => seen.push(t) });
     expect(seen).toEqual([token]);

@@ -1,15 +1,8 @@
 import { waitFor } from '../support/wait.js';
-import { githubHarness, installationId, repo, type GitHubHarness } from './harness.js';
+import { githubHarnessPerTest, installationId, repo } from './harness.js';
 
 describe('GitHub: who may start an agent', () => {
-  let h: GitHubHarness;
-  beforeEach(async () => {
-    h = await githubHarness();
-  });
-  afterEach(async () => {
-    await h.close();
-    h.fake.assertNoUnexpected();
-  });
+  const h = githubHarnessPerTest();
 
   it('starts nothing for someone without write access and replies politely, once per issue', async () => {
     h.fake.grant(repo, 'visitor', 'read');
@@ -57,14 +50,7 @@ describe('GitHub: who may start an agent', () => {
 });
 
 describe('GitHub: what the agent reads', () => {
-  let h: GitHubHarness;
-  beforeEach(async () => {
-    h = await githubHarness();
-  });
-  afterEach(async () => {
-    await h.close();
-    h.fake.assertNoUnexpected();
-  });
+  const h = githubHarnessPerTest();
 
   it('strips hidden content and quotes comments from people without write access as untrusted', async () => {
     h.fake.grant(repo, 'hubot', 'write');

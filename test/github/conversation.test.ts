@@ -1,16 +1,9 @@
 import { slackThread, slackUser } from '../support/core.js';
 import { waitFor } from '../support/wait.js';
-import { githubHarness, installationId, repo, type GitHubHarness } from './harness.js';
+import { githubHarnessPerTest, installationId, repo } from './harness.js';
 
 describe('GitHub: one agent per issue or pull request', () => {
-  let h: GitHubHarness;
-  beforeEach(async () => {
-    h = await githubHarness();
-  });
-  afterEach(async () => {
-    await h.close();
-    h.fake.assertNoUnexpected();
-  });
+  const h = githubHarnessPerTest();
 
   it("sends a mention while the agent runs to its inbox, and resumes the same agent after it finished", async () => {
     await h.deliver('issue_comment', h.issueComment({ body: '@errand fix the greeting', number: 1 }));

@@ -6,7 +6,7 @@ import { GitHubFrontend } from '../../src/frontends/github/frontend.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/frontends/http/server.js';
 import { Scrubber } from '../../src/redact/scrubber.js';
 import { coreHarness, silentLog, type CoreHarness } from '../support/core.js';
-import { FakeGitHubApi } from '../support/fake-github-api.js';
+import { FakeGitHub } from '../support/fake-github.js';
 
 export const repo = 'Codertocat/Hello-World';
 export const installationId = 4321;
@@ -51,7 +51,7 @@ export interface CommentOptions {
 
 export interface GitHubHarness {
   core: CoreHarness;
-  fake: FakeGitHubApi;
+  fake: FakeGitHub;
   github: GitHubFrontend;
   http: RunningHttpServer;
   dispatcher: NotifyDispatcher;
@@ -68,8 +68,8 @@ let nextCommentId = 700_000;
 
 export async function githubHarness(options: { throttle?: boolean; maxBodyBytes?: number } = {}): Promise<GitHubHarness> {
   const core = await coreHarness();
-  const fake = await FakeGitHubApi.start();
-  fake.install(repo, installationId);
+  const fake = await FakeGitHub.start();
+  fake.addRepo(repo, { installationId });
   fake.grant(repo, 'Codertocat', 'admin');
   const github = new GitHubFrontend({
     appId: String(fake.appId),
@@ -149,4 +149,28 @@ export async function githubHarness(options: { throttle?: boolean; maxBodyBytes?
     },
   };
   return harness;
+}
+
+/**
+ * A fresh harness for every test of the enclosing `describe`, closed after it; the test fails if
+ * the fake GitHub got a request it has no route for. The returned object stands for the current
+ * test's harness.
+ */
+export function githubHarnessPerTest(options: Parameters<typeof githubHarness>[0] = {}): GitHubHarness {
+  let current: GitHubHarness | undefined;
+  beforeEach(async () => {
+    current = await githubHarness(options);
+  });
+  afterEach(async () => {
+    const h = current;
+    current = undefined;
+    await h?.close();
+    h?.fake.assertNoUnexpected();
+  });
+  return new Proxy({} as GitHubHarness, {
+    get(_target, key) {
+      if (!current) throw new Error('the GitHub harness is only there while a test runs');
+      return Reflect.get(current, key) as unknown;
+    },
+  });
 }

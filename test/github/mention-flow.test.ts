@@ -1,15 +1,8 @@
 import { waitFor } from '../support/wait.js';
-import { example, githubHarness, installationId, repo, type GitHubHarness } from './harness.js';
+import { example, githubHarnessPerTest, installationId, repo } from './harness.js';
 
 describe('GitHub: an @errand mention in an issue', () => {
-  let h: GitHubHarness;
-  beforeEach(async () => {
-    h = await githubHarness();
-  });
-  afterEach(async () => {
-    await h.close();
-    h.fake.assertNoUnexpected();
-  });
+  const h = githubHarnessPerTest();
 
   it('reacts 👀, launches an agent on the repo and keeps one tracking comment up to date until it finishes', async () => {
     const payload = h.issueComment({ body: '@errand please fix the greeting typo', number: 1 });
@@ -59,14 +52,7 @@ describe('GitHub: an @errand mention in an issue', () => {
 });
 
 describe('GitHub: an @errand mention in a pull request', () => {
-  let h: GitHubHarness;
-  beforeEach(async () => {
-    h = await githubHarness();
-  });
-  afterEach(async () => {
-    await h.close();
-    h.fake.assertNoUnexpected();
-  });
+  const h = githubHarnessPerTest();
 
   it("works on the pull request's own head branch when the PR is from the same repository", async () => {
     h.fake.addPull({ repo, number: 5, title: 'Update the README', body: 'Small fixes.', user: 'Codertocat', headRef: 'readme-fixes', headRepo: repo, baseRef: 'main' });
@@ -115,14 +101,7 @@ describe('GitHub: an @errand mention in a pull request', () => {
 });
 
 describe('GitHub: assigning or labelling an issue', () => {
-  let h: GitHubHarness;
-  beforeEach(async () => {
-    h = await githubHarness();
-  });
-  afterEach(async () => {
-    await h.close();
-    h.fake.assertNoUnexpected();
-  });
+  const h = githubHarnessPerTest();
 
   it('starts an agent on the issue when the `errand` label is added by a writer, and only one while it runs', async () => {
     const payload = example('issues', 'labeled');

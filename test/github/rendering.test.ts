@@ -1,16 +1,9 @@
 import { waitFor } from '../support/wait.js';
 import { findMention } from '../../src/frontends/github/mention.js';
-import { githubHarness, installationId, repo, type GitHubHarness } from './harness.js';
+import { githubHarnessPerTest, installationId, repo } from './harness.js';
 
 describe('GitHub: what the tracking comment shows', () => {
-  let h: GitHubHarness;
-  beforeEach(async () => {
-    h = await githubHarness();
-  });
-  afterEach(async () => {
-    await h.close();
-    h.fake.assertNoUnexpected();
-  });
+  const h = githubHarnessPerTest();
 
   it('never posts a token, and does not ping people the agent names', async () => {
     await h.deliver('issue_comment', h.issueComment({ body: '@errand fix it', number: 1 }));

@@ -1,16 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { waitFor } from '../support/wait.js';
-import { githubHarness, repo, webhookSecret, type GitHubHarness } from './harness.js';
+import { githubHarnessPerTest, repo, webhookSecret } from './harness.js';
 
 describe('GitHub webhooks: bad and repeated input', () => {
-  let h: GitHubHarness;
-  beforeEach(async () => {
-    h = await githubHarness({ maxBodyBytes: 256 * 1024 });
-  });
-  afterEach(async () => {
-    await h.close();
-    h.fake.assertNoUnexpected();
-  });
+  const h = githubHarnessPerTest({ maxBodyBytes: 256 * 1024 });
 
   it('refuses forged, missing and SHA-1-only signatures and starts nothing', async () => {
     const payload = h.issueComment({ body: '@errand fix it', number: 1 });
@@ -105,14 +98,7 @@ describe('GitHub webhooks: bad and repeated input', () => {
 });
 
 describe('GitHub API limits', () => {
-  let h: GitHubHarness;
-  beforeEach(async () => {
-    h = await githubHarness({ throttle: true });
-  });
-  afterEach(async () => {
-    await h.close();
-    h.fake.assertNoUnexpected();
-  });
+  const h = githubHarnessPerTest({ throttle: true });
 
   it('waits out a secondary rate limit (retry-after) and 5xx answers, then succeeds', async () => {
     h.fake.failNext('POST', '/repos/:owner/:repo/issues/comments/:id/reactions', 403, {

@@ -16,6 +16,7 @@ export interface FakeRequest {
   params: Record<string, string>;
   query: URLSearchParams;
   body: Record<string, unknown>;
+  headers: IncomingMessage['headers'];
   auth: FakeAuth;
 }
 
@@ -35,6 +36,8 @@ export interface RecordedCall {
   query: string;
   body: Record<string, unknown>;
   auth: FakeAuth['kind'];
+  /** The installation whose token made the call, if one did. */
+  installationId: number | null;
   status: number;
 }
 
@@ -56,6 +59,26 @@ export interface FakePull {
   body: string;
   draft: boolean;
   state: 'open' | 'closed';
+  /** Who opened it (default: the app's bot). */
+  user?: string;
+  /** `owner/repo` of the head branch when it is a fork's. */
+  headRepo?: string;
+  authorAssociation?: string;
+}
+
+export interface FakeComment {
+  id: number;
+  /** `issue` comments live in the conversation; `review` comments in a pull request's diff. */
+  kind: 'issue' | 'review';
+  repo: string;
+  number: number;
+  body: string;
+  user: string;
+  userType: 'User' | 'Bot';
+  authorAssociation: string;
+  inReplyTo: number | null;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface FakeGitHubOptions {
@@ -85,21 +108,33 @@ interface Failure {
   body: unknown;
 }
 
+const appSlug = 'errand-test';
+
 /**
  * GitHub's REST API as far as Errand uses it, on 127.0.0.1, for the real Octokit (`baseUrl`).
  * A route table answers; every call is recorded; a request no route answers is a test failure
  * (`assertNoUnexpected`). Installation tokens it mints (`ghs_…`) are accepted by the git server
  * for the installation's repositories, so a passing push proves the installation token was used.
- * Later areas add their endpoints with `route()` (issue comments, reactions, permissions).
+ * Conversations (issue and review comments, reactions), collaborator permissions and repository
+ * files are kept here too; tests add or replace endpoints with `route()`.
  */
 export class FakeGitHub {
   readonly appId: number;
+  readonly appSlug = appSlug;
+  readonly botLogin = `${appSlug}[bot]`;
   readonly privateKey: string;
   readonly calls: RecordedCall[] = [];
   readonly unexpected: string[] = [];
   readonly repos = new Map<string, FakeRepo>();
   readonly pulls: FakePull[] = [];
   readonly tokens = new Map<string, { installationId: number; repos: string[]; expiresAt: Date }>();
+  /** `owner/repo:login` (lower case) → permission (`admin`, `maintain`, `write`, `triage`, `read`, `none`). */
+  readonly permissions = new Map<string, string>();
+  readonly comments = new Map<number, FakeComment>();
+  readonly reactions: { commentId: number; kind: 'issue' | 'review'; content: string }[] = [];
+  /** Repository files (`owner/repo:path`, lower case), e.g. `.github/errand.yml`. */
+  readonly files = new Map<string, string>();
+  private nextCommentId = 9_000_001;
   private readonly publicKey: KeyObject;
   private readonly routes: Route[] = [];
   private readonly failures: Failure[] = [];
@@ -121,6 +156,7 @@ export class FakeGitHub {
   static async start(options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
     const fake = new FakeGitHub(options);
     fake.server = createServer((req, res) => void fake.handle(req, res));
+    fake.server.keepAliveTimeout = 1_000;
     await new Promise<void>((resolve) => fake.server!.listen(0, '127.0.0.1', resolve));
     fake.port = (fake.server.address() as AddressInfo).port;
     return fake;
@@ -141,6 +177,34 @@ export class FakeGitHub {
     const repo = { owner, name, defaultBranch: options.defaultBranch ?? 'main', installationId: options.installationId ?? 1, private: options.private ?? true };
     this.repos.set(fullName.toLowerCase(), repo);
     return repo;
+  }
+
+  grant(repo: string, login: string, permission: string): void {
+    this.permissions.set(`${repo}:${login}`.toLowerCase(), permission);
+  }
+
+  /** A pull request someone opened (on GitHub, not through the API). */
+  addPull(input: { repo: string; number: number; title: string; body: string; user: string; headRef: string; headRepo: string; baseRef: string; authorAssociation?: string }): FakePull {
+    const [owner = '', name = ''] = input.repo.split('/');
+    const pull: FakePull = {
+      number: input.number, owner, repo: name, head: input.headRef, base: input.baseRef, title: input.title, body: input.body, draft: false, state: 'open',
+      user: input.user, headRepo: input.headRepo, ...(input.authorAssociation ? { authorAssociation: input.authorAssociation } : {}),
+    };
+    this.pulls.push(pull);
+    return pull;
+  }
+
+  /** Adds a comment as if a person had written it (so later reads of the thread see it). */
+  addComment(input: Omit<FakeComment, 'createdAt' | 'updatedAt' | 'inReplyTo' | 'userType' | 'authorAssociation'> & Partial<FakeComment>): FakeComment {
+    const now = new Date().toISOString();
+    const comment: FakeComment = { inReplyTo: null, userType: 'User', authorAssociation: 'NONE', createdAt: now, updatedAt: now, ...input };
+    this.comments.set(comment.id, comment);
+    return comment;
+  }
+
+  /** Comments made by the app in a conversation, oldest first. */
+  botComments(repo: string, number: number): FakeComment[] {
+    return [...this.comments.values()].filter((c) => c.repo.toLowerCase() === repo.toLowerCase() && c.number === number && c.user === this.botLogin);
   }
 
   /** Adds (or replaces) an endpoint: `route('GET', '/repos/:owner/:repo/issues/:number', handler)`. */
@@ -171,8 +235,12 @@ export class FakeGitHub {
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server?.closeAllConnections();
+    const server = this.server;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
   }
 
   repoJson(repo: FakeRepo): Record<string, unknown> {
@@ -192,6 +260,7 @@ export class FakeGitHub {
   pullJson(pull: FakePull): Record<string, unknown> {
     const repo = this.repos.get(`${pull.owner}/${pull.repo}`.toLowerCase());
     const repoJson = repo ? this.repoJson(repo) : { full_name: `${pull.owner}/${pull.repo}` };
+    const headRepo = pull.headRepo && pull.headRepo.toLowerCase() !== `${pull.owner}/${pull.repo}`.toLowerCase() ? { full_name: pull.headRepo } : repoJson;
     return {
       number: pull.number,
       html_url: `${this.webUrl}/${pull.owner}/${pull.repo}/pull/${pull.number}`,
@@ -201,16 +270,67 @@ export class FakeGitHub {
       merged_at: null,
       title: pull.title,
       body: pull.body,
-      head: { ref: pull.head, label: `${pull.owner}:${pull.head}`, repo: repoJson },
-      base: { ref: pull.base, label: `${pull.owner}:${pull.base}`, repo: repoJson },
+      user: { login: pull.user ?? this.botLogin, type: pull.user ? 'User' : 'Bot' },
+      author_association: pull.authorAssociation ?? 'OWNER',
+      head: { ref: pull.head, sha: 'a'.repeat(40), label: `${pull.owner}:${pull.head}`, repo: headRepo },
+      base: { ref: pull.base, sha: 'b'.repeat(40), label: `${pull.owner}:${pull.base}`, repo: repoJson },
     };
   }
 
+  private commentJson(comment: FakeComment): Record<string, unknown> {
+    const html = comment.kind === 'issue' ? `${this.webUrl}/${comment.repo}/issues/${comment.number}#issuecomment-${comment.id}` : `${this.webUrl}/${comment.repo}/pull/${comment.number}#discussion_r${comment.id}`;
+    return {
+      id: comment.id,
+      node_id: `IC_${comment.id}`,
+      body: comment.body,
+      html_url: html,
+      user: { login: comment.user, id: 1, type: comment.userType },
+      author_association: comment.authorAssociation,
+      created_at: comment.createdAt,
+      updated_at: comment.updatedAt,
+      ...(comment.inReplyTo ? { in_reply_to_id: comment.inReplyTo } : {}),
+      ...(comment.kind === 'issue' ? { issue_url: `${this.url}/repos/${comment.repo}/issues/${comment.number}` } : { pull_request_url: `${this.url}/repos/${comment.repo}/pulls/${comment.number}` }),
+    };
+  }
+
+  private createComment(kind: 'issue' | 'review', repo: string, number: number, body: string, inReplyTo: number | null): FakeComment {
+    return this.addComment({ id: this.nextCommentId++, kind, repo, number, body, user: this.botLogin, userType: 'Bot', inReplyTo });
+  }
+
+  private editComment(id: number, kind: 'issue' | 'review', body: string): FakeResponse {
+    const comment = this.comments.get(id);
+    if (!comment || comment.kind !== kind) return notFound();
+    if (comment.user !== this.botLogin) return { status: 403, body: { message: 'Resource not accessible by integration' } };
+    comment.body = body;
+    comment.updatedAt = new Date().toISOString();
+    return { status: 200, body: this.commentJson(comment) };
+  }
+
+  /** Comments of one kind in a conversation, oldest first. */
+  private thread(kind: 'issue' | 'review', repo: FakeRepo, number: number): Record<string, unknown>[] {
+    const fullName = `${repo.owner}/${repo.name}`.toLowerCase();
+    return [...this.comments.values()]
+      .filter((c) => c.kind === kind && c.repo.toLowerCase() === fullName && c.number === number)
+      .sort((a, b) => a.id - b.id)
+      .map((c) => this.commentJson(c));
+  }
+
   private installDefaultRoutes(): void {
+    this.installAppRoutes();
+    this.installPullRoutes();
+    this.installConversationRoutes();
+  }
+
+  private installAppRoutes(): void {
+    this.route('GET', '/app', (req) => {
+      if (req.auth.kind !== 'app') return unauthorized('A JSON web token could not be decoded');
+      return { status: 200, body: { id: this.appId, slug: this.appSlug, name: 'Errand (test)', owner: { login: 'errand-dev' } } };
+    });
+
     this.route('GET', '/repos/:owner/:repo/installation', (req) => {
       if (req.auth.kind !== 'app') return unauthorized('an app JWT is required');
       const repo = this.repos.get(`${req.params.owner}/${req.params.repo}`.toLowerCase());
-      if (!repo) return { status: 404, body: { message: 'Not Found' } };
+      if (!repo) return notFound();
       return { status: 200, body: { id: repo.installationId, app_id: this.appId, account: { login: repo.owner }, target_type: 'Organization' } };
     });
 
@@ -218,7 +338,7 @@ export class FakeGitHub {
       if (req.auth.kind !== 'app') return unauthorized('an app JWT is required');
       const installationId = Number(req.params.id);
       const installed = [...this.repos.values()].filter((r) => r.installationId === installationId);
-      if (installed.length === 0) return { status: 404, body: { message: 'Not Found' } };
+      if (installed.length === 0) return notFound();
       const wanted = Array.isArray(req.body.repositories) ? (req.body.repositories as string[]) : installed.map((r) => r.name);
       const repos = wanted.map((name) => installed.find((r) => r.name.toLowerCase() === name.toLowerCase()));
       if (repos.some((r) => !r)) return { status: 422, body: { message: 'There is at least one repository that does not exist or is not accessible to the parent installation.' } };
@@ -229,9 +349,27 @@ export class FakeGitHub {
       for (const name of fullNames) this.options.gitServer?.allowToken(name, token);
       return {
         status: 201,
-        body: { token, expires_at: expiresAt.toISOString(), permissions: { contents: 'write', pull_requests: 'write' }, repository_selection: 'selected' },
+        body: { token, expires_at: expiresAt.toISOString(), permissions: { issues: 'write', contents: 'write', pull_requests: 'write', metadata: 'read' }, repository_selection: 'selected' },
       };
     });
+
+    this.route('GET', '/repos/:owner/:repo/collaborators/:user/permission', (req) =>
+      this.withRepo(req, (repo) => {
+        const permission = this.permissions.get(`${repo.owner}/${repo.name}:${req.params.user}`.toLowerCase()) ?? 'read';
+        return { status: 200, body: { permission, role_name: permission, user: { login: req.params.user } } };
+      }),
+    );
+
+    this.route('GET', '/repos/:owner/:repo/contents/:path', (req) =>
+      this.withRepo(req, (repo) => {
+        const content = this.files.get(`${repo.owner}/${repo.name}:${req.params.path ?? ''}`.toLowerCase());
+        if (content === undefined) return notFound();
+        return { status: 200, body: content, headers: { 'content-type': 'application/vnd.github.raw; charset=utf-8' } };
+      }),
+    );
+  }
+
+  private installPullRoutes(): void {
 
     this.route('GET', '/repos/:owner/:repo', (req) => this.withRepo(req, (repo) => ({ status: 200, body: this.repoJson(repo) })));
 
@@ -261,7 +399,7 @@ export class FakeGitHub {
           }
         }
         const pull: FakePull = {
-          number: this.pulls.length + 1,
+          number: Math.max(0, ...this.pulls.filter((p) => p.owner === repo.owner && p.repo === repo.name).map((p) => p.number)) + 1,
           owner: repo.owner,
           repo: repo.name,
           head,
@@ -290,19 +428,61 @@ export class FakeGitHub {
     );
   }
 
+  private installConversationRoutes(): void {
+    const repoOf = (p: Record<string, string>) => `${p.owner}/${p.repo}`;
+    const react = (kind: 'issue' | 'review') => (req: FakeRequest) =>
+      this.withRepo(req, () => {
+        const comment = this.comments.get(Number(req.params.id));
+        if (!comment) return notFound();
+        const content = String(req.body.content);
+        const existing = this.reactions.find((r) => r.commentId === comment.id && r.kind === kind && r.content === content);
+        if (!existing) this.reactions.push({ commentId: comment.id, kind, content });
+        return { status: existing ? 200 : 201, body: { id: this.reactions.length, content, user: { login: this.botLogin } } };
+      });
+    this.route('POST', '/repos/:owner/:repo/issues/comments/:id/reactions', react('issue'));
+    this.route('POST', '/repos/:owner/:repo/pulls/comments/:id/reactions', react('review'));
+
+    this.route('GET', '/repos/:owner/:repo/issues/:number/comments', (req) =>
+      this.withRepo(req, (repo) => ({ status: 200, body: this.thread('issue', repo, Number(req.params.number)) })),
+    );
+    this.route('GET', '/repos/:owner/:repo/pulls/:number/comments', (req) =>
+      this.withRepo(req, (repo) => ({ status: 200, body: this.thread('review', repo, Number(req.params.number)) })),
+    );
+    this.route('POST', '/repos/:owner/:repo/issues/:number/comments', (req) =>
+      this.withRepo(req, () => {
+        const comment = this.createComment('issue', repoOf(req.params), Number(req.params.number), String(req.body.body), null);
+        return { status: 201, body: this.commentJson(comment) };
+      }),
+    );
+    this.route('PATCH', '/repos/:owner/:repo/issues/comments/:id', (req) =>
+      this.withRepo(req, () => this.editComment(Number(req.params.id), 'issue', String(req.body.body))),
+    );
+    this.route('POST', '/repos/:owner/:repo/pulls/:number/comments/:id/replies', (req) =>
+      this.withRepo(req, () => {
+        const parent = this.comments.get(Number(req.params.id));
+        if (!parent || parent.kind !== 'review') return notFound();
+        const comment = this.createComment('review', repoOf(req.params), Number(req.params.number), String(req.body.body), parent.inReplyTo ?? parent.id);
+        return { status: 201, body: this.commentJson(comment) };
+      }),
+    );
+    this.route('PATCH', '/repos/:owner/:repo/pulls/comments/:id', (req) =>
+      this.withRepo(req, () => this.editComment(Number(req.params.id), 'review', String(req.body.body))),
+    );
+  }
+
   /** Runs `fn` for a repository the request's installation token may see; 401/404 otherwise. */
   withRepo(req: FakeRequest, fn: (repo: FakeRepo) => FakeResponse | Promise<FakeResponse>): FakeResponse | Promise<FakeResponse> {
     if (req.auth.kind !== 'installation') return unauthorized(req.auth.kind === 'invalid' ? req.auth.reason : 'an installation token is required');
     const fullName = `${req.params.owner}/${req.params.repo}`;
     const repo = this.repos.get(fullName.toLowerCase());
-    if (!repo || !req.auth.repos.some((r) => r.toLowerCase() === fullName.toLowerCase())) return { status: 404, body: { message: 'Not Found' } };
+    if (!repo || !req.auth.repos.some((r) => r.toLowerCase() === fullName.toLowerCase())) return notFound();
     return fn(repo);
   }
 
   private withPull(req: FakeRequest, fn: (pull: FakePull) => FakeResponse): FakeResponse | Promise<FakeResponse> {
     return this.withRepo(req, (repo) => {
       const pull = this.pulls.find((p) => p.owner === repo.owner && p.repo === repo.name && p.number === Number(req.params.number));
-      return pull ? fn(pull) : { status: 404, body: { message: 'Not Found' } };
+      return pull ? fn(pull) : notFound();
     });
   }
 
@@ -346,9 +526,11 @@ export class FakeGitHub {
     const path = url.pathname.startsWith(this.prefix) ? url.pathname.slice(this.prefix.length) || '/' : null;
     const route = path === null ? undefined : this.routes.find((r) => r.method === method && r.regex.test(path));
     const send = (response: FakeResponse) => {
-      this.calls.push({ method, route: route ? `${route.method} ${route.pattern}` : null, path: url.pathname, query: url.search, body, auth: auth.kind, status: response.status });
+      const installationId = auth.kind === 'installation' ? auth.installationId : null;
+      this.calls.push({ method, route: route ? `${route.method} ${route.pattern}` : null, path: url.pathname, query: url.search, body, auth: auth.kind, installationId, status: response.status });
       res.writeHead(response.status, { 'content-type': 'application/json; charset=utf-8', ...response.headers });
-      res.end(response.body === undefined ? '' : JSON.stringify(response.body));
+      const payload = response.body;
+      res.end(payload === undefined || response.status === 204 ? '' : typeof payload === 'string' ? payload : JSON.stringify(payload));
     };
     if (!route || path === null) {
       this.unexpected.push(`${method} ${url.pathname}${url.search}`);
@@ -364,7 +546,7 @@ export class FakeGitHub {
     const match = route.regex.exec(path)!;
     const params = Object.fromEntries(route.keys.map((key, i) => [key, decodeURIComponent(match[i + 1] ?? '')]));
     try {
-      send(await route.handler({ method, path, params, query: url.searchParams, body, auth }));
+      send(await route.handler({ method, path, params, query: url.searchParams, body, headers: req.headers, auth }));
     } catch (error) {
       this.unexpected.push(`${method} ${url.pathname}: handler threw ${String(error)}`);
       send({ status: 500, body: { message: 'fake GitHub handler failed' } });
@@ -388,4 +570,8 @@ function appKeys(): { privateKey: string; publicKey: KeyObject } {
 
 function unauthorized(message: string): FakeResponse {
   return { status: 401, body: { message } };
+}
+
+function notFound(): FakeResponse {
+  return { status: 404, body: { message: 'Not Found' } };
 }

@@ -273,3 +273,34 @@ export class GitServer {
     backend.stderr.resume();
   }
 }
+
+/**
+ * One git server for the test file and a fresh scratch directory for each test (removed after it).
+ * Read `server` and `work` inside tests: they are set by the hooks this registers.
+ */
+export function gitTestBed(scratchPrefix: string): { readonly server: GitServer; readonly work: string } {
+  let server: GitServer | undefined;
+  let work: string | undefined;
+  beforeAll(async () => {
+    server = await GitServer.start();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  beforeEach(async () => {
+    work = await mkdtemp(join(tmpdir(), scratchPrefix));
+  });
+  afterEach(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+  return {
+    get server() {
+      if (!server) throw new Error('the git server is only there while the tests run');
+      return server;
+    },
+    get work() {
+      if (!work) throw new Error('the scratch directory is only there while a test runs');
+      return work;
+    },
+  };
+}

@@ -10,17 +10,25 @@ export type GitHubUser = z.infer<typeof GitHubUser>;
 const Installation = z.looseObject({ id: z.number().int() });
 const Repository = z.looseObject({ full_name: z.string() });
 
+/** What every event the front end handles carries: the action, the installation, the repository and who acted. */
+const envelope = { action: z.string(), installation: Installation, repository: Repository, sender: GitHubUser };
+
+/** The fields an issue and a pull request share in a payload. */
+const thread = {
+  number: z.number().int(),
+  title: z.string(),
+  body: z.string().nullable().default(null),
+  user: GitHubUser,
+  author_association: z.string().default('NONE'),
+};
+
+/** On an `edited` comment: the body before the edit. */
+const CommentChanges = z.looseObject({ body: z.looseObject({ from: z.string() }).optional() }).optional();
+
 export const IssueCommentPayload = z.looseObject({
-  action: z.string(),
-  installation: Installation,
-  repository: Repository,
-  sender: GitHubUser,
+  ...envelope,
   issue: z.looseObject({
-    number: z.number().int(),
-    title: z.string(),
-    body: z.string().nullable().default(null),
-    user: GitHubUser,
-    author_association: z.string().default('NONE'),
+    ...thread,
     pull_request: z.looseObject({}).nullish(),
     html_url: z.string().optional(),
   }),
@@ -30,21 +38,14 @@ export const IssueCommentPayload = z.looseObject({
     user: GitHubUser,
     html_url: z.string().optional(),
   }),
-  changes: z.looseObject({ body: z.looseObject({ from: z.string() }).optional() }).optional(),
+  changes: CommentChanges,
 });
 export type IssueCommentPayload = z.infer<typeof IssueCommentPayload>;
 
 export const ReviewCommentPayload = z.looseObject({
-  action: z.string(),
-  installation: Installation,
-  repository: Repository,
-  sender: GitHubUser,
+  ...envelope,
   pull_request: z.looseObject({
-    number: z.number().int(),
-    title: z.string(),
-    body: z.string().nullable().default(null),
-    user: GitHubUser,
-    author_association: z.string().default('NONE'),
+    ...thread,
     html_url: z.string().optional(),
     head: z.looseObject({ ref: z.string(), sha: z.string(), repo: Repository.nullable().default(null) }),
     base: z.looseObject({ ref: z.string(), repo: Repository }),
@@ -62,21 +63,14 @@ export const ReviewCommentPayload = z.looseObject({
     in_reply_to_id: z.number().int().optional(),
     html_url: z.string().optional(),
   }),
-  changes: z.looseObject({ body: z.looseObject({ from: z.string() }).optional() }).optional(),
+  changes: CommentChanges,
 });
 export type ReviewCommentPayload = z.infer<typeof ReviewCommentPayload>;
 
 export const IssueEventPayload = z.looseObject({
-  action: z.string(),
-  installation: Installation,
-  repository: Repository,
-  sender: GitHubUser,
+  ...envelope,
   issue: z.looseObject({
-    number: z.number().int(),
-    title: z.string(),
-    body: z.string().nullable().default(null),
-    user: GitHubUser,
-    author_association: z.string().default('NONE'),
+    ...thread,
     pull_request: z.looseObject({}).nullish(),
   }),
   assignee: GitHubUser.nullish(),
