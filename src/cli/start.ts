@@ -28,7 +28,7 @@ export async function start(options: { role?: Config['role'] }): Promise<void> {
       process.exit(130);
     }
     stopping = true;
-    process.stderr.write(`${signal}: finishing running work (press Ctrl-C again to force)\n`);
+    process.stderr.write(`${signal}: shutting down: running agents go back to the queue and resume on the next start (Ctrl-C again to force)\n`);
     errand.stop().then(
       () => process.exit(0),
       (error: unknown) => {

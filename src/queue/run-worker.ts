@@ -81,9 +81,13 @@ export class RunWorker {
     return controller !== undefined;
   }
 
-  /** Stops taking jobs and waits for running ones; `force` aborts them first. */
+  /**
+   * Stops taking jobs and interrupts running agents with a `shutdown` abort (the engine puts them
+   * back in the queue, and another worker, or this one after a restart, resumes them), then waits
+   * for their handlers to return. `force` does not wait.
+   */
   async close(force = false): Promise<void> {
-    if (force) for (const controller of this.running.values()) controller.abort(new JobAbort('shutdown'));
+    for (const controller of this.running.values()) controller.abort(new JobAbort('shutdown'));
     await this.unsubscribe?.();
     await this.worker.close(force);
   }
