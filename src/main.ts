@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import { integrations, type Config } from './config.js';
 import { openCore, type ContextDeps, type CoreContext } from './context.js';
 import { NotifyDispatcher, RetentionSweeper, RunAdmission, type Agent } from './core/index.js';
@@ -94,7 +93,7 @@ function startRetentionSweeps(core: CoreContext, onExpired: (agent: Agent) => Pr
 }
 
 async function pingDocker(config: Config): Promise<{ reachable: boolean; detail: string }> {
-  const docker = new Docker(config.dockerHost ? { host: config.dockerHost } : undefined);
+  const docker = createDockerClient(config.dockerHost);
   try {
     const version = await docker.version();
     return { reachable: true, detail: `Docker ${version.Version}` };
