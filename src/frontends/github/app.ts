@@ -9,6 +9,14 @@ import type { GitHubUser } from './payloads.js';
 
 type AnyContext = Context<'issue_comment' | 'pull_request_review_comment' | 'issues'>;
 
+/** What issue comments and review comments share for finding a mention. */
+interface MentionPayload {
+  action: string;
+  comment: { body?: string | null | undefined; user: GitHubUser };
+  changes?: { body?: { from?: string | null | undefined } | undefined } | undefined;
+  repository: { full_name: string };
+}
+
 /**
  * The Probot app: turns issue comments, review comments, assignments and labels into triggers.
  * Everything else GitHub sends (other events and actions) is answered 200 and ignored.
@@ -16,17 +24,26 @@ type AnyContext = Context<'issue_comment' | 'pull_request_review_comment' | 'iss
 export function errandApp(deps: TriggerDeps, options: { configTtlMs?: number } = {}): (app: Probot) => void {
   const configs = new ConfigCache(options.configTtlMs ?? 60_000);
   const repoConfig = (context: AnyContext) => configs.get(context, deps.log);
+  /**
+   * A comment that newly mentions the trigger (an edit counts only if the repo opts in and the old
+   * text had no mention), with the client, the sender's role (asked early) and the repo's config.
+   */
+  const mentioned = async (context: AnyContext, payload: MentionPayload) => {
+    const mention = findMention(payload.comment.body ?? '', deps.trigger);
+    if (!mention || (payload.action === 'edited' && findMention(payload.changes?.body?.from ?? '', deps.trigger))) return null;
+    const client = new GitHubClient(context.octokit);
+    const senderRole = roleEarly(client, payload.repository.full_name, payload.comment.user);
+    const config = await repoConfig(context);
+    if (!config.mentions || (payload.action === 'edited' && !config.editedComments)) return null;
+    return { mention, client, senderRole, config };
+  };
   return (app) => {
     app.on(['issue_comment.created', 'issue_comment.edited'], (context) =>
       guarded(context, deps.log, async () => {
         const payload = parse(IssueCommentPayload, context.payload, deps.log);
-        if (!payload) return;
-        const mention = findMention(payload.comment.body ?? '', deps.trigger);
-        if (!mention || (payload.action === 'edited' && findMention(payload.changes?.body?.from ?? '', deps.trigger))) return;
-        const client = new GitHubClient(context.octokit);
-        const senderRole = roleEarly(client, payload.repository.full_name, payload.comment.user);
-        const config = await repoConfig(context);
-        if (!config.mentions || (payload.action === 'edited' && !config.editedComments)) return;
+        const found = payload && (await mentioned(context, payload));
+        if (!payload || !found) return;
+        const { mention, client, senderRole, config } = found;
         const issue = payload.issue;
         const trigger: Trigger = {
           deliveryId: context.id,
@@ -52,13 +69,9 @@ export function errandApp(deps: TriggerDeps, options: { configTtlMs?: number } =
     app.on(['pull_request_review_comment.created', 'pull_request_review_comment.edited'], (context) =>
       guarded(context, deps.log, async () => {
         const payload = parse(ReviewCommentPayload, context.payload, deps.log);
-        if (!payload) return;
-        const mention = findMention(payload.comment.body ?? '', deps.trigger);
-        if (!mention || (payload.action === 'edited' && findMention(payload.changes?.body?.from ?? '', deps.trigger))) return;
-        const client = new GitHubClient(context.octokit);
-        const senderRole = roleEarly(client, payload.repository.full_name, payload.comment.user);
-        const config = await repoConfig(context);
-        if (!config.mentions || (payload.action === 'edited' && !config.editedComments)) return;
+        const found = payload && (await mentioned(context, payload));
+        if (!payload || !found) return;
+        const { mention, client, senderRole, config } = found;
         const pr = payload.pull_request;
         const c = payload.comment;
         const trigger: Trigger = {
