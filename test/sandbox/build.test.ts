@@ -1,22 +1,7 @@
 import { isErrandError } from '../../src/core/errors.js';
-import { makeGitRepo, type TestRepo } from '../support/git-repo.js';
-import { recordingSpec, removeByRepo, testDocker, testSandbox, uniqueRepo } from '../support/docker.js';
+import { recordingSpec, sandboxTestBed } from '../support/docker.js';
 
-const docker = testDocker();
-const repo = uniqueRepo('build');
-const sandbox = testSandbox(docker);
-const repos: TestRepo[] = [];
-
-afterAll(async () => {
-  await removeByRepo(docker, repo);
-  repos.forEach((r) => r.remove());
-});
-
-function gitRepo(files: Record<string, string>): TestRepo {
-  const created = makeGitRepo(files);
-  repos.push(created);
-  return created;
-}
+const { docker, repo, sandbox, gitRepo } = sandboxTestBed('build');
 
 const cursorEnvironment = JSON.stringify({ build: { dockerfile: 'Dockerfile', context: '..' }, install: 'cat /etc/built-with' });
 

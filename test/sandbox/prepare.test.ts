@@ -1,26 +1,11 @@
 import { isErrandError } from '../../src/core/errors.js';
 import type { SandboxHandle } from '../../src/core/ports/sandbox.js';
 import { waitFor } from '../support/wait.js';
-import { makeGitRepo, type TestRepo } from '../support/git-repo.js';
-import { recordingSpec, removeByRepo, testDocker, testSandbox, uniqueRepo } from '../support/docker.js';
+import { recordingSpec, removeByRepo, sandboxTestBed, testSandbox } from '../support/docker.js';
 
-const docker = testDocker();
-const repo = uniqueRepo('prepare');
+const { docker, repo, sandbox, gitRepo } = sandboxTestBed('prepare');
 /** Lockfile contents unique to this run: snapshot keys then never collide with another run's images. */
 const lock = (version: number) => `{"lockfileVersion":3,"v":${version},"run":"${repo}"}`;
-const sandbox = testSandbox(docker);
-const repos: TestRepo[] = [];
-
-afterAll(async () => {
-  await removeByRepo(docker, repo);
-  repos.forEach((r) => r.remove());
-});
-
-function gitRepo(files: Record<string, string>): TestRepo {
-  const created = makeGitRepo(files);
-  repos.push(created);
-  return created;
-}
 
 const environment = {
   install: 'echo installing deps; mkdir -p node_modules && cp package-lock.json node_modules/.installed-from',

@@ -4,6 +4,7 @@ import type { Log } from '../../src/core/ports/runtime.js';
 import type { SandboxSpec } from '../../src/core/ports/sandbox.js';
 import { newAgentId } from '../../src/core/ids.js';
 import { DockerSandbox, type DockerSandboxOptions } from '../../src/sandbox/docker/docker-sandbox.js';
+import { makeGitRepo, type TestRepo } from './git-repo.js';
 
 /** The machine's Docker engine; a test that needs it fails (never skips) when it is missing. */
 export function testDocker(): Docker {
@@ -71,4 +72,28 @@ export async function removeByRepo(docker: Docker, repo: string): Promise<void> 
   for (const image of await docker.listImages({ filters: filter })) {
     await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
   }
+}
+
+/**
+ * What a sandbox test file needs: a Docker client, a repository label of its own, a sandbox, and
+ * git repos it makes on the way. Everything is removed after the file.
+ */
+export function sandboxTestBed(label: string): { docker: Docker; repo: string; sandbox: DockerSandbox; gitRepo: (files: Record<string, string>) => TestRepo } {
+  const docker = testDocker();
+  const repo = uniqueRepo(label);
+  const repos: TestRepo[] = [];
+  afterAll(async () => {
+    await removeByRepo(docker, repo);
+    repos.forEach((r) => r.remove());
+  });
+  return {
+    docker,
+    repo,
+    sandbox: testSandbox(docker),
+    gitRepo: (files) => {
+      const created = makeGitRepo(files);
+      repos.push(created);
+      return created;
+    },
+  };
 }
