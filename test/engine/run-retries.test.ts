@@ -1,31 +1,19 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { UnrecoverableError } from 'bullmq';
 import Docker from 'dockerode';
 import { runAgentJob } from '../../src/engine/index.js';
 import { JobAbort, type JobContext } from '../../src/queue/run-worker.js';
-import { silentLog, testDocker, testSandbox } from '../support/docker.js';
-import { engineHarness, pushToken, type EngineHarness } from '../support/engine.js';
-import { Gate, startFakeOpenAi, type FakeModelServer, type FakeStep } from '../support/fake-openai.js';
-import { GitServer } from '../support/git-server.js';
+import { silentLog, testSandbox } from '../support/docker.js';
+import { engineTestBed, pushToken, type EngineHarness } from '../support/engine.js';
+import { Gate, type FakeStep } from '../support/fake-openai.js';
 
-const docker = testDocker();
-let gitServer: GitServer;
-let harness: EngineHarness | null = null;
-let model: FakeModelServer | null = null;
+const bed = engineTestBed();
+const { docker } = bed;
 let repoUrl = '';
 
+// Runs after the test bed's own beforeAll, which starts the git server.
 beforeAll(async () => {
-  gitServer = await GitServer.start();
-  repoUrl = await gitServer.createRepo(`test/engine-retries-${process.pid}`, { 'README.md': '# retries\n' }, { tokens: [pushToken] });
-});
-afterAll(async () => {
-  await gitServer.close();
-});
-afterEach(async () => {
-  await harness?.close();
-  await model?.close();
-  harness = null;
-  model = null;
+  repoUrl = await bed.gitServer.createRepo(`test/engine-retries-${process.pid}`, { 'README.md': '# retries\n' }, { tokens: [pushToken] });
 });
 
 /** The handler is called directly, as the queue worker would on each attempt. */
@@ -33,10 +21,8 @@ function attempt(n: number, signal = new AbortController().signal): JobContext {
   return { jobId: 'job', attempt: n, maxAttempts: 3, signal, log: silentLog };
 }
 
-async function start(steps: FakeStep[], sandbox = testSandbox(docker)): Promise<EngineHarness> {
-  model = await startFakeOpenAi(steps);
-  harness = await engineHarness({ model, docker, gitServer, sandbox, worker: false });
-  return harness;
+function start(steps: FakeStep[], sandbox = testSandbox(docker)): Promise<EngineHarness> {
+  return bed.start(steps, { sandbox, worker: false });
 }
 
 describe('retrying an agent run', () => {
@@ -81,10 +67,10 @@ describe('retrying an agent run', () => {
     expect((await h.agent(id)).status).toBe('queued');
 
     await runAgentJob(h.deps, 'run', id, attempt(2));
-    model!.assertDone();
+    bed.model!.assertDone();
     const agent = await h.agent(id);
     expect(agent.status).toBe('finished');
     expect((await h.deps.sandbox.find(id))?.containerId).toBe(container);
-    expect(await gitServer.readFile(`test/engine-retries-${process.pid}`, agent.branch, 'done.txt')).toBe('done\n');
+    expect(await bed.gitServer.readFile(`test/engine-retries-${process.pid}`, agent.branch, 'done.txt')).toBe('done\n');
   });
 });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +14,9 @@ import { DockerSandbox } from '../../src/sandbox/docker/docker-sandbox.js';
 import { EnvKeyProvider } from '../../src/secrets/index.js';
 import { RedisSecretStore } from '../../src/store/redis/index.js';
 import { coreHarness, silentLog, type CoreHarness } from './core.js';
-import { testSandbox } from './docker.js';
+import { testDocker, testSandbox } from './docker.js';
 import type { FakeModelServer } from './fake-model-script.js';
+import { startFakeOpenAi, type FakeStep } from './fake-openai.js';
 import { GitServer } from './git-server.js';
 import { waitFor } from './wait.js';
 
@@ -50,6 +52,9 @@ export interface HarnessOptions {
   /** False: no queue worker runs; the test calls the handler itself. */
   worker?: boolean;
 }
+
+/** The engine settings a test may override. */
+export type EngineHarnessSettings = Partial<EngineSettings>;
 
 export const ada: Principal = { kind: 'slack', workspace: 'T1', id: 'U1', name: 'Ada Lovelace', email: 'ada@example.com' };
 export const thread: Conversation = { kind: 'slack', teamId: 'T1', channelId: 'C1', threadTs: '1700000000.000100', external: false };
@@ -145,6 +150,48 @@ export function eventText(events: StoredEvent[]): string {
   return events.map((event) => JSON.stringify(event)).join('\n');
 }
 
-export async function startGitServer(): Promise<GitServer> {
-  return GitServer.start();
+/** The lifecycle an engine test file shares: one git server per file, a fresh model and harness per test. */
+export interface EngineTestBed {
+  readonly docker: Docker;
+  readonly gitServer: GitServer;
+  readonly model: FakeModelServer | null;
+  readonly harness: EngineHarness | null;
+  /** Starts the scripted model and a harness around it; both are closed after the test. */
+  start(steps: FakeStep[], options?: Partial<Omit<HarnessOptions, 'model' | 'docker' | 'gitServer'>>): Promise<EngineHarness>;
+}
+
+export function engineTestBed(docker: Docker = testDocker()): EngineTestBed {
+  let gitServer: GitServer | null = null;
+  let model: FakeModelServer | null = null;
+  let harness: EngineHarness | null = null;
+  beforeAll(async () => {
+    gitServer = await GitServer.start();
+  });
+  afterAll(async () => {
+    await gitServer?.close();
+  });
+  afterEach(async () => {
+    await harness?.close();
+    await model?.close();
+    harness = null;
+    model = null;
+  });
+  return {
+    docker,
+    get gitServer() {
+      if (!gitServer) throw new Error('the git server starts in beforeAll');
+      return gitServer;
+    },
+    get model() {
+      return model;
+    },
+    get harness() {
+      return harness;
+    },
+    async start(steps, options = {}) {
+      model = await startFakeOpenAi(steps);
+      harness = await engineHarness({ ...options, model, docker, gitServer: this.gitServer });
+      return harness;
+    },
+  };
 }
