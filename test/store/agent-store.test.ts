@@ -57,6 +57,19 @@ describe('Redis agent store', () => {
     expect(third.nextCursor).toBeNull();
   });
 
+  it("answers a workspace's active agents from an index that follows their status", async () => {
+    const launch = async (text: string) => (await h.service.launch({ principal: slackUser(), workspace: 'T1', conversation: slackThread(text), text: `repo=a/b ${text}` })).agent;
+    const done = await launch('done');
+    const running = await launch('running');
+    await h.service.transition(done.id, 'stopped');
+    await h.service.transition(running.id, 'preparing');
+    const active = await h.stores.agents.list({ workspace: 'T1', status: ['queued', 'preparing', 'running'] });
+    expect(active.agents.map((a) => a.id)).toEqual([running.id]);
+    expect(await h.redis.zrange(`${h.prefix}agents:active:T1`, '0', '-1')).toEqual([running.id]);
+    await h.service.followUp(done.id, slackUser(), 'once more', slackThread('done'));
+    expect((await h.stores.agents.list({ workspace: 'T1', status: ['queued'] })).agents.map((a) => a.id)).toEqual([done.id]);
+  });
+
   it('drops agents whose record expired from the lists', async () => {
     const { agent } = await h.service.launch({ principal: slackUser(), workspace: 'T1', conversation: slackThread(), text: 'repo=a/b short-lived' });
     await h.redis.del(`${h.prefix}agent:${agent.id}`);

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { ErrandError, conversationKey, principalKey, type Agent, type AgentPage, type AgentQuery, type AgentStore, type Clock } from '../../core/index.js';
+import { ErrandError, conversationKey, isActive, principalKey, type Agent, type AgentPage, type AgentQuery, type AgentStore, type Clock } from '../../core/index.js';
 import { expiryGraceSeconds, type Keys } from './keys.js';
 
 /** Writes `ARGV[2]` if the stored record's version is still `ARGV[1]`; keeps the TTL. */
@@ -32,6 +32,7 @@ export class RedisAgentStore implements AgentStore {
       this.keys.agentsByOwner(principalKey(agent.owner)),
       ...agent.conversations.filter((c) => c.kind !== 'api').map((c) => this.keys.agentsByConversation(conversationKey(c))),
     ];
+    if (isActive(agent.status)) indexes.push(this.keys.activeAgents(agent.workspace));
     const multi = this.redis.multi();
     for (const key of indexes) {
       multi.zadd(key, score, agent.id);
@@ -53,7 +54,10 @@ export class RedisAgentStore implements AgentStore {
       if (changed === current) return current;
       const next: Agent = { ...changed, id, version: current.version + 1, updatedAt: this.clock.now().toISOString() };
       const result = await this.redis.eval(compareAndSet, 1, this.keys.agent(id), String(current.version), JSON.stringify(next), String(this.ttlMs(next)));
-      if (result === 1) return next;
+      if (result === 1) {
+        if (isActive(next.status) !== isActive(current.status)) await this.trackActive(next);
+        return next;
+      }
       if (result === -1) throw new ErrandError('not_found', `no agent ${id} (it may have expired)`);
       // Lost the race: back off a little, with jitter, so contending writers spread out.
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(2 ** attempt, 50)));
@@ -70,12 +74,15 @@ export class RedisAgentStore implements AgentStore {
 
   async list(query: AgentQuery): Promise<AgentPage> {
     const limit = Math.min(Math.max(query.limit ?? 50, 1), 1000);
+    const onlyActive = query.status !== undefined && query.status.length > 0 && query.status.every(isActive);
     const indexKey = query.conversationKey
       ? this.keys.agentsByConversation(query.conversationKey)
       : query.owner
         ? this.keys.agentsByOwner(principalKey(query.owner))
         : query.workspace
-          ? this.keys.agentsByWorkspace(query.workspace)
+          ? onlyActive
+            ? this.keys.activeAgents(query.workspace)
+            : this.keys.agentsByWorkspace(query.workspace)
           : this.keys.agentsAll();
     const text = query.text?.toLowerCase();
     const agents: Agent[] = [];
@@ -110,6 +117,16 @@ export class RedisAgentStore implements AgentStore {
   async delete(id: string): Promise<void> {
     await this.redis.del(this.keys.agent(id), this.keys.events(id), this.keys.inbox(id));
     await this.redis.zrem(this.keys.agentsAll(), id);
+  }
+
+  /** Keeps the workspace's active index in step with the agent's status (records are still filtered). */
+  private async trackActive(agent: Agent): Promise<void> {
+    const key = this.keys.activeAgents(agent.workspace);
+    if (isActive(agent.status)) {
+      await this.redis.multi().zadd(key, Date.parse(agent.createdAt), agent.id).pexpire(key, this.ttlMs(agent)).exec();
+    } else {
+      await this.redis.zrem(key, agent.id);
+    }
   }
 
   private ttlMs(agent: Agent): number {

@@ -5,6 +5,8 @@ export class Keys {
   agent = (id: string) => `${this.prefix}agent:${id}`;
   agentsAll = () => `${this.prefix}agents`;
   agentsByWorkspace = (workspace: string) => `${this.prefix}agents:ws:${workspace}`;
+  /** A workspace's agents that are queued, preparing or running: launches count them. */
+  activeAgents = (workspace: string) => `${this.prefix}agents:active:${workspace}`;
   agentsByOwner = (principalKey: string) => `${this.prefix}agents:owner:${principalKey}`;
   agentsByConversation = (conversationKey: string) => `${this.prefix}agents:conv:${conversationKey}`;
   events = (agentId: string) => `${this.prefix}events:${agentId}`;
