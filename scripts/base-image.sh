@@ -11,7 +11,7 @@ command -v debootstrap >/dev/null || { echo "debootstrap is missing: apt-get ins
 rootfs="$(mktemp -d)"
 trap 'rm -rf "$rootfs"' EXIT
 echo "building base image $image from Debian bookworm (about 20-60 s)"
-debootstrap --variant=minbase --include=git,ca-certificates,tmux,curl,procps,ripgrep bookworm "$rootfs" >/dev/null
+debootstrap --variant=minbase --include=git,ca-certificates,tmux,curl,procps,ripgrep,socat bookworm "$rootfs" >/dev/null
 # An unprivileged user for the agent's commands.
 chroot "$rootfs" useradd --create-home --uid 1000 --shell /bin/bash errand
 tar -C "$rootfs" -c . | docker import \
