@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { ErrandError } from '../../core/errors.js';
 import type { ExecOptions, ExecResult, SandboxHandle } from '../../core/ports/sandbox.js';
+import { remapOffset, shiftOwners } from './archive-ids.js';
 import { dockerMessage } from './docker-errors.js';
 import { execInContainer, type ExecTarget } from './exec.js';
 import { captureTerminal, listTerminals } from './terminals.js';
@@ -10,6 +11,7 @@ import { workdir } from './workspace.js';
 export class DockerSandboxHandle implements SandboxHandle {
   readonly workdir = workdir;
   private readonly target: ExecTarget;
+  private offset: Promise<number> | null = null;
 
   constructor(
     private readonly docker: Docker,
@@ -32,9 +34,13 @@ export class DockerSandboxHandle implements SandboxHandle {
     return (await listTerminals(this.target)).map((window) => window.name);
   }
 
+  /** A tar of `path` whose owners are the container's ids (so it can be written back into a container). */
   async readArchive(path: string): Promise<NodeJS.ReadableStream> {
+    const container = this.docker.getContainer(this.containerId);
     try {
-      return await this.docker.getContainer(this.containerId).getArchive({ path });
+      this.offset ??= remapOffset(container);
+      const [archive, offset] = await Promise.all([container.getArchive({ path }), this.offset]);
+      return offset === 0 ? archive : shiftOwners(archive, offset);
     } catch (error) {
       throw new ErrandError('sandbox_failed', `could not read ${path} from the container: ${dockerMessage(error)}`, { cause: error });
     }
