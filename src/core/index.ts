@@ -6,6 +6,7 @@ export * from './conversation.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './ids.js';
+export * from './launch-checks.js';
 export * from './launch-request.js';
 export * from './policy.js';
 export * from './principal.js';

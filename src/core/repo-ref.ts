@@ -5,7 +5,7 @@ const fullNamePattern = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,10
 
 /**
  * `owner/name` (a repository on the configured GitHub), an https:// or file:// git URL, or an
- * absolute local path (for a local quick start and tests).
+ * absolute local path (refused at launch unless the server allows local repositories).
  */
 export function parseRepoRef(value: string): RepoRef {
   const trimmed = value.trim().replace(/\.git$/, '').replace(/\/+$/, '');
@@ -17,6 +17,11 @@ export function parseRepoRef(value: string): RepoRef {
     'invalid_request',
     `\`${value}\` is not a repository: use owner/name, an https:// git URL, or an absolute path`,
   );
+}
+
+/** A repository on this server's own disk: an absolute path or a file:// URL. */
+export function isLocalRepo(repo: RepoRef): boolean {
+  return !repo.fullName && (repo.url.startsWith('/') || /^file:\/\//i.test(repo.url));
 }
 
 export function repoLabel(repo: RepoRef): string {

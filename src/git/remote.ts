@@ -76,10 +76,23 @@ export interface PushOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * A push into a repository on this machine runs `git receive-pack` here, in that repository, with
+ * its hooks (pre-receive, update, post-receive, post-update, reference-transaction) and config:
+ * command-scope config for the receiving side switches every hook off.
+ */
+export const localReceivePack = 'git -c core.hooksPath=/dev/null receive-pack';
+
+export function isLocalRemote(url: string): boolean {
+  return url.startsWith('/') || /^file:\/\//i.test(url);
+}
+
 /** Pushes the local branch to the same name on the remote, straight to the URL (no stored remote config). */
 export async function push(access: GitAccess, dir: string, branch: string, options: PushOptions = {}): Promise<void> {
   const refspec = `${options.force ? '+' : ''}refs/heads/${branch}:refs/heads/${branch}`;
-  await runGit(['push', '--no-verify', '--porcelain', '--', remoteUrl(access), refspec], {
+  const url = remoteUrl(access);
+  const receive = isLocalRemote(url) ? [`--receive-pack=${localReceivePack}`] : [];
+  await runGit(['push', '--no-verify', '--porcelain', ...receive, '--', url, refspec], {
     ...checkout(dir),
     credentials: credentialsOf(access),
     ...(options.signal ? { signal: options.signal } : {}),

@@ -60,6 +60,10 @@ describe('Slack: /agent', () => {
     expect(empty.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('tell the agent what to do') });
     const noRepo = await h.command('fix it');
     expect(noRepo.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('repo=owner/name') });
+    for (const local of ['/srv/app', 'file:///srv/app']) {
+      const refusedLocal = await h.command(`repo=${local} read the server's files`);
+      expect(refusedLocal.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('local repositories') });
+    }
     await h.core.stores.settings.set('T1', { ...(await h.core.stores.settings.get('T1')), allowlist: ['U9'] });
     const refused = await h.command('repo=acme/app fix it');
     expect(refused.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('Not allowed') });
