@@ -5,6 +5,7 @@ import { ErrandError, isErrandError } from './errors.js';
 import type { AgentEvent } from './events.js';
 import { newAgentId } from './ids.js';
 import { assertRepoAllowed } from './launch-checks.js';
+import { assertAgentBranch } from './protected-branch.js';
 import { parseLaunchRequest, type LaunchOptions } from './launch-request.js';
 import { assertMayFollowUp, assertMayLaunch, assertMayStop } from './policy.js';
 import type { Principal } from './principal.js';
@@ -126,6 +127,7 @@ export class AgentService {
     if (!agent.repo && mode === 'agent') {
       throw new ErrandError('invalid_request', 'which repository? add `repo=owner/name`, or ask an admin to set a default repo');
     }
+    assertAgentBranch(agent.branch, { base: agent.baseBranch, patterns: settings.protectedBranches });
     if (agent.repo) assertRepoAllowed(agent.repo, { principal: input.principal, platformAdmin: input.platformAdmin ?? false }, this.deps.localRepos ?? false);
     if (input.openConversation) agent.conversations = [await input.openConversation(agent)];
     const queuedBehind = await this.activeAhead(agent, settings);

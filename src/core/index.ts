@@ -10,6 +10,7 @@ export * from './launch-checks.js';
 export * from './launch-request.js';
 export * from './policy.js';
 export * from './principal.js';
+export * from './protected-branch.js';
 export * from './repo-ref.js';
 export * from './secret-name.js';
 export * from './secrets-service.js';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { GitAccess } from '../core/ports/repo-host.js';
 import { ErrandError } from '../core/errors.js';
+import { protectedBranchProblem, type ProtectedBranches } from '../core/protected-branch.js';
 import { runGit, type GitCredentials } from './git.js';
 
 const loopback = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -73,6 +74,8 @@ export async function fetchBranch(access: GitAccess, dir: string, branch: string
 export interface PushOptions {
   /** Replace the remote branch even if it moved (only for the agent's own branch). */
   force?: boolean;
+  /** The base, default and protected branches: a push to any of them is refused before git runs. */
+  protect?: ProtectedBranches;
   signal?: AbortSignal;
 }
 
@@ -89,6 +92,10 @@ export function isLocalRemote(url: string): boolean {
 
 /** Pushes the local branch to the same name on the remote, straight to the URL (no stored remote config). */
 export async function push(access: GitAccess, dir: string, branch: string, options: PushOptions = {}): Promise<void> {
+  if (options.protect) {
+    const problem = protectedBranchProblem(branch, options.protect);
+    if (problem) throw new ErrandError('git_failed', `refusing to push to ${problem}: the agent only pushes its own branch`);
+  }
   const refspec = `${options.force ? '+' : ''}refs/heads/${branch}:refs/heads/${branch}`;
   const url = remoteUrl(access);
   const receive = isLocalRemote(url) ? [`--receive-pack=${localReceivePack}`] : [];

@@ -184,4 +184,18 @@ describe('git on the host never runs what the agent planted', () => {
       expect(await git(['show', `refs/heads/${branch}:change.txt`], { cwd: receiving })).toContain(url);
     }
   });
+
+  test('a push to the base, default or a protected branch is refused before git runs', async () => {
+    const { name, access, host } = await setUp();
+    const before = await bed.server.readFile(name, 'main', 'README.md');
+    await git(['checkout', '-q', '-B', 'main'], { cwd: host });
+    await writeFile(join(host, 'README.md'), 'overwritten\n');
+    await commitAll(host, { message: 'straight onto main', author: bot });
+    const protect = { base: 'main', defaultBranch: 'main', patterns: ['release/*'] };
+    await expect(push(access, host, 'main', { protect })).rejects.toMatchObject({ code: 'git_failed', message: expect.stringContaining('the base branch') });
+    await git(['checkout', '-q', '-B', 'release/1'], { cwd: host });
+    await expect(push(access, host, 'release/1', { protect })).rejects.toMatchObject({ code: 'git_failed', message: expect.stringContaining('protected') });
+    expect(await bed.server.readFile(name, 'main', 'README.md')).toBe(before);
+    expect(await bed.server.readFile(name, 'release/1', 'README.md')).toBeNull();
+  });
 });
