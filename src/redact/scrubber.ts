@@ -13,7 +13,7 @@ const tokenPatterns: RegExp[] = [
   /\bsk-(?:proj-|live-|test-)?[A-Za-z0-9_-]{20,}/g,
   /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g,
   /\berr_[A-Za-z0-9]{32,}/g,
-  /(https?:\/\/)[^\s/:@]+:[^\s/@]+@/g,
+  /(https?:\/\/)[^\s/?#@]+@/g,
 ];
 
 export const REDACTED = '[redacted]';
