@@ -97,6 +97,8 @@ export const Config = z.object({
   gitToken: optionalString,
   gitTokenUrl: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
   gitTokenUser: optionalString,
+  /** `allow`: admin API keys may launch agents on a path or file:// URL of this server (one person, own machine). */
+  localRepos: z.preprocess(emptyToUndefined, z.enum(['allow', 'refuse']).default('refuse')),
   masterKey: z.preprocess(emptyToUndefined, z.string().trim().regex(masterKeyPattern, masterKeyHint).optional()),
   /** A file holding the master key (wins over masterKey); retired keys may follow, one per line. */
   masterKeyFile: optionalString,
@@ -158,6 +160,7 @@ export const configEnv: Record<keyof Config, string> = {
   gitToken: 'ERRAND_GIT_TOKEN',
   gitTokenUrl: 'ERRAND_GIT_TOKEN_URL',
   gitTokenUser: 'ERRAND_GIT_TOKEN_USER',
+  localRepos: 'ERRAND_LOCAL_REPOS',
   masterKey: 'ERRAND_MASTER_KEY',
   masterKeyFile: 'ERRAND_MASTER_KEY_FILE',
   masterKeyPrevious: 'ERRAND_MASTER_KEY_PREVIOUS',

@@ -4,6 +4,8 @@ import { conversationKey, type Conversation } from './conversation.js';
 import { ErrandError, isErrandError } from './errors.js';
 import type { AgentEvent } from './events.js';
 import { newAgentId } from './ids.js';
+import { assertRepoAllowed } from './launch-checks.js';
+import { assertAgentBranch } from './protected-branch.js';
 import { parseLaunchRequest, type LaunchOptions } from './launch-request.js';
 import { assertMayFollowUp, assertMayLaunch, assertMayStop } from './policy.js';
 import type { Principal } from './principal.js';
@@ -29,6 +31,8 @@ export interface AgentServiceDeps {
   newId?: () => string;
   /** Records who launched, followed up and stopped which agent. */
   audit?: AuditLog;
+  /** ERRAND_LOCAL_REPOS=allow: admin API keys may launch on a path or file:// URL of this server. */
+  localRepos?: boolean;
 }
 
 export interface LaunchInput {
@@ -52,6 +56,8 @@ export interface LaunchInput {
    * the conversation that names it. A throw stores nothing.
    */
   openConversation?: (agent: Agent) => Promise<Conversation>;
+  /** The front end vouches that the principal is a platform admin (an admin API key). */
+  platformAdmin?: boolean;
 }
 
 export interface LaunchResult {
@@ -121,6 +127,8 @@ export class AgentService {
     if (!agent.repo && mode === 'agent') {
       throw new ErrandError('invalid_request', 'which repository? add `repo=owner/name`, or ask an admin to set a default repo');
     }
+    assertAgentBranch(agent.branch, { base: agent.baseBranch, patterns: settings.protectedBranches });
+    if (agent.repo) assertRepoAllowed(agent.repo, { principal: input.principal, platformAdmin: input.platformAdmin ?? false }, this.deps.localRepos ?? false);
     if (input.openConversation) agent.conversations = [await input.openConversation(agent)];
     const queuedBehind = await this.activeAhead(agent, settings);
     await this.deps.agents.create(agent);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultProtectedBranches } from './protected-branch.js';
 
 export const FollowUpPolicy = z.enum(['owner', 'service_accounts', 'everyone']);
 export type FollowUpPolicy = z.infer<typeof FollowUpPolicy>;
@@ -11,6 +12,8 @@ export const Settings = z.object({
   defaultRepo: z.string().default(''),
   /** Empty means the repository's default branch. */
   baseBranch: z.string().default(''),
+  /** Branches an agent may never push to as its own (`*` within a segment); the base and default branch always are. */
+  protectedBranches: z.array(z.string().min(1)).default([...defaultProtectedBranches]),
   /** Per Slack channel id: the default repo there. */
   channelRepos: z.record(z.string(), z.string()).default({}),
   /** Empty: anyone in the workspace may launch. Otherwise principal keys or bare user ids/logins. */

@@ -1,5 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import {
+  assertAgentBranch,
+  defaultProtectedBranches,
   toErrandError,
   type Agent,
   type AgentEvent,
@@ -78,6 +80,8 @@ export class AgentRun {
   private handle: SandboxHandle | null = null;
   private host: RepoHost | null = null;
   private base: string | null = null;
+  private protectedBranches: readonly string[] = defaultProtectedBranches;
+  private defaultBranch: string | null = null;
   private existingBranch = false;
   private agentEnv: Record<string, string> = {};
   private pending: Promise<void> = Promise.resolve();
@@ -114,7 +118,15 @@ export class AgentRun {
       this.host = repoHostFor(deps.repoHosts, agent.repo);
       const access = await this.host.access(agent.repo, signal);
       deps.scrubber.add(access.token);
-      this.base = agent.baseBranch ?? (await this.host.defaultBranch(agent.repo));
+      const host = this.host;
+      const repo = agent.repo;
+      const defaultBranch = agent.baseBranch ? await host.defaultBranch(repo).catch(() => null) : await host.defaultBranch(repo);
+      const base = agent.baseBranch ?? defaultBranch ?? '';
+      this.defaultBranch = defaultBranch;
+      this.base = base;
+      this.protectedBranches = (await deps.workspaceSettings?.get(agent.workspace))?.protectedBranches ?? defaultProtectedBranches;
+      // Checked at launch too; only here is the repository's default branch known.
+      assertAgentBranch(agent.branch, { base: this.base, defaultBranch: this.defaultBranch, patterns: this.protectedBranches });
       const checkout = await prepareCheckout(access, this.dir, this.base, agent.branch, signal);
       this.existingBranch = checkout.existingBranch;
     } else {
@@ -168,7 +180,8 @@ export class AgentRun {
           usage: { inputTokens: a.usage.inputTokens + usage.inputTokens, outputTokens: a.usage.outputTokens + usage.outputTokens },
         }));
       },
-      onStep: (history) => deps.history.save(agent.id, history, agent.expiresAt),
+      // The transcript kept for resume lands in Redis (and its AOF): secrets out, as for events.
+      onStep: (history) => deps.history.save(agent.id, deps.scrubber.scrubDeep(history), agent.expiresAt),
       endOnText: agent.mode === 'ask',
       log: this.log,
     });
@@ -192,7 +205,7 @@ export class AgentRun {
       // A fresh access: installation tokens expire during long runs.
       const access = await host.access(agent.repo);
       deps.scrubber.add(access.token);
-      await push(access, this.dir, agent.branch);
+      await push(access, this.dir, agent.branch, { protect: { base, defaultBranch: this.defaultBranch, patterns: this.protectedBranches } });
       pushed = true;
       await this.emit({ type: 'milestone', name: 'pushed', text: `pushed ${agent.branch}`, data: { branch: agent.branch, sha: head ?? '' } });
     }

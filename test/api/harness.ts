@@ -38,7 +38,7 @@ export interface ApiHarness {
 }
 
 /** The API mounted on Errand's HTTP server, on the real core and a real Redis, with a dispatcher for webhooks. */
-export async function apiHarness(options: { masterKey?: boolean; heartbeatMs?: number; webhookBackoffMs?: number } = {}): Promise<ApiHarness> {
+export async function apiHarness(options: { masterKey?: boolean; heartbeatMs?: number; webhookBackoffMs?: number; localRepos?: boolean } = {}): Promise<ApiHarness> {
   const redis = await testRedis();
   const prefix = uniquePrefix('api');
   const clock = { now: () => new Date() };
@@ -46,7 +46,7 @@ export async function apiHarness(options: { masterKey?: boolean; heartbeatMs?: n
   const keyProvider = new EnvKeyProvider({ ERRAND_MASTER_KEY: options.masterKey === false ? undefined : randomBytes(32).toString('hex') });
   const stores = createRedisStores(redis, { prefix, clock, retentionDays: 3, keyProvider, scrubber });
   const queue = new BullRunQueue(redis, 'runs', prefix.replace(/:$/, ''));
-  const agents = new AgentService({ ...stores, queue, clock, log: silent, defaultModel: 'openai:test-model' });
+  const agents = new AgentService({ ...stores, queue, clock, log: silent, defaultModel: 'openai:test-model', localRepos: options.localRepos ?? false });
   const models = new ProviderRegistry({
     config: {
       defaultModel: 'openai:test-model',

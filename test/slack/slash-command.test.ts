@@ -60,6 +60,13 @@ describe('Slack: /agent', () => {
     expect(empty.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('tell the agent what to do') });
     const noRepo = await h.command('fix it');
     expect(noRepo.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('repo=owner/name') });
+    for (const local of ['/srv/app', 'file:///srv/app']) {
+      const refusedLocal = await h.command(`repo=${local} read the server's files`);
+      expect(refusedLocal.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('local repositories') });
+    }
+    const withToken = await h.command('repo=https://ghp_tokenInUrl0123456789abcdefghijklmnop@github.com/acme/app fix it');
+    expect(withToken.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('must not carry credentials') });
+    expect(JSON.stringify(withToken.json())).not.toContain('ghp_tokenInUrl');
     await h.core.stores.settings.set('T1', { ...(await h.core.stores.settings.get('T1')), allowlist: ['U9'] });
     const refused = await h.command('repo=acme/app fix it');
     expect(refused.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('Not allowed') });

@@ -126,7 +126,7 @@ export function agentRoutes(ctx: DashboardContext): Router {
         ...(values.model ? { model: values.model } : {}),
         mode: values.mode,
       };
-      const { agent } = await ctx.agents.launch({ principal: viewer.principal, workspace: viewer.workspace, conversation: { kind: 'api' }, prompt: values.prompt, options });
+      const { agent } = await ctx.agents.launch({ principal: viewer.principal, workspace: viewer.workspace, conversation: { kind: 'api' }, prompt: values.prompt, options, platformAdmin: viewer.key.admin });
       res.redirect(303, `/agents/${agent.id}?notice=launched`);
     } catch (error) {
       if (!isErrandError(error) || error.code === 'internal') throw error;

@@ -40,6 +40,7 @@ export function agentRoutes(ctx: ApiContext): Router {
       prompt: body.prompt.text,
       options,
       ...(body.target?.branchName ? { branch: body.target.branchName } : {}),
+      platformAdmin: caller.key.admin,
     });
     if (webhook?.secret) await ctx.webhookSecrets.set(agent, webhook.secret);
     res.status(201).json({ ...presentAgent(agent, baseUrlOf(ctx, req), ctx.scrubber), queuedBehind });
