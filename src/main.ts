@@ -45,6 +45,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
         concurrency: config.workerConcurrency,
         prefix: core.prefix.replace(/:$/, ''),
         admission: new RunAdmission(core.stores),
+        stalledIntervalMs: config.stalledIntervalMs,
       });
       await worker.start();
       errand.worker = worker;
