@@ -76,6 +76,14 @@ async function claim(deps: EngineDeps, kind: RunJobKind, agentId: string, contex
   try {
     const agent = await deps.agents.require(agentId);
     let takeover = false;
+    if ((agent.status === 'preparing' || agent.status === 'running') && (await stopWasRequested(deps, agentId))) {
+      // Someone pressed Stop while the dead worker's lease still looked alive: honour it now.
+      log.warn({ agentId, status: agent.status }, 'stopping an agent whose worker stopped before it could');
+      await deps.agents.transition(agentId, 'stopped', { message: 'stopped on request; its worker had stopped', patch: { summary: 'Stopped on request after its worker stopped.' } });
+      await lease.release();
+      await salvageStopped(deps, agentId, context);
+      return null;
+    }
     if (agent.status === 'preparing' || agent.status === 'running') {
       log.warn({ agentId, status: agent.status }, 'taking over an agent whose worker stopped');
       await deps.agents.transition(agentId, 'queued', { message: 'the worker running it stopped; resuming on another worker' });
@@ -93,6 +101,14 @@ async function claim(deps: EngineDeps, kind: RunJobKind, agentId: string, contex
     if (isErrandError(error, 'invalid_transition')) return null;
     throw error;
   }
+}
+
+/** A stop was asked for after the agent's last status change (and nobody acted on it). */
+async function stopWasRequested(deps: EngineDeps, agentId: string): Promise<boolean> {
+  const events = await deps.events.read(agentId);
+  const lastStop = events.findLastIndex((event) => event.type === 'milestone' && event.name === 'stop_requested');
+  const lastStatus = events.findLastIndex((event) => event.type === 'status');
+  return lastStop > lastStatus;
 }
 
 async function onFailure(deps: EngineDeps, run: AgentRun, error: unknown, context: JobContext): Promise<void> {

@@ -49,10 +49,10 @@ async function setUp(steps: Parameters<typeof startFakeOpenAi>[0]): Promise<{ co
   return { core, repo, url };
 }
 
-async function worker(): Promise<WorkerProcess> {
+async function worker(interval = stalledIntervalMs): Promise<WorkerProcess> {
   if (!core || !model) throw new Error('setUp first');
   const started = await spawnWorker({
-    redisUrl: testRedisUrl(), prefix: core.prefix, queueName: 'runs', modelUrl: model.baseUrl, gitUrl: gitServer.url, pushToken, dataDir, stalledIntervalMs,
+    redisUrl: testRedisUrl(), prefix: core.prefix, queueName: 'runs', modelUrl: model.baseUrl, gitUrl: gitServer.url, pushToken, dataDir, stalledIntervalMs: interval,
   });
   workers.push(started);
   return started;
@@ -130,6 +130,31 @@ describe('a worker killed while its agent runs', () => {
     // The stalled run job came back too, and left the stopped agent alone.
     await waitFor(async () => (await h.queue.queue.getActiveCount()) === 0 && (await h.queue.queue.getWaitingCount()) === 0, { what: 'the queue to drain' });
     expect(await statusOf(h, id)).toBe('stopped');
+    expect(model!.requests).toHaveLength(2);
+  });
+
+  it('honours a stop asked for before its lease lapsed: the worker that takes it over stops it and pushes', async () => {
+    const gate = new Gate();
+    const { core: h, repo, url } = await setUp([
+      { label: 'write a draft', reply: call('write_file', { path: 'draft.txt', content: 'half done\n' }) },
+      { label: 'held while the worker dies', expect: { lastMessageIncludes: 'draft.txt' }, reply: call('finish', { summary: 'never' }), holdUntil: gate },
+    ]);
+    // A longer lease, so that the stop comes while the dead worker still looks alive.
+    const first = await worker(5_000);
+    const id = await launch(h, `repo=${url} write a draft`);
+    await gate.reached;
+    await first.crash();
+    gate.release();
+    expect(await h.stores.runLeases.held(id)).toBe(true);
+    expect((await h.service.stop(id, ada)).status).toBe('running');
+
+    await worker(5_000);
+    const agent = await waitFor(async () => {
+      const current = await h.stores.agents.get(id);
+      return current?.status === 'stopped' && current.summary?.includes('pushed') ? current : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 200, what: 'the agent to be stopped with its work pushed' });
+    expect(gitServer.pushes(repo)).toBe(1);
+    expect(await gitServer.readFile(repo, agent.branch, 'draft.txt')).toBe('half done\n');
     expect(model!.requests).toHaveLength(2);
   });
 });
