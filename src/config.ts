@@ -69,6 +69,8 @@ export const Config = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   retentionDays: z.coerce.number().int().min(1).max(365).default(3),
   workerConcurrency: z.coerce.number().int().min(1).max(64).default(2),
+  /** How often workers look for runs whose worker died; a run lease lives as long. */
+  stalledIntervalMs: z.coerce.number().int().min(500).max(600_000).default(30_000),
   dockerHost: optionalString,
   baseImage: z.string().default('errand-base:bookworm'),
   defaultModel: optionalString,
@@ -137,6 +139,7 @@ export const configEnv: Record<keyof Config, string> = {
   logLevel: 'LOG_LEVEL',
   retentionDays: 'ERRAND_RETENTION_DAYS',
   workerConcurrency: 'ERRAND_WORKER_CONCURRENCY',
+  stalledIntervalMs: 'ERRAND_STALLED_INTERVAL_MS',
   dockerHost: 'DOCKER_HOST',
   baseImage: 'ERRAND_BASE_IMAGE',
   defaultModel: 'ERRAND_MODEL',

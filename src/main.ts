@@ -45,6 +45,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
         concurrency: config.workerConcurrency,
         prefix: core.prefix.replace(/:$/, ''),
         admission: new RunAdmission(core.stores),
+        stalledIntervalMs: config.stalledIntervalMs,
       });
       await worker.start();
       errand.worker = worker;
@@ -66,7 +67,9 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       await dispatcher.start();
       errand.dispatcher = dispatcher;
       core.onClose(() => dispatcher.close());
-      const http = await startHttpServer({ host: config.host, port: config.port, log: core.log, mounts: frontends.mounts });
+      const http = await startHttpServer({
+        host: config.host, port: config.port, log: core.log, mounts: frontends.mounts, redisReady: () => core.redis.status === 'ready',
+      });
       errand.http = http;
       core.onClose(() => http.close());
       errand.apiHint = await frontends.bannerLine();

@@ -22,6 +22,7 @@ export type * from './ports/model.js';
 export type * from './ports/notifier.js';
 export type * from './ports/queue.js';
 export type * from './ports/repo-host.js';
+export type * from './ports/run-lease.js';
 export type * from './ports/runtime.js';
 export type * from './ports/sandbox.js';
 export type * from './ports/secrets.js';

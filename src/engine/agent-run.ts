@@ -15,7 +15,7 @@ import {
   type ModelRegistry,
   type PullRequestRef,
   type RepoHost,
-  type RunJobKind,
+  type RunLeases,
   type Sandbox,
   type SandboxHandle,
   type SecretStore,
@@ -41,6 +41,8 @@ export interface EngineSettings {
   bot: GitIdentity;
   /** ERRAND_PUBLIC_URL, for links back to the agent. */
   publicUrl?: string | undefined;
+  /** Lifetime of a run lease (default 30 s): a crashed worker's agents are taken over after it lapses. */
+  leaseMs?: number;
 }
 
 export interface EngineDeps {
@@ -54,6 +56,8 @@ export interface EngineDeps {
   sandbox: Sandbox;
   repoHosts: RepoHost[];
   secrets: SecretStore | null;
+  /** Which worker runs which agent; a takeover needs the lease of the earlier worker to have lapsed. */
+  runLeases: RunLeases;
   scrubber: Scrubber;
   settings: EngineSettings;
   /** The workspace's settings; `network: none` there cuts the agent's container off the network. */
@@ -89,8 +93,8 @@ export class AgentRun {
   constructor(
     private readonly deps: EngineDeps,
     public agent: Agent,
-    private readonly kind: RunJobKind,
-    private readonly attempt: number,
+    /** A resume, a retry or a takeover: reuse the container and the saved conversation. */
+    private readonly continuing: boolean,
     private readonly signal: AbortSignal,
     private readonly log: Log,
   ) {
@@ -115,29 +119,14 @@ export class AgentRun {
     const secrets = await this.resolveSecrets();
     this.agentEnv = secrets.agent;
     if (agent.repo) {
-      this.host = repoHostFor(deps.repoHosts, agent.repo);
-      const access = await this.host.access(agent.repo, signal);
-      deps.scrubber.add(access.token);
-      const host = this.host;
-      const repo = agent.repo;
-      const defaultBranch = agent.baseBranch ? await host.defaultBranch(repo).catch(() => null) : await host.defaultBranch(repo);
-      const base = agent.baseBranch ?? defaultBranch ?? '';
-      this.defaultBranch = defaultBranch;
-      this.base = base;
-      this.protectedBranches = (await deps.workspaceSettings?.get(agent.workspace))?.protectedBranches ?? defaultProtectedBranches;
-      // Checked at launch too; only here is the repository's default branch known.
-      assertAgentBranch(agent.branch, { base: this.base, defaultBranch: this.defaultBranch, patterns: this.protectedBranches });
-      const checkout = await prepareCheckout(access, this.dir, this.base, agent.branch, signal);
-      this.existingBranch = checkout.existingBranch;
+      await this.checkout();
     } else {
       await emptyDir(this.dir);
       await mkdir(this.dir);
     }
 
-    const reuse = this.kind === 'resume' || this.attempt > 1 ? await deps.sandbox.find(agent.id) : null;
+    const reuse = this.continuing ? await this.attach() : null;
     if (reuse) {
-      if (agent.repo) await refreshGitDir(reuse, this.dir);
-      this.handle = reuse;
       void this.emit({ type: 'milestone', name: 'resumed', text: 'resumed in the same container' });
     } else {
       this.handle = await deps.sandbox.prepare({
@@ -152,6 +141,32 @@ export class AgentRun {
       });
     }
     await this.pending;
+  }
+
+  /** Re-attaches to the agent's container if it is still there, with the host checkout's git data copied in. */
+  async attach(): Promise<SandboxHandle | null> {
+    const found = await this.deps.sandbox.find(this.agent.id);
+    if (!found) return null;
+    if (this.agent.repo) await refreshGitDir(found, this.dir);
+    this.handle = found;
+    return found;
+  }
+
+  /** Host checkout only, for a worker that pushes what a dead worker's container holds. */
+  async checkout(): Promise<void> {
+    const { agent, deps, signal } = this;
+    if (!agent.repo) return;
+    this.host = repoHostFor(deps.repoHosts, agent.repo);
+    const access = await this.host.access(agent.repo, signal);
+    deps.scrubber.add(access.token);
+    const defaultBranch = agent.baseBranch ? await this.host.defaultBranch(agent.repo).catch(() => null) : await this.host.defaultBranch(agent.repo);
+    this.defaultBranch = defaultBranch;
+    this.base = agent.baseBranch ?? defaultBranch ?? '';
+    this.protectedBranches = (await deps.workspaceSettings?.get(agent.workspace))?.protectedBranches ?? defaultProtectedBranches;
+    // Checked at launch too; only here is the repository's default branch known.
+    assertAgentBranch(agent.branch, { base: this.base, defaultBranch: this.defaultBranch, patterns: this.protectedBranches });
+    const checkout = await prepareCheckout(access, this.dir, this.base, agent.branch, signal);
+    this.existingBranch = checkout.existingBranch;
   }
 
   /** The agent loop, with the conversation restored on resume and saved after every step. */
@@ -257,7 +272,7 @@ export class AgentRun {
 
   private async startingMessages(): Promise<ModelMessage[]> {
     const { agent, deps } = this;
-    const continuing = this.kind === 'resume' || this.attempt > 1;
+    const continuing = this.continuing;
     const previous = continuing ? await deps.history.load(agent.id) : null;
     if (previous && previous.length > 0) return previous;
     const task = taskMessage(agent);

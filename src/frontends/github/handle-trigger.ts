@@ -52,7 +52,7 @@ export interface TriggerDeps {
   background(what: string, task: () => Promise<unknown>): void;
 }
 
-export type TriggerOutcome = 'ignored_bot' | 'denied' | 'duplicate' | 'launched' | 'followed_up' | 'resumed' | 'refused' | 'busy';
+export type TriggerOutcome = 'ignored_bot' | 'denied' | 'unchecked' | 'duplicate' | 'launched' | 'followed_up' | 'resumed' | 'refused' | 'busy';
 
 const deniedTtlSeconds = 365 * 86_400;
 
@@ -94,7 +94,14 @@ export async function handleTrigger(trigger: Trigger, client: GitHubClient, repo
 
   const trust = new Trust(client, trigger.repo, listed, log);
   if (trigger.senderRole) trust.prime(sender.login, trigger.senderRole);
-  if (!isBot(sender) && !(await trust.mayDirect(sender.login))) {
+  const access = isBot(sender) ? 'write' : await trust.access(sender.login);
+  if (access === 'unknown') {
+    // GitHub could not tell us (a 5xx): say so, start nothing, and keep the one "no access" reply.
+    log.warn({ sender: sender.login }, 'could not check the sender’s access');
+    if (await deps.dedup.claim(`github:unchecked:${trigger.deliveryId}`)) post(trigger, client, deps, replies.unchecked(sender.login, deps.trigger));
+    return 'unchecked';
+  }
+  if (access !== 'write') {
     log.info({ sender: sender.login }, 'mention from someone without write access');
     if (await deps.dedup.claim(`github:denied:${trigger.repo.toLowerCase()}#${trigger.number}`, deniedTtlSeconds)) {
       post(trigger, client, deps, replies.denied(sender.login, deps.trigger));
