@@ -67,6 +67,12 @@ describe('Slack: /agent', () => {
     const withToken = await h.command('repo=https://ghp_tokenInUrl0123456789abcdefghijklmnop@github.com/acme/app fix it');
     expect(withToken.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('must not carry credentials') });
     expect(JSON.stringify(withToken.json())).not.toContain('ghp_tokenInUrl');
+    for (const typo of ['stop ag_typo', 'stop ag_7k2m9x4p1q3r.']) {
+      await h.command(typo);
+      const stop = await waitFor(() => h.slack.responses.find((r) => String(r.body['text']).includes('no agent ag_')), { what: `the answer to ${typo}` });
+      expect(stop.body).toMatchObject({ response_type: 'ephemeral' });
+      h.slack.responses.length = 0;
+    }
     await h.core.stores.settings.set('T1', { ...(await h.core.stores.settings.get('T1')), allowlist: ['U9'] });
     const refused = await h.command('repo=acme/app fix it');
     expect(refused.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('Not allowed') });
