@@ -125,3 +125,36 @@ describe('Slack: /agent', () => {
     expect(summary.args.text).toContain('&lt;!everyone&gt; &lt;@U2&gt; &lt;https://evil.example|click&gt; &amp; more');
   });
 });
+
+describe('Slack: /agent when Slack fails the root message once', () => {
+  let h: SlackHarness;
+  beforeEach(async () => {
+    h = await slackHarness();
+  });
+  afterEach(async () => {
+    expect(h.slack.unexpected).toEqual([]);
+    await h.close();
+  });
+
+  const agents = async (): Promise<Agent[]> => (await h.core.service.list({ workspace: 'T1' })).agents;
+  const roots = () => h.slack.messages.filter((m) => m.channel === 'C1' && !m.threadTs);
+
+  it('posts it again after a 500 that posted nothing, and starts the agent in that thread', async () => {
+    h.slack.httpError('chat.postMessage', 1, 500);
+    expect((await h.command('repo=acme/app fix the flaky login test')).status).toBe(200);
+    const [agent] = await waitFor(async () => ((await agents()).length === 1 ? agents() : undefined), { what: 'the agent' });
+    expect(roots()).toHaveLength(1);
+    expect(agent!.conversations[0]).toMatchObject({ kind: 'slack', threadTs: roots()[0]!.ts });
+    expect(h.slack.calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts === undefined)).toHaveLength(2);
+  });
+
+  it('finds the message a 500 hid instead of posting it twice', async () => {
+    h.slack.httpError('chat.postMessage', 1, 500, { carriedOut: true });
+    expect((await h.command('repo=acme/app fix the flaky login test')).status).toBe(200);
+    const [agent] = await waitFor(async () => ((await agents()).length === 1 ? agents() : undefined), { what: 'the agent' });
+    expect(roots()).toHaveLength(1);
+    expect(agent!.conversations[0]).toMatchObject({ kind: 'slack', threadTs: roots()[0]!.ts });
+    expect(h.slack.okCalls('conversations.history')).toHaveLength(1);
+    expect(h.slack.calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts === undefined)).toHaveLength(1);
+  });
+});
