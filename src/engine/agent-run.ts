@@ -133,7 +133,7 @@ export class AgentRun {
         repoDir: this.dir,
         repo: repoLabel(agent),
         installEnv: secrets.install,
-        ...((await deps.workspaceSettings?.get(agent.workspace))?.network === 'none' ? { network: 'none' } : {}),
+        ...(isOffline(await deps.workspaceSettings?.get(agent.workspace)) ? { network: 'none' } : {}),
         signal,
         onLog: (phase, stream, text) => void this.emit({ type: 'log', phase, stream, text: cut(text, eventTextChars) }),
         onMilestone: (name, text) => void this.emit({ type: 'milestone', name, text }),
@@ -278,6 +278,10 @@ function githubInstallation(agent: Agent): number | undefined {
     if (conversation.kind === 'github' && conversation.repo.toLowerCase() === repo) return conversation.installationId;
   }
   return undefined;
+}
+
+function isOffline(settings: { networkInstall: string; networkAgent: string } | undefined): boolean {
+  return settings?.networkInstall === 'none' && settings.networkAgent === 'none';
 }
 
 function cut(text: string, max: number): string {

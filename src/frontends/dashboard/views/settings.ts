@@ -26,7 +26,18 @@ const fields: Field[] = [
   { name: 'retentionDays', kind: 'number', label: 'Retention (days)', help: 'How long agents, transcripts and containers are kept.' },
   { name: 'maxConcurrentPerWorkspace', kind: 'number', label: 'Agents at a time, workspace', help: 'Further agents wait in line.' },
   { name: 'maxConcurrentPerPerson', kind: 'number', label: 'Agents at a time, per person', help: '' },
-  { name: 'network', kind: 'choice', label: 'Network in containers', help: 'What the environment may reach.', choices: [['full', 'Full'], ['none', 'None']] },
+  {
+    name: 'networkInstall', kind: 'choice', label: 'Network during build, install and start', help: 'Through Errand’s egress proxy; private addresses and Errand itself are never reachable.',
+    choices: [['full', 'Any public destination'], ['allowlist', 'Only the allowlist'], ['none', 'None']],
+  },
+  {
+    name: 'networkAgent', kind: 'choice', label: 'Network for the agent’s commands and terminals', help: 'Blocked requests are listed in the summary.',
+    choices: [['full', 'Any public destination'], ['allowlist', 'Only the allowlist'], ['none', 'None']],
+  },
+  {
+    name: 'networkAllowlist', kind: 'list', label: 'Network allowlist',
+    help: 'One per line: registry.npmjs.org, *.pypi.org, or preset:package-registries (npm, PyPI, crates.io, Go, RubyGems, Maven, Debian/Ubuntu, GitHub, GitLab).',
+  },
 ];
 
 function control(field: Field, settings: Settings): SafeHtml {
