@@ -3,7 +3,7 @@ import { networkInterfaces } from 'node:os';
 
 /** host:port pairs the proxy never connects to, whatever the policy and the private allowances. */
 export interface ProtectedEndpoint {
-  /** An IP address (names are resolved by the caller). */
+  /** An IP address, or a name (then refused when a request names it; its addresses are private anyway or listed too). */
   address: string;
   port: number;
 }
@@ -70,7 +70,7 @@ export class AddressRules {
    */
   check(address: string, port: number, host: string): { denied: string; detail: string } | { allowed: 'public' | 'allowed_private' } {
     const ip = canonical(address);
-    if (this.protectedSet.has(key(ip, port))) return { denied: 'errand_service', detail: `${ip}:${port} is one of Errand's own services` };
+    if (this.protectedSet.has(key(ip, port)) || this.protectedSet.has(key(host.toLowerCase(), port))) return { denied: 'errand_service', detail: `${ip}:${port} is one of Errand's own services` };
     const internal = this.internal(ip);
     if (!internal) return { allowed: 'public' };
     const listed = this.allowPrivate.has(key(ip, port)) || this.allowPrivate.has(`${host.toLowerCase()}:${port}`);
