@@ -47,7 +47,7 @@ export interface ProxyBed {
   registry: EgressRegistry;
   dataDir: string;
   events: EgressEvent[];
-  open(agentId: string, policy: Partial<NetworkPolicy>, phase?: 'install' | 'agent'): Promise<{ socketPath: string; setPhase: (phase: 'install' | 'agent') => void }>;
+  open(agentId: string, policy: Partial<NetworkPolicy>, phase?: 'install' | 'agent'): Promise<{ socketPath: string; socketDir: string; setPhase: (phase: 'install' | 'agent') => void }>;
   close(): Promise<void>;
 }
 
@@ -84,7 +84,7 @@ export function proxyBed(destinations: Destinations, options: { protectedEndpoin
         ...(phase ? { phase } : {}),
         onEvent: (event) => events.push(event),
       });
-      return { socketPath: join(session.socketDir, 'proxy.sock'), setPhase: session.setPhase };
+      return { socketPath: join(session.socketDir, 'proxy.sock'), socketDir: session.socketDir, setPhase: session.setPhase };
     },
     close: async () => {
       await registry.closeAll();
