@@ -84,6 +84,29 @@ export function matchesPattern(host: string, pattern: string): boolean {
   return host === pattern;
 }
 
+/**
+ * Where agents' network comes from on this server: Errand's egress proxy (the policy applies), a
+ * remote Docker engine that cannot mount the proxy's socket (only `none` works), or a direct
+ * Docker network (ERRAND_SANDBOX_NETWORK=bridge/host/…: the policy cannot be enforced).
+ */
+export type NetworkSupply = { kind: 'proxy' } | { kind: 'unavailable'; reason: string } | { kind: 'direct'; network: string };
+
+/** The network agents of a workspace actually get, for the settings page, the API and the banner. */
+export function networkInEffect(supply: NetworkSupply, policy: NetworkPolicy): string {
+  const offline = policy.install === 'none' && policy.agent === 'none';
+  if (offline) return 'none';
+  switch (supply.kind) {
+    case 'proxy':
+      return `${describeNetwork(policy)}, through Errand's egress proxy`;
+    case 'unavailable':
+      return `none: agents are refused until networkInstall and networkAgent are none (${supply.reason})`;
+    case 'direct':
+      return supply.network === 'host'
+        ? "the host's network (ERRAND_UNSAFE_HOST_NETWORK): everything the host reaches, Errand's Redis included; the workspace policy is not enforced"
+        : `Docker network ${supply.network}, unfiltered: the workspace policy is enforced only with ERRAND_SANDBOX_NETWORK=none`;
+  }
+}
+
 /** The mode of a phase, for people: "full", "allowlist (12 domains)", "none". */
 export function describeNetwork(policy: NetworkPolicy): string {
   const one = (mode: NetworkMode) => (mode === 'allowlist' ? `allowlist (${expandAllowlist(policy.allowlist).length} domains)` : mode);

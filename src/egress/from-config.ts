@@ -1,14 +1,8 @@
 import type { Config } from '../config.js';
-import type { EgressGateway, Log } from '../core/index.js';
+import type { EgressGateway, Log, NetworkSupply } from '../core/index.js';
 import { AddressRules } from './address-rules.js';
 import { EgressRegistry } from './egress-registry.js';
 import { errandEndpoints, redisEndpoint } from './errand-endpoints.js';
-
-/** Where agents' network comes from on this server: the egress proxy, nothing at all, or a direct (unenforced) network. */
-export type NetworkSupply =
-  | { kind: 'proxy' }
-  | { kind: 'unavailable'; reason: string }
-  | { kind: 'direct'; network: string };
 
 /** Whether the Docker engine runs here: the sidecar mounts a host directory, so the engine must see this host's files. */
 export function isLocalDocker(dockerHost: string | undefined): boolean {

@@ -13,4 +13,6 @@ export interface EgressSession {
 export interface EgressGateway {
   open(agentId: string, options: { policy: NetworkPolicy; phase?: NetworkPhase; onEvent: (event: EgressEvent) => void }): Promise<EgressSession>;
   close(agentId: string): Promise<void>;
+  /** Closes every listener (worker shutdown). */
+  closeAll(): Promise<void>;
 }

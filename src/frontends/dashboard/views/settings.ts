@@ -1,4 +1,4 @@
-import type { Settings, SettingsPatch } from '../../../core/index.js';
+import { networkInEffect, networkPolicy, type NetworkSupply, type Settings, type SettingsPatch } from '../../../core/index.js';
 import { html, type SafeHtml } from '../html.js';
 import type { Viewer } from '../auth.js';
 import { csrfField } from './layout.js';
@@ -60,9 +60,10 @@ function control(field: Field, settings: Settings): SafeHtml {
   }
 }
 
-export function settingsBody(viewer: Viewer, settings: Settings, notice: { text: string; error: boolean } | null): SafeHtml {
+export function settingsBody(viewer: Viewer, settings: Settings, notice: { text: string; error: boolean } | null, supply: NetworkSupply): SafeHtml {
   return html`<h1>Settings</h1>
 <p class="muted">Workspace <code>${viewer.workspace}</code>. Changes apply to agents started afterwards.</p>
+<p id="network-in-effect">Network in effect for agents: <strong>${networkInEffect(supply, networkPolicy(settings))}</strong>.</p>
 ${notice && html`<p class="notice${notice.error ? ' error' : ''}" role="${notice.error ? 'alert' : 'status'}">${notice.text}</p>`}
 ${
   !viewer.admin &&
