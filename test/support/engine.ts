@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import type { Agent, AgentStatus, Conversation, Principal, RepoHost, StoredEvent } from '../../src/core/index.js';
+import type { Agent, AgentStatus, Conversation, EgressGateway, Principal, RepoHost, StoredEvent } from '../../src/core/index.js';
 import { createRunHandler, type EngineDeps, type EngineSettings } from '../../src/engine/index.js';
 import { ProviderRegistry } from '../../src/engine/providers/index.js';
 import { PlainRemoteHost } from '../../src/git/plain-remote-host.js';
@@ -51,6 +51,8 @@ export interface HarnessOptions {
   secrets?: boolean;
   /** False: no queue worker runs; the test calls the handler itself. */
   worker?: boolean;
+  /** The egress proxy; the workspace settings in the core's store then decide the policy. */
+  egress?: EgressGateway;
 }
 
 /** The engine settings a test may override. */
@@ -86,6 +88,7 @@ export async function engineHarness(options: HarnessOptions): Promise<EngineHarn
     repoHosts: [...(options.hosts ?? []), new PlainRemoteHost({ credentials: [{ urlPrefix: options.gitServer.url, token: pushToken }] })],
     secrets,
     scrubber,
+    ...(options.egress ? { egress: options.egress, workspaceSettings: core.stores.settings } : {}),
     settings: {
       dataDir,
       limits: { maxSteps: 20, maxMs: 120_000, maxTokens: null },
