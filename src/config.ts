@@ -111,7 +111,18 @@ export const Config = z.object({
   sandboxMemoryMb: z.coerce.number().int().min(64).default(4096),
   sandboxCpus: z.coerce.number().min(0.1).default(2),
   sandboxPids: z.coerce.number().int().min(16).default(1024),
+  /** `none` (the default: agents reach the internet only through the egress proxy), `bridge` or a named network; `host` needs unsafeHostNetwork. */
   sandboxNetwork: z.string().default('none'),
+  /** Lets ERRAND_SANDBOX_NETWORK=host through: agents then reach everything the host reaches, Errand's Redis included. */
+  unsafeHostNetwork: bool.default(false),
+  /** Image of the egress sidecar (needs socat); empty: the base image. */
+  egressImage: optionalString,
+  /** `host:port` pairs (IP or name) on private networks agents may reach, e.g. a self-hosted registry. */
+  egressAllowPrivate: csv.default([]),
+  /** Connections one agent may hold open through the egress proxy at once. */
+  egressMaxConnections: z.coerce.number().int().min(1).max(10_000).default(64),
+  /** Seconds without traffic after which an egress connection is closed. */
+  egressIdleTimeoutSeconds: z.coerce.number().int().min(1).max(24 * 3600).default(120),
   snapshotsKept: z.coerce.number().int().min(1).default(3),
   redisAutostart: bool.default(true),
   /** Model calls an agent may make in one run before it stops with `limit_reached`. */
@@ -172,6 +183,11 @@ export const configEnv: Record<keyof Config, string> = {
   sandboxCpus: 'ERRAND_SANDBOX_CPUS',
   sandboxPids: 'ERRAND_SANDBOX_PIDS',
   sandboxNetwork: 'ERRAND_SANDBOX_NETWORK',
+  unsafeHostNetwork: 'ERRAND_UNSAFE_HOST_NETWORK',
+  egressImage: 'ERRAND_EGRESS_IMAGE',
+  egressAllowPrivate: 'ERRAND_EGRESS_ALLOW_PRIVATE',
+  egressMaxConnections: 'ERRAND_EGRESS_MAX_CONNECTIONS',
+  egressIdleTimeoutSeconds: 'ERRAND_EGRESS_IDLE_TIMEOUT_SECONDS',
   snapshotsKept: 'ERRAND_SNAPSHOTS_KEPT',
   redisAutostart: 'ERRAND_REDIS_AUTOSTART',
   maxSteps: 'ERRAND_MAX_STEPS',
@@ -215,6 +231,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (config.gitToken && !config.gitTokenUrl) {
     problems.push('  ERRAND_GIT_TOKEN is set but ERRAND_GIT_TOKEN_URL is not: set it to the remote the token is for (e.g. https://git.example.com/), so the token is never sent to any other URL');
+  }
+  if (config.sandboxNetwork === 'host' && !config.unsafeHostNetwork) {
+    problems.push(
+      "  ERRAND_SANDBOX_NETWORK=host gives agents the host's network: Errand's Redis and HTTP port, the cloud metadata service and every private address. Leave it unset (agents then reach the internet through Errand's egress proxy, per the workspace's network policy), or set ERRAND_UNSAFE_HOST_NETWORK=true if you really mean it",
+    );
+  }
+  for (const entry of config.egressAllowPrivate) {
+    if (!/^(?:\[[0-9a-fA-F:.]+\]|[^:\s/]+):\d{1,5}$/.test(entry)) problems.push(`  ERRAND_EGRESS_ALLOW_PRIVATE: "${entry}" is not host:port (e.g. 10.1.2.3:4873 or npm.internal:4873)`);
   }
   if (problems.length > 0) throw new ConfigError(`Errand's configuration is incomplete:\n${problems.join('\n')}`);
   return config;

@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
@@ -63,10 +64,12 @@ export async function openCore(config: Config, deps: ContextDeps, options: { sta
     if (!redisUrl && options.startRedis) {
       if (!config.redisAutostart) throw new ErrandError('not_configured', 'REDIS_URL is not set and ERRAND_REDIS_AUTOSTART is off: set REDIS_URL');
       const dir = join(config.dataDir, 'redis');
-      const server = await startLocalRedis({ dir, appendOnly: true });
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const server = await startLocalRedis({ dir, appendOnly: true, password: localRedisPassword(dir) });
       const urlFile = localRedisUrlFile(config);
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(urlFile, server.url);
+      writeFileSync(urlFile, server.url, { mode: 0o600 });
+      chmodSync(urlFile, 0o600);
+      scrubber.add(new URL(server.url).password);
       cleanups.push(async () => {
         rmSync(urlFile, { force: true });
         await server.stop();
@@ -97,6 +100,22 @@ export async function openCore(config: Config, deps: ContextDeps, options: { sta
     await close();
     throw error;
   }
+}
+
+/**
+ * The autostarted Redis's password: random, made once and kept in `<dataDir>/redis/password`
+ * (mode 600), so nothing on this host without access to the data dir can talk to it.
+ */
+function localRedisPassword(dir: string): string {
+  const file = join(dir, 'password');
+  if (existsSync(file)) {
+    const saved = readFileSync(file, 'utf8').trim();
+    if (/^[0-9a-f]{64}$/.test(saved)) return saved;
+  }
+  const password = randomBytes(32).toString('hex');
+  writeFileSync(file, password, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return password;
 }
 
 function readLocalRedisUrl(config: Config): string {

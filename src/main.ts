@@ -6,6 +6,7 @@ import { createFrontends } from './frontends/create-frontends.js';
 import { startHttpServer, type RunningHttpServer } from './frontends/http/server.js';
 import { createEngine, createRunHandler } from './engine/index.js';
 import { RunWorker } from './queue/run-worker.js';
+import { networkSupply } from './egress/from-config.js';
 import { redactUrl } from './redis/connect.js';
 import { createDockerClient, Reaper } from './sandbox/docker/index.js';
 
@@ -49,6 +50,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       });
       await worker.start();
       errand.worker = worker;
+      core.onClose(async () => engine.egress?.closeAll());
       core.onClose(() => worker.close());
       startRetentionSweeps(core, (agent) => engine.sandbox.remove(agent.id));
       const reaper = new Reaper({
@@ -115,10 +117,26 @@ export function banner(errand: Errand): string {
       ? `  Docker     ${errand.docker.detail}, base image ${errand.config.baseImage}`
       : `  Docker     NOT reachable (${errand.docker.detail}): agents cannot run until it is; set DOCKER_HOST or start dockerd`,
     errand.worker ? `  Worker     ${errand.config.workerConcurrency} agents at a time` : '  Worker     off (web role)',
+    `  Network    ${networkLine(errand.config)}`,
   ];
   if (errand.apiHint) lines.push(`  API        ${errand.apiHint}`);
   for (const integration of integrations(errand.config)) {
     lines.push(`  ${integration.name.padEnd(10)} ${integration.on ? 'configured' : `not configured: ${integration.hint}`}`);
   }
   return lines.join('\n');
+}
+
+/** The banner's network line: what agents get, and a loud warning for the host network. */
+export function networkLine(config: Config): string {
+  const supply = networkSupply(config);
+  switch (supply.kind) {
+    case 'proxy':
+      return `agents on network none, internet through Errand's egress proxy per workspace policy (default full; private addresses and Errand itself never)${config.egressAllowPrivate.length ? `; private endpoints opened: ${config.egressAllowPrivate.join(', ')}` : ''}`;
+    case 'unavailable':
+      return `NO EGRESS PROXY: ${supply.reason}`;
+    case 'direct':
+      return supply.network === 'host'
+        ? "WARNING: ERRAND_UNSAFE_HOST_NETWORK: agents share the host's network and reach Errand's Redis, its HTTP port, cloud metadata and every private address; no policy is enforced"
+        : `agents on Docker network ${supply.network}, unfiltered (workspace network policies are enforced only with ERRAND_SANDBOX_NETWORK=none)`;
+  }
 }

@@ -32,6 +32,8 @@ export function renderEvent(event: StreamedEvent, verbose: boolean): string | nu
       return verbose ? `summary: ${str(d['text'])}` : null;
     case 'error':
       return `error (${str(d['code'])}): ${str(d['message'])}`;
+    case 'egress':
+      return d['allowed'] === false ? `network blocked: ${str(d['host'])}:${String(d['port'])} (${str(d['reason'])})` : verbose ? `network: ${str(d['host'])}:${String(d['port'])}` : null;
     default:
       return null;
   }

@@ -11,7 +11,24 @@ export type AgentEvent =
   | { type: 'tool_result'; callId: string; name: string; ok: boolean; output: string }
   | { type: 'follow_up'; author: Principal; text: string; source: string }
   | { type: 'summary'; text: string; branch: string; prUrl: string | null; diffstat: string | null }
-  | { type: 'error'; code: string; message: string };
+  | { type: 'error'; code: string; message: string }
+  | EgressEvent;
+
+/**
+ * One connection through the egress proxy, appended when it closes (a denial at once). Shown by
+ * the dashboard and counted in the summary; never posted one by one to Slack or GitHub.
+ */
+export interface EgressEvent {
+  type: 'egress';
+  host: string;
+  port: number;
+  allowed: boolean;
+  /** Why: `full`, `allowlist`, `allowed_private`, or the denial (`policy_none`, `not_in_allowlist`, `private_address`, …). */
+  reason: string;
+  phase: 'install' | 'agent';
+  bytesUp: number;
+  bytesDown: number;
+}
 
 export type LogPhase = 'environment' | 'build' | 'install' | 'start' | 'terminal' | 'git' | 'agent';
 

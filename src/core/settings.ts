@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defaultProtectedBranches } from './protected-branch.js';
+import { NetworkMode, NetworkPattern, type NetworkPolicy } from './network.js';
 
 export const FollowUpPolicy = z.enum(['owner', 'service_accounts', 'everyone']);
 export type FollowUpPolicy = z.infer<typeof FollowUpPolicy>;
@@ -29,7 +30,12 @@ export const Settings = z.object({
   retentionDays: z.number().int().min(1).max(365).default(3),
   maxConcurrentPerWorkspace: z.number().int().min(1).max(1000).default(10),
   maxConcurrentPerPerson: z.number().int().min(1).max(1000).default(3),
-  network: z.enum(['none', 'full']).default('full'),
+  /** Egress of build, install and start (see docs/sandbox.md, Network and egress policy). */
+  networkInstall: NetworkMode.default('full'),
+  /** Egress of terminals and the agent's commands. */
+  networkAgent: NetworkMode.default('full'),
+  /** Domains (`registry.npmjs.org`, `*.pypi.org`) and presets (`preset:package-registries`) the `allowlist` mode allows. */
+  networkAllowlist: z.array(NetworkPattern).default([]),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -49,6 +55,21 @@ function patchOf<T extends z.ZodRawShape>(shape: T): z.ZodObject<WithoutDefaults
  */
 export const SettingsPatch = patchOf(Settings.shape);
 export type SettingsPatch = z.infer<typeof SettingsPatch>;
+
+/**
+ * Stored settings from before the per-phase network policy: `network: none|full` becomes the same
+ * mode for both phases (unless the new fields are already there).
+ */
+export function migrateSettings(stored: Record<string, unknown>): Record<string, unknown> {
+  const { network, ...rest } = stored;
+  if (network !== 'none' && network !== 'full') return rest;
+  return { networkInstall: network, networkAgent: network, ...rest };
+}
+
+/** The egress policy a workspace's settings ask for. */
+export function networkPolicy(settings: Pick<Settings, 'networkInstall' | 'networkAgent' | 'networkAllowlist'>): NetworkPolicy {
+  return { install: settings.networkInstall, agent: settings.networkAgent, allowlist: settings.networkAllowlist };
+}
 
 export function defaultSettings(): Settings {
   return Settings.parse({});

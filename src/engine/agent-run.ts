@@ -7,6 +7,11 @@ import {
   type AgentEvent,
   type AgentService,
   type AgentStore,
+  type EgressEvent,
+  type EgressGateway,
+  type EgressSession,
+  ErrandError,
+  networkPolicy,
   type EventLog,
   type Inbox,
   type Log,
@@ -60,8 +65,12 @@ export interface EngineDeps {
   runLeases: RunLeases;
   scrubber: Scrubber;
   settings: EngineSettings;
-  /** The workspace's settings; `network: none` there cuts the agent's container off the network. */
+  /** The workspace's settings: their network policy decides what the agent's container reaches. */
   workspaceSettings?: SettingsStore;
+  /** The egress proxy; null when agents cannot use it (see egressUnavailable) or have a direct network. */
+  egress?: EgressGateway | null;
+  /** Why the egress proxy cannot serve agents here (a remote Docker engine): any policy but `none` is refused with it. */
+  egressUnavailable?: string | null;
 }
 
 /** What the agent's work turned into on the remote. */
@@ -89,6 +98,9 @@ export class AgentRun {
   private existingBranch = false;
   private agentEnv: Record<string, string> = {};
   private pending: Promise<void> = Promise.resolve();
+  private egress: EgressSession | null = null;
+  /** Denied egress per host, for the summary's "requests blocked" line. */
+  private readonly blocked = new Map<string, number>();
 
   constructor(
     private readonly deps: EngineDeps,
@@ -126,6 +138,13 @@ export class AgentRun {
     }
 
     const reuse = this.continuing ? await this.attach() : null;
+    const settings = await deps.workspaceSettings?.get(agent.workspace);
+    const policy = settings ? networkPolicy(settings) : { install: 'full' as const, agent: 'full' as const, allowlist: [] };
+    const offline = policy.install === 'none' && policy.agent === 'none';
+    if (!offline && deps.egressUnavailable) throw new ErrandError('not_configured', deps.egressUnavailable);
+    if (!offline && deps.egress) {
+      this.egress = await deps.egress.open(agent.id, { policy, phase: reuse ? 'agent' : 'install', onEvent: (event) => this.onEgress(event) });
+    }
     if (reuse) {
       void this.emit({ type: 'milestone', name: 'resumed', text: 'resumed in the same container' });
     } else {
@@ -134,7 +153,8 @@ export class AgentRun {
         repoDir: this.dir,
         repo: repoLabel(agent),
         installEnv: secrets.install,
-        ...((await deps.workspaceSettings?.get(agent.workspace))?.network === 'none' ? { network: 'none' } : {}),
+        ...(offline ? { network: 'none' } : {}),
+        ...(this.egress ? { egress: { socketDir: this.egress.socketDir, enterAgentPhase: () => this.egress?.setPhase('agent') } } : {}),
         signal,
         onLog: (phase, stream, text) => void this.emit({ type: 'log', phase, stream, text: cut(text, eventTextChars) }),
         onMilestone: (name, text) => void this.emit({ type: 'milestone', name, text }),
@@ -265,7 +285,28 @@ export class AgentRun {
     await this.deps.events.clear(this.agent.id);
   }
 
+  /**
+   * "3 requests blocked (a.com, b.org) — allow with …" for the summary and the PR body, as
+   * Copilot's firewall reports; null when nothing was blocked.
+   */
+  blockedNote(): string | null {
+    if (this.blocked.size === 0) return null;
+    const total = [...this.blocked.values()].reduce((sum, n) => sum + n, 0);
+    const hosts = [...this.blocked.keys()];
+    const shown = hosts.slice(0, 5).join(', ') + (hosts.length > 5 ? `, … ${hosts.length - 5} more` : '');
+    const domains = hosts.filter((host) => host !== '*' && !/^[\d.]+$|:/.test(host));
+    const allow = domains.length > 0 ? domains.slice(0, 5).join(',') : 'example.com';
+    return `${total} network request${total === 1 ? '' : 's'} blocked (${shown}) — allow with \`errand settings set networkAllowlist=…,${allow}\` or on the dashboard's Settings page.`;
+  }
+
+  private onEgress(event: EgressEvent): void {
+    if (!event.allowed) this.blocked.set(event.host, (this.blocked.get(event.host) ?? 0) + 1);
+    void this.emit(event);
+  }
+
   async cleanUp(): Promise<void> {
+    await this.egress?.close().catch((error: unknown) => this.log.warn({ err: error }, 'could not close the egress proxy'));
+    this.egress = null;
     await this.pending;
     await rm(this.dir, { recursive: true, force: true }).catch((error: unknown) => this.log.warn({ err: error }, 'could not remove the checkout'));
   }

@@ -1,4 +1,5 @@
 import type { CoreContext } from '../context.js';
+import { egressFromConfig } from '../egress/from-config.js';
 import { repoHostsFromConfig } from '../git/repo-hosts.js';
 import { createDockerSandbox } from '../sandbox/docker/index.js';
 import type { EngineDeps } from './agent-run.js';
@@ -26,6 +27,7 @@ export function createEngine(core: CoreContext): EngineDeps {
     secrets: stores.secrets ?? null,
     runLeases: stores.runLeases,
     workspaceSettings: stores.settings,
+    ...egressFromConfig(config, core.redisUrl, log),
     scrubber,
     settings: {
       dataDir: config.dataDir,

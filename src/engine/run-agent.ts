@@ -142,8 +142,10 @@ interface Conclusion {
 }
 
 /** Pushes what is there, posts the summary and settles the agent. */
-async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentStatus, 'finished' | 'failed' | 'stopped'>, summary: string, options: Conclusion): Promise<void> {
+async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentStatus, 'finished' | 'failed' | 'stopped'>, result: string, options: Conclusion): Promise<void> {
   const agent = run.agent;
+  const blocked = run.blockedNote();
+  const summary = blocked ? `${result}\n\n${blocked}` : result;
   let delivery: Delivery = { pushed: false, diffstat: null, pr: null };
   try {
     delivery = await run.deliver(summary, { openPr: options.openPr, ...(options.note ? { note: options.note } : status === 'stopped' ? { note: 'WIP' } : {}) });

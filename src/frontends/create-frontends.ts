@@ -1,5 +1,6 @@
 import type { CoreContext } from '../context.js';
 import type { Notifier } from '../core/index.js';
+import { networkSupply } from '../egress/from-config.js';
 import { ProviderRegistry } from '../engine/providers/index.js';
 import { keyProviderFromConfig } from '../secrets/index.js';
 import { createDashboard } from './dashboard/index.js';
@@ -37,6 +38,7 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
     log: errand.log,
     clock: errand.clock,
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    networkSupply: networkSupply(config),
     serverUrl,
   });
   await api.start();
@@ -97,6 +99,7 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
     clock: errand.clock,
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     ...(config.githubApiUrl ? { githubApiUrl: config.githubApiUrl } : {}),
+    networkSupply: networkSupply(config),
   });
   mounts.push(dashboard.mount);
   return { mounts, notifiers, stops, bannerLine: () => api.bannerLine() };

@@ -15,6 +15,8 @@ export interface LocalRedisOptions {
   port?: number;
   appendOnly?: boolean;
   binary?: string;
+  /** requirepass: clients must AUTH with it (it goes into the URL, never into argv). */
+  password?: string;
 }
 
 export class RedisNotInstalledError extends Error {
@@ -54,17 +56,20 @@ export async function startLocalRedis(options: LocalRedisOptions): Promise<Local
   const dir = resolve(options.dir);
   mkdirSync(dir, { recursive: true });
   const port = options.port ?? (await freePort());
+  // The password is read from stdin as a config file ("-"), so `ps` never shows it.
   const child = spawn(
     binary,
     [
+      ...(options.password ? ['-'] : []),
       '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
       '--appendonly', options.appendOnly ? 'yes' : 'no', '--protected-mode', 'yes', '--daemonize', 'no',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: [options.password ? 'pipe' : 'ignore', 'pipe', 'pipe'] },
   );
+  if (options.password) child.stdin?.end(`requirepass ${options.password}\n`);
   await waitForReady(child, port);
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: options.password ? `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     port,
     stop: () => stopChild(child),
   };

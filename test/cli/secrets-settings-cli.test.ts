@@ -107,11 +107,12 @@ describe('errand secrets and errand settings', () => {
 
   it('reads map entries and lists the way people type them', () => {
     const current = { ...defaultSettings(), channelRepos: { C1: 'a/b', C2: 'c/d' } };
-    expect(parseAssignments(['channelRepos.C1=', 'channelRepos.C3=e/f', 'allowlist=', 'displaySummary=no', 'network=none'], current)).toEqual({
+    expect(parseAssignments(['channelRepos.C1=', 'channelRepos.C3=e/f', 'allowlist=', 'displaySummary=no', 'networkAgent=allowlist', 'networkAllowlist=registry.npmjs.org,*.pypi.org,preset:package-registries'], current)).toEqual({
       channelRepos: { C2: 'c/d', C3: 'e/f' },
       allowlist: [],
       displaySummary: false,
-      network: 'none',
+      networkAgent: 'allowlist',
+      networkAllowlist: ['registry.npmjs.org', '*.pypi.org', 'preset:package-registries'],
     });
     expect(parseAssignments(['serviceAccounts=["bot-1"]', 'defaultModel=openai:gpt-4.1'], current)).toEqual({ serviceAccounts: ['bot-1'], defaultModel: 'openai:gpt-4.1' });
   });

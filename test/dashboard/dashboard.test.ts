@@ -273,7 +273,7 @@ describe('dashboard settings, secrets and audit', () => {
     expect(await alice.page.getByLabel('Default repository').isDisabled()).toBe(true);
     expect(await alice.page.getByRole('button', { name: 'Save settings' }).count()).toBe(0);
     const csrf = await alice.page.locator('input[name="csrf"]').first().inputValue();
-    const forged = await alice.page.request.post('/settings', { headers: { origin: h.url }, form: { csrf, form: 'settings', defaultRepo: 'alice/own', retentionDays: '5', maxConcurrentPerWorkspace: '10', maxConcurrentPerPerson: '3', teamFollowUps: 'everyone', network: 'full' }, maxRedirects: 0 });
+    const forged = await alice.page.request.post('/settings', { headers: { origin: h.url }, form: { csrf, form: 'settings', defaultRepo: 'alice/own', retentionDays: '5', maxConcurrentPerWorkspace: '10', maxConcurrentPerPerson: '3', teamFollowUps: 'everyone', networkInstall: 'full', networkAgent: 'full' }, maxRedirects: 0 });
     expect(forged.status()).toBe(403);
     expect(await forged.text()).toContain('only this workspace');
     expect((await h.errand.stores.settings.get('api')).defaultRepo).toBe('acme/monorepo');

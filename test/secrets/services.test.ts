@@ -58,7 +58,7 @@ describe('settings and secrets services', () => {
 
     it('accepts a platform admin (Slack workspace owner, GitHub repo admin, API admin key) not listed in admins', async () => {
       const owner: Principal = { kind: 'slack', workspace: 'T1', id: 'UOWNER', name: 'Olga' };
-      await expect(settings.update('T1', owner, { network: 'none' }, { platformAdmin: true })).resolves.toMatchObject({ changed: ['network'] });
+      await expect(settings.update('T1', owner, { networkAgent: 'none' }, { platformAdmin: true })).resolves.toMatchObject({ changed: ['networkAgent'] });
     });
 
     it('lets an admin add another admin, who can then change settings', async () => {
@@ -67,11 +67,11 @@ describe('settings and secrets services', () => {
     });
 
     it('refuses unknown and wrong-typed fields, naming each one, and saves nothing', async () => {
-      const error = await settings.update('T1', admin, { defaultRepo: 'acme/web', colour: 'blue', retentionDays: 'ten', privacyMode: 'yes', network: 'bridge' }).catch((e: unknown) => e);
+      const error = await settings.update('T1', admin, { defaultRepo: 'acme/web', colour: 'blue', retentionDays: 'ten', privacyMode: 'yes', networkAgent: 'bridge' }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InvalidSettingsError);
       const refused = error as InvalidSettingsError;
       expect(refused.code).toBe('invalid_request');
-      expect(refused.fields.sort()).toEqual(['colour', 'network', 'privacyMode', 'retentionDays']);
+      expect(refused.fields.sort()).toEqual(['colour', 'networkAgent', 'privacyMode', 'retentionDays']);
       for (const field of refused.fields) expect(refused.message).toContain(field);
       expect(refused.message).toContain('no such setting');
       expect((await settings.get('T1')).defaultRepo).toBe('');

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import type { Agent, AgentStatus, Conversation, Principal, RepoHost, StoredEvent } from '../../src/core/index.js';
+import type { Agent, AgentStatus, Conversation, EgressGateway, Principal, RepoHost, StoredEvent } from '../../src/core/index.js';
 import { createRunHandler, type EngineDeps, type EngineSettings } from '../../src/engine/index.js';
 import { ProviderRegistry } from '../../src/engine/providers/index.js';
 import { PlainRemoteHost } from '../../src/git/plain-remote-host.js';
@@ -51,6 +51,8 @@ export interface HarnessOptions {
   secrets?: boolean;
   /** False: no queue worker runs; the test calls the handler itself. */
   worker?: boolean;
+  /** The egress proxy; the workspace settings in the core's store then decide the policy. */
+  egress?: EgressGateway;
 }
 
 /** The engine settings a test may override. */
@@ -87,6 +89,7 @@ export async function engineHarness(options: HarnessOptions): Promise<EngineHarn
     secrets,
     runLeases: core.stores.runLeases,
     scrubber,
+    ...(options.egress ? { egress: options.egress, workspaceSettings: core.stores.settings } : {}),
     settings: {
       dataDir,
       limits: { maxSteps: 20, maxMs: 120_000, maxTokens: null },

@@ -10,6 +10,12 @@ export interface SandboxSpec {
   /** Environment variables for install only (secrets marked for install). */
   installEnv?: Record<string, string>;
   network?: 'none' | 'host' | 'bridge' | (string & {});
+  /**
+   * The agent's egress proxy (network `none` only): a sidecar bridges the container's loopback
+   * port 3128 to the socket in `socketDir`, and the proxy variables are set in the container.
+   * `enterAgentPhase` is called right before the terminals open.
+   */
+  egress?: { socketDir: string; enterAgentPhase: () => void };
   signal?: AbortSignal;
   onLog?: (phase: LogPhase, stream: 'stdout' | 'stderr' | 'system', text: string) => void;
   onMilestone?: (name: 'environment_ready' | 'install_cached', text: string) => void;

@@ -26,7 +26,7 @@ export function adminRoutes(ctx: DashboardContext): Router {
     const viewer = viewerOfRes(res);
     const saved = text(req.query['saved']);
     const notice = saved ? { text: saved === 'none' ? 'Nothing changed.' : 'Saved.', error: false } : null;
-    sendPage(ctx, res, { title: 'Settings', nav: 'settings', body: settingsBody(viewer, await ctx.settings.get(viewer.workspace), notice) });
+    sendPage(ctx, res, { title: 'Settings', nav: 'settings', body: settingsBody(viewer, await ctx.settings.get(viewer.workspace), notice, ctx.networkSupply) });
   });
 
   router.post('/settings', ...form, async (req: Request, res: Response) => {
@@ -37,7 +37,7 @@ export function adminRoutes(ctx: DashboardContext): Router {
     } catch (error) {
       if (!isErrandError(error) || error.code === 'internal') throw error;
       const current = await ctx.settings.get(viewer.workspace);
-      sendPage(ctx, res, { title: 'Settings', nav: 'settings', body: settingsBody(viewer, current, { text: error.message, error: true }) }, error.code === 'forbidden' ? 403 : 400);
+      sendPage(ctx, res, { title: 'Settings', nav: 'settings', body: settingsBody(viewer, current, { text: error.message, error: true }, ctx.networkSupply) }, error.code === 'forbidden' ? 403 : 400);
     }
   });
 

@@ -8,6 +8,7 @@ import type {
   ModelRegistry,
   SecretsService,
   SettingsService,
+  NetworkSupply,
 } from '../../core/index.js';
 import type { Scrubber } from '../../redact/scrubber.js';
 import type { ApiKeyStore } from '../http/api/index.js';
@@ -34,6 +35,7 @@ export interface DashboardContext {
   assets: Assets;
   /** ERRAND_PUBLIC_URL: links, the Origin check and Secure cookies follow it when set. */
   publicUrl?: string;
+  networkSupply: NetworkSupply;
   /** Web address of the GitHub the GitHub App talks to (https://github.com unless Enterprise). */
   githubWebUrl: string;
   /** SSE heartbeat interval. */

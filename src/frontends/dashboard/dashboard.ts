@@ -1,6 +1,6 @@
 import { Router, type Express } from 'express';
 import type { Redis } from 'ioredis';
-import { SecretsService, SettingsService, type AgentService, type AuditLog, type Clock, type EventLog, type Inbox, type Log, type ModelRegistry, type SecretStore, type SettingsStore } from '../../core/index.js';
+import { SecretsService, SettingsService, type AgentService, type AuditLog, type Clock, type EventLog, type Inbox, type Log, type ModelRegistry, type NetworkSupply, type SecretStore, type SettingsStore } from '../../core/index.js';
 import type { Scrubber } from '../../redact/scrubber.js';
 import type { ApiKeyStore } from '../http/api/index.js';
 import type { HttpMount } from '../http/server.js';
@@ -25,6 +25,8 @@ export interface DashboardOptions {
   log: Log;
   clock: Clock;
   publicUrl?: string;
+  /** Where agents' network comes from (default: the egress proxy). */
+  networkSupply?: NetworkSupply;
   /** GITHUB_API_URL, to link back to issues on GitHub Enterprise; github.com otherwise. */
   githubApiUrl?: string;
   sessionTimes?: SessionTimes;
@@ -62,6 +64,7 @@ export function createDashboard(options: DashboardOptions): { mount: HttpMount; 
     clock: options.clock,
     assets: loadAssets(),
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+    networkSupply: options.networkSupply ?? { kind: 'proxy' },
     githubWebUrl: githubWebUrl(options.githubApiUrl),
     heartbeatMs: options.heartbeatMs ?? 15_000,
     pollMs: options.pollMs ?? 4_000,

@@ -11,6 +11,7 @@ export function createDockerSandbox(config: Config, log: Log, install?: string):
     baseImage: config.baseImage,
     ...(install ? { install } : {}),
     network: config.sandboxNetwork,
+    ...(config.egressImage ? { egressImage: config.egressImage } : {}),
     snapshotsKept: config.snapshotsKept,
     memoryMb: config.sandboxMemoryMb,
     cpus: config.sandboxCpus,

@@ -7,6 +7,7 @@ import type { Log } from '../../core/ports/runtime.js';
 import { loadEnvironment, type Environment } from '../../environment/load-environment.js';
 import { assertDockerReachable } from './docker-client.js';
 import { dockerMessage } from './docker-errors.js';
+import { isEgressSidecar, proxyEnv, restartEgressSidecar, startEgressSidecar } from './egress-sidecar.js';
 import { DockerSandboxHandle } from './docker-handle.js';
 import { execInContainer, type ExecTarget } from './exec.js';
 import { hardening, type HardeningOptions } from './hardening.js';
@@ -33,6 +34,8 @@ export interface DockerSandboxOptions extends HardeningOptions {
   defaultUser?: string;
   installTimeoutMs?: number;
   startTimeoutMs?: number;
+  /** Image of the egress sidecar (needs socat): ERRAND_EGRESS_IMAGE, default the base image. */
+  egressImage?: string;
 }
 
 const errorTailLines = 20;
@@ -76,10 +79,17 @@ export class DockerSandbox implements Sandbox {
     const snapshot = key ? await findSnapshot(docker, key.key) : null;
 
     await this.remove(spec.agentId);
-    const container = await this.createContainer(spec.agentId, snapshot ?? resolved.image, userName, repo, network);
+    const egress = network === 'none' ? spec.egress : undefined;
+    const container = await this.createContainer(spec.agentId, snapshot ?? resolved.image, userName, repo, network, egress ? proxyEnv() : []);
     log.info({ containerId: container.id, image: snapshot ?? resolved.image, source: snapshot ? 'install-snapshot' : resolved.source }, 'sandbox container created');
     const user = await ensureUser(container, userName);
     await container.start();
+    if (egress) {
+      await startEgressSidecar({
+        docker, agentId: spec.agentId, containerId: container.id, socketDir: egress.socketDir, image: options.egressImage ?? options.baseImage,
+        labels: { [labels.repo]: repo, ...(options.install ? { [labels.install]: options.install } : {}) },
+      });
+    }
     const target: ExecTarget = { docker, containerId: container.id, user: user.name, workdir };
     await copyWorkspace(target, repoDir, user);
     checkAborted();
@@ -102,20 +112,26 @@ export class DockerSandbox implements Sandbox {
     checkAborted();
     if (environment.start) await this.runStep('start', target, environment.start, spec, options.startTimeoutMs ?? 10 * 60_000, {});
     checkAborted();
+    egress?.enterAgentPhase();
     await openTerminals(target, environment.terminals);
     spec.onMilestone?.('environment_ready', describe(environment, resolved.source, Boolean(snapshot)));
     return new DockerSandboxHandle(docker, spec.agentId, container.id, user.name);
   }
 
   async find(agentId: string): Promise<SandboxHandle | null> {
-    const info = (await this.containersOf(agentId))[0];
+    const containers = await this.containersOf(agentId);
+    const info = containers.find((c) => !isEgressSidecar(c));
     if (!info) return null;
+    const sidecar = containers.find(isEgressSidecar);
     if (info.State !== 'running') await this.docker.getContainer(info.Id).start().catch(() => undefined);
+    if (sidecar && (info.State !== 'running' || sidecar.State !== 'running')) await restartEgressSidecar(this.docker, sidecar);
     return new DockerSandboxHandle(this.docker, agentId, info.Id, info.Labels[labels.user] ?? 'errand');
   }
 
   async remove(agentId: string): Promise<void> {
-    for (const info of await this.containersOf(agentId)) {
+    // Sidecars first: they live in the agent container's network namespace.
+    const containers = (await this.containersOf(agentId)).sort((a, b) => Number(isEgressSidecar(b)) - Number(isEgressSidecar(a)));
+    for (const info of containers) {
       await this.docker.getContainer(info.Id).remove({ force: true, v: true }).catch((error: unknown) => {
         if ((error as { statusCode?: number }).statusCode !== 404) throw toErrandError(error, 'sandbox_failed');
       });
@@ -127,7 +143,7 @@ export class DockerSandbox implements Sandbox {
     return this.docker.listContainers({ all: true, filters: { label: [`${labels.agent}=${agentId}`] } });
   }
 
-  private async createContainer(agentId: string, image: string, user: string, repo: string, network: string): Promise<Docker.Container> {
+  private async createContainer(agentId: string, image: string, user: string, repo: string, network: string, env: string[]): Promise<Docker.Container> {
     try {
       return await this.docker.createContainer({
         name: `errand-${agentId}`,
@@ -137,6 +153,7 @@ export class DockerSandbox implements Sandbox {
         User: user,
         WorkingDir: workdir,
         Tty: false,
+        ...(env.length > 0 ? { Env: env } : {}),
         Labels: { [labels.agent]: agentId, [labels.user]: user, [labels.repo]: repo, ...(this.options.install ? { [labels.install]: this.options.install } : {}) },
         HostConfig: hardening(this.options, { network, root: user === 'root' || user === '0' }),
       });

@@ -6,6 +6,8 @@ export const labels = {
   /** The user commands and tmux run as (containers). */
   user: 'errand.user',
   repo: 'errand.repo',
+  /** `egress` on an agent's egress sidecar; absent on the agent's own container. */
+  role: 'errand.role',
   snapshotKey: 'errand.snapshot-key',
   buildKey: 'errand.build-key',
 } as const;

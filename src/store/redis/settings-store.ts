@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { Settings, type SettingsStore } from '../../core/index.js';
+import { migrateSettings, Settings, type SettingsStore } from '../../core/index.js';
 import type { Keys } from './keys.js';
 
 /** Settings per workspace. Stored values are re-parsed so that fields added later get defaults. */
@@ -12,8 +12,8 @@ export class RedisSettingsStore implements SettingsStore {
 
   async get(workspace: string): Promise<Settings> {
     const raw = await this.redis.get(this.keys.settings(workspace));
-    const stored = raw ? (JSON.parse(raw) as Partial<Settings>) : {};
-    return Settings.parse({ ...this.defaults, ...stored });
+    const stored = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+    return Settings.parse(migrateSettings({ ...this.defaults, ...stored }));
   }
 
   async set(workspace: string, settings: Settings): Promise<void> {

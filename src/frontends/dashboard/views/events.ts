@@ -88,12 +88,19 @@ export function transcript(agent: Agent, events: StoredEvent[], scrubber: Scrubb
       case 'error':
         items.push(html`<li class="note error" data-event-id="${event.id}"><strong>${event.code}</strong>: ${s(event.message)}</li>`);
         break;
+      case 'egress':
+        items.push(html`<li class="note egress${event.allowed ? '' : ' error'}" data-event-id="${event.id}">network ${event.phase}: ${event.allowed ? 'allowed' : html`<strong>blocked</strong>`} <code>${event.host}:${String(event.port)}</code> (${event.reason}${event.allowed ? `, ${bytes(event.bytesUp)} up, ${bytes(event.bytesDown)} down` : ''})</li>`);
+        break;
       case 'log':
       case 'tool_result':
         break;
     }
   }
   return html`${items}`;
+}
+
+function bytes(n: number): string {
+  return n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} kB` : `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
 /** Log lines by phase, in the order phases first appeared, each cut to its last lines. */

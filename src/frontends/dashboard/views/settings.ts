@@ -1,4 +1,4 @@
-import type { Settings, SettingsPatch } from '../../../core/index.js';
+import { networkInEffect, networkPolicy, type NetworkSupply, type Settings, type SettingsPatch } from '../../../core/index.js';
 import { html, type SafeHtml } from '../html.js';
 import type { Viewer } from '../auth.js';
 import { csrfField } from './layout.js';
@@ -27,7 +27,18 @@ const fields: Field[] = [
   { name: 'retentionDays', kind: 'number', label: 'Retention (days)', help: 'How long agents, transcripts and containers are kept.' },
   { name: 'maxConcurrentPerWorkspace', kind: 'number', label: 'Agents at a time, workspace', help: 'Further agents wait in line.' },
   { name: 'maxConcurrentPerPerson', kind: 'number', label: 'Agents at a time, per person', help: '' },
-  { name: 'network', kind: 'choice', label: 'Network in containers', help: 'What the environment may reach.', choices: [['full', 'Full'], ['none', 'None']] },
+  {
+    name: 'networkInstall', kind: 'choice', label: 'Network during build, install and start', help: 'Through Errand’s egress proxy; private addresses and Errand itself are never reachable.',
+    choices: [['full', 'Any public destination'], ['allowlist', 'Only the allowlist'], ['none', 'None']],
+  },
+  {
+    name: 'networkAgent', kind: 'choice', label: 'Network for the agent’s commands and terminals', help: 'Blocked requests are listed in the summary.',
+    choices: [['full', 'Any public destination'], ['allowlist', 'Only the allowlist'], ['none', 'None']],
+  },
+  {
+    name: 'networkAllowlist', kind: 'list', label: 'Network allowlist',
+    help: 'One per line: registry.npmjs.org, *.pypi.org, or preset:package-registries (npm, PyPI, crates.io, Go, RubyGems, Maven, Debian/Ubuntu, GitHub, GitLab).',
+  },
 ];
 
 function control(field: Field, settings: Settings): SafeHtml {
@@ -50,9 +61,10 @@ function control(field: Field, settings: Settings): SafeHtml {
   }
 }
 
-export function settingsBody(viewer: Viewer, settings: Settings, notice: { text: string; error: boolean } | null): SafeHtml {
+export function settingsBody(viewer: Viewer, settings: Settings, notice: { text: string; error: boolean } | null, supply: NetworkSupply): SafeHtml {
   return html`<h1>Settings</h1>
 <p class="muted">Workspace <code>${viewer.workspace}</code>. Changes apply to agents started afterwards.</p>
+<p id="network-in-effect">Network in effect for agents: <strong>${networkInEffect(supply, networkPolicy(settings))}</strong>.</p>
 ${notice && html`<p class="notice${notice.error ? ' error' : ''}" role="${notice.error ? 'alert' : 'status'}">${notice.text}</p>`}
 ${
   !viewer.admin &&

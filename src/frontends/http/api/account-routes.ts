@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { ErrandError, type SecretScope } from '../../../core/index.js';
+import { ErrandError, networkInEffect, networkPolicy, type SecretScope } from '../../../core/index.js';
 import { callerOf } from './auth.js';
 import { callerIsAdmin, parse, requireAdmin, type ApiContext } from './context.js';
 import { AuditQuery, SecretBody } from './schemas.js';
@@ -27,14 +27,15 @@ export function accountRoutes(ctx: ApiContext): Router {
   router.get('/settings', async (_req: Request, res: Response) => {
     const caller = callerOf(res);
     await requireAdmin(ctx, caller, 'read settings');
-    res.json({ workspace: caller.key.workspace, settings: await ctx.settings.get(caller.key.workspace) });
+    const settings = await ctx.settings.get(caller.key.workspace);
+    res.json({ workspace: caller.key.workspace, settings, networkInEffect: networkInEffect(ctx.networkSupply, networkPolicy(settings)) });
   });
 
   router.patch('/settings', async (req: Request, res: Response) => {
     const caller = callerOf(res);
     await requireAdmin(ctx, caller, 'change settings');
     const { settings, changed } = await ctx.settings.update(caller.key.workspace, caller.principal, req.body, { platformAdmin: caller.key.admin });
-    res.json({ workspace: caller.key.workspace, settings, changed });
+    res.json({ workspace: caller.key.workspace, settings, changed, networkInEffect: networkInEffect(ctx.networkSupply, networkPolicy(settings)) });
   });
 
   const secretsOf = () => {

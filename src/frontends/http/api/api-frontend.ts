@@ -12,6 +12,7 @@ import {
   type Notifier,
   type SecretStore,
   type SettingsStore,
+  type NetworkSupply,
 } from '../../../core/index.js';
 import type { Scrubber } from '../../../redact/scrubber.js';
 import type { KeyProvider } from '../../../secrets/index.js';
@@ -40,6 +41,8 @@ export interface ApiFrontendOptions {
   clock: Clock;
   /** ERRAND_PUBLIC_URL, for links in responses and webhooks. */
   publicUrl?: string;
+  /** Where agents' network comes from, to show the network in effect (default: the egress proxy). */
+  networkSupply?: NetworkSupply;
   /** Where webhooks link to when there is no public URL (the HTTP server's address, known once it listens). */
   serverUrl?: () => string | undefined;
   /** JSON body cap (default 1 MB). */
@@ -80,6 +83,7 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
     scrubber,
     log,
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+    networkSupply: options.networkSupply ?? { kind: 'proxy' },
     heartbeatMs: options.heartbeatMs ?? 15_000,
     webhookUrlPolicy: options.webhookUrlPolicy ?? {},
   };

@@ -12,6 +12,7 @@ import {
   type ModelRegistry,
   type SecretsService,
   type SettingsService,
+  type NetworkSupply,
 } from '../../../core/index.js';
 import type { Scrubber } from '../../../redact/scrubber.js';
 import type { ApiCaller } from './auth.js';
@@ -34,6 +35,7 @@ export interface ApiContext {
   log: Log;
   /** ERRAND_PUBLIC_URL; else links use the address the request came in on. */
   publicUrl?: string;
+  networkSupply: NetworkSupply;
   heartbeatMs: number;
   webhookUrlPolicy: WebhookUrlPolicy;
 }
