@@ -1,9 +1,9 @@
 import { loadConfig } from '../../src/config.js';
-import { networkInEffect } from '../../src/core/index.js';
+import { networkInEffect, type NetworkPolicy } from '../../src/core/index.js';
 import { networkSupply } from '../../src/egress/index.js';
 import { networkLine } from '../../src/main.js';
 
-const full = { install: 'full', agent: 'full', allowlist: [] } as const;
+const full: NetworkPolicy = { install: 'full', agent: 'full', allowlist: [] };
 
 describe('the network agents get from the server configuration', () => {
   it('defaults to network none with the egress proxy', () => {

@@ -56,14 +56,14 @@ export interface ProxyBed {
  * address, to prove a refusal before connecting); only the destinations' own ports are listed as
  * allowed private endpoints, as ERRAND_EGRESS_ALLOW_PRIVATE would.
  */
-export function proxyBed(destinations: Destinations, options: { protectedEndpoints?: ProtectedEndpoint[]; limits?: Partial<EgressLimits> } = {}): ProxyBed {
+export function proxyBed(destinations: Destinations, options: { protectedEndpoints?: ProtectedEndpoint[]; limits?: Partial<EgressLimits>; allowPrivate?: string[] } = {}): ProxyBed {
   const dataDir = mkdtempSync(join(tmpdir(), 'errand-egress-'));
   const events: EgressEvent[] = [];
   const registry = new EgressRegistry({
     dataDir,
     log: silentLog,
     rules: new AddressRules({
-      allowPrivate: [`127.0.0.1:${destinations.httpPort}`, `127.0.0.1:${destinations.echoPort}`],
+      allowPrivate: [`127.0.0.1:${destinations.httpPort}`, `127.0.0.1:${destinations.echoPort}`, ...(options.allowPrivate ?? [])],
       protectedEndpoints: options.protectedEndpoints ?? [],
     }),
     resolve: mappedResolver({
