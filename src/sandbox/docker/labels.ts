@@ -6,6 +6,8 @@ export const labels = {
   /** The user commands and tmux run as (containers). */
   user: 'errand.user',
   repo: 'errand.repo',
+  /** The container's main process is the kill supervisor (kill-supervisor.ts). */
+  supervised: 'errand.supervised',
   snapshotKey: 'errand.snapshot-key',
   buildKey: 'errand.build-key',
 } as const;
