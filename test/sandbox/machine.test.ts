@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { parse } from 'jsonc-parser';
 import type { SandboxHandle } from '../../src/core/ports/sandbox.js';
 import { recordingSpec, sandboxTestBed, testSandbox } from '../support/docker.js';
 import { waitFor } from '../support/wait.js';
@@ -28,6 +30,17 @@ async function hostUid(needle: string): Promise<string | undefined> {
   const uidColumn = top.Titles.indexOf('UID');
   const argsColumn = top.Titles.findIndex((title) => title === 'COMMAND' || title === 'ARGS');
   return top.Processes.find((row) => row[argsColumn]?.includes(needle))?.[uidColumn];
+}
+
+const fixturesDir = new URL('../fixtures/environment-json/', import.meta.url);
+
+/** The programs an environment's install and start commands call first in each step (after sudo and VAR=). */
+function programsOf(command: string): string[] {
+  return command
+    .split(/&&|\|\||[;|\n]/)
+    .map((step) => step.trim().split(/\s+/).filter((word) => !/^[A-Z_][A-Z0-9_]*=/.test(word)))
+    .flatMap((words) => (words[0] === 'sudo' ? ['sudo', ...words.slice(1).filter((w) => !w.startsWith('-')).slice(0, 1)] : words.slice(0, 1)))
+    .filter((word) => /^[a-z][\w.-]*$/.test(word));
 }
 
 describe('the default machine image', () => {
@@ -73,6 +86,18 @@ describe('the default machine image', () => {
   it('runs pnpm and yarn through corepack shims without a network', async () => {
     expect(await output('cd /tmp && pnpm --version')).toMatch(/^\d+\.\d+\.\d+$/);
     expect(await output('cd /tmp && yarn --version')).toMatch(/^1\.\d+\.\d+$/);
+  });
+
+  it("has every program the real-world environment files' install and start call first", async () => {
+    const programs = new Set<string>();
+    for (const name of readdirSync(fixturesDir).filter((file) => file.endsWith('.json'))) {
+      const file = parse(readFileSync(new URL(name, fixturesDir), 'utf8')) as { install?: string; start?: string };
+      for (const command of [file.install, file.start]) if (command) programsOf(command).forEach((program) => programs.add(program));
+    }
+    expect([...programs]).toEqual(expect.arrayContaining(['pnpm', 'python3', 'yarn', 'npx', 'npm', 'sudo', 'apt-get', 'bash', 'node']));
+    const missing = await output(`for p in ${[...programs].sort().join(' ')}; do command -v "$p" >/dev/null || echo "$p"; done; echo end`);
+    // cargo comes from moose's own Dockerfile: not the default image's job.
+    expect(missing.split('\n')).toEqual(['cargo', 'end']);
   });
 
   it('sends apt through the egress proxy on the machine loopback', async () => {
