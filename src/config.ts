@@ -72,7 +72,7 @@ export const Config = z.object({
   /** How often workers look for runs whose worker died; a run lease lives as long. */
   stalledIntervalMs: z.coerce.number().int().min(500).max(600_000).default(30_000),
   dockerHost: optionalString,
-  baseImage: z.string().default('errand-base:bookworm'),
+  baseImage: z.string().default('errand-machine:bookworm'),
   defaultModel: optionalString,
   openaiApiKey: optionalString,
   openaiBaseUrl: z.preprocess(emptyToUndefined, z.url().optional()),
@@ -111,6 +111,8 @@ export const Config = z.object({
   sandboxMemoryMb: z.coerce.number().int().min(64).default(4096),
   sandboxCpus: z.coerce.number().min(0.1).default(2),
   sandboxPids: z.coerce.number().int().min(16).default(1024),
+  /** Size of /tmp (a tmpfs, also capped at half the memory) and, where the engine can, of the machine's disk. */
+  sandboxDiskMb: z.coerce.number().int().min(64).default(10240),
   /** `none` (the default: agents reach the internet only through the egress proxy), `bridge` or a named network; `host` needs unsafeHostNetwork. */
   sandboxNetwork: z.string().default('none'),
   /** Lets ERRAND_SANDBOX_NETWORK=host through: agents then reach everything the host reaches, Errand's Redis included. */
@@ -182,6 +184,7 @@ export const configEnv: Record<keyof Config, string> = {
   sandboxMemoryMb: 'ERRAND_SANDBOX_MEMORY_MB',
   sandboxCpus: 'ERRAND_SANDBOX_CPUS',
   sandboxPids: 'ERRAND_SANDBOX_PIDS',
+  sandboxDiskMb: 'ERRAND_SANDBOX_DISK_MB',
   sandboxNetwork: 'ERRAND_SANDBOX_NETWORK',
   unsafeHostNetwork: 'ERRAND_UNSAFE_HOST_NETWORK',
   egressImage: 'ERRAND_EGRESS_IMAGE',

@@ -8,7 +8,7 @@ import { createEngine, createRunHandler } from './engine/index.js';
 import { RunWorker } from './queue/run-worker.js';
 import { networkSupply } from './egress/from-config.js';
 import { redactUrl } from './redis/connect.js';
-import { createDockerClient, Reaper } from './sandbox/docker/index.js';
+import { createDockerClient, describeIsolation, detectIsolation, Reaper } from './sandbox/docker/index.js';
 
 export type ErrandDeps = ContextDeps;
 
@@ -101,7 +101,8 @@ async function pingDocker(config: Config): Promise<{ reachable: boolean; detail:
   const docker = createDockerClient(config.dockerHost);
   try {
     const version = await docker.version();
-    return { reachable: true, detail: `Docker ${version.Version}` };
+    const isolation = await detectIsolation(docker);
+    return { reachable: true, detail: `Docker ${version.Version}, isolation ${isolation} (${describeIsolation(isolation)})` };
   } catch (error) {
     return { reachable: false, detail: error instanceof Error ? error.message : String(error) };
   }

@@ -39,6 +39,8 @@ export interface ExecResult {
   truncated: boolean;
   timedOut: boolean;
   aborted: boolean;
+  /** A timed-out or aborted command could not be stopped: its processes may still run. */
+  stillRunning?: boolean;
 }
 
 export interface SandboxHandle {

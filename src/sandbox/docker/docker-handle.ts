@@ -4,6 +4,10 @@ import type { ExecOptions, ExecResult, SandboxHandle } from '../../core/ports/sa
 import { remapOffset, shiftOwners } from './archive-ids.js';
 import { dockerMessage } from './docker-errors.js';
 import { execInContainer, type ExecTarget } from './exec.js';
+import { failureHint, type FailureContext } from './failure-hint.js';
+import { privileges } from './hardening.js';
+import { engineFacts } from './isolation.js';
+import { lastLines } from './output-buffer.js';
 import { captureTerminal, listTerminals } from './terminals.js';
 import { workdir } from './workspace.js';
 
@@ -18,12 +22,20 @@ export class DockerSandboxHandle implements SandboxHandle {
     readonly agentId: string,
     readonly containerId: string,
     readonly user: string,
+    supervised = false,
+    /** The machine's limits, named when a command hits one. */
+    private readonly limits: Pick<FailureContext, 'diskMb' | 'tmpMb' | 'pids'> = {},
   ) {
-    this.target = { docker, containerId, user, workdir };
+    this.target = { docker, containerId, user, workdir, supervised };
   }
 
-  exec(command: string, options?: ExecOptions): Promise<ExecResult> {
-    return execInContainer(this.target, command, options);
+  /** A failed command whose output shows a known cause (sudo refused, disk full, a missing tool) gets a line naming it. */
+  async exec(command: string, options?: ExecOptions): Promise<ExecResult> {
+    const result = await execInContainer(this.target, command, options, { endLeftovers: true });
+    if (result.exitCode === 0 || result.aborted) return result;
+    const { isolation } = await engineFacts(this.docker);
+    const hint = failureHint(lastLines(result.output, 20), { ...this.limits, phase: 'the command', sudo: privileges(isolation, false).sudo });
+    return hint ? { ...result, output: `${result.output}${result.output.endsWith('\n') || result.output === '' ? '' : '\n'}[errand] ${hint}\n` } : result;
   }
 
   terminalOutput(name: string, lines = 50): Promise<string> {

@@ -10,7 +10,11 @@ import { dockerMessage } from './docker-errors.js';
 import { isEgressSidecar, proxyEnv, restartEgressSidecar, startEgressSidecar } from './egress-sidecar.js';
 import { DockerSandboxHandle } from './docker-handle.js';
 import { execInContainer, type ExecTarget } from './exec.js';
-import { hardening, type HardeningOptions } from './hardening.js';
+import { failureHint } from './failure-hint.js';
+import { hardening, machineHostname, ownsHostname, privileges, tmpSizeMb, type HardeningOptions } from './hardening.js';
+import { describeIsolation, engineFacts, type EngineFacts } from './isolation.js';
+import { supervisorCommand, supervisorFiles } from './kill-supervisor.js';
+import { writeContainerFiles } from './container-files.js';
 import { labels } from './labels.js';
 import { lastLines } from './output-buffer.js';
 import { resolveImage } from './resolve-image.js';
@@ -64,7 +68,10 @@ export class DockerSandbox implements Sandbox {
     const network = spec.network ?? options.network;
 
     const environment = loadEnvironment(repoDir);
+    const facts = await engineFacts(docker);
     emit('environment', 'system', environment.source ? `using ${environment.source}` : 'no environment file: using defaults');
+    emit('environment', 'system', `isolation: ${facts.isolation}, ${describeIsolation(facts.isolation)}`);
+    if (options.diskMb) emit('environment', 'system', describeDiskLimit(options, facts));
     for (const warning of environment.warnings) emit('environment', 'system', `warning: ${warning}`);
     const userName = environment.user ?? options.defaultUser ?? 'errand';
 
@@ -80,9 +87,10 @@ export class DockerSandbox implements Sandbox {
 
     await this.remove(spec.agentId);
     const egress = network === 'none' ? spec.egress : undefined;
-    const container = await this.createContainer(spec.agentId, snapshot ?? resolved.image, userName, repo, network, egress ? proxyEnv() : []);
-    log.info({ containerId: container.id, image: snapshot ?? resolved.image, source: snapshot ? 'install-snapshot' : resolved.source }, 'sandbox container created');
-    const user = await ensureUser(container, userName);
+    const container = await this.createContainer(spec.agentId, snapshot ?? resolved.image, userName, repo, network, facts, egress ? proxyEnv() : []);
+    log.info({ containerId: container.id, image: snapshot ?? resolved.image, source: snapshot ? 'install-snapshot' : resolved.source, isolation: facts.isolation }, 'sandbox container created');
+    const user = await ensureUser(container, userName, { sudo: privileges(facts.isolation, false).sudo });
+    await writeContainerFiles(container, supervisorFiles);
     await container.start();
     if (egress) {
       await startEgressSidecar({
@@ -90,7 +98,7 @@ export class DockerSandbox implements Sandbox {
         labels: { [labels.repo]: repo, ...(options.install ? { [labels.install]: options.install } : {}) },
       });
     }
-    const target: ExecTarget = { docker, containerId: container.id, user: user.name, workdir };
+    const target: ExecTarget = { docker, containerId: container.id, user: user.name, workdir, supervised: true };
     await copyWorkspace(target, repoDir, user);
     checkAborted();
 
@@ -115,7 +123,7 @@ export class DockerSandbox implements Sandbox {
     egress?.enterAgentPhase();
     await openTerminals(target, environment.terminals);
     spec.onMilestone?.('environment_ready', describe(environment, resolved.source, Boolean(snapshot)));
-    return new DockerSandboxHandle(docker, spec.agentId, container.id, user.name);
+    return new DockerSandboxHandle(docker, spec.agentId, container.id, user.name, true, this.limits());
   }
 
   async find(agentId: string): Promise<SandboxHandle | null> {
@@ -125,7 +133,7 @@ export class DockerSandbox implements Sandbox {
     const sidecar = containers.find(isEgressSidecar);
     if (info.State !== 'running') await this.docker.getContainer(info.Id).start().catch(() => undefined);
     if (sidecar && (info.State !== 'running' || sidecar.State !== 'running')) await restartEgressSidecar(this.docker, sidecar);
-    return new DockerSandboxHandle(this.docker, agentId, info.Id, info.Labels[labels.user] ?? 'errand');
+    return new DockerSandboxHandle(this.docker, agentId, info.Id, info.Labels[labels.user] ?? 'errand', info.Labels[labels.supervised] === '1', this.limits());
   }
 
   async remove(agentId: string): Promise<void> {
@@ -138,25 +146,50 @@ export class DockerSandbox implements Sandbox {
     }
   }
 
+  private limits(): { diskMb?: number; tmpMb: number | null; pids: number } {
+    return { ...(this.options.diskMb ? { diskMb: this.options.diskMb } : {}), tmpMb: tmpSizeMb(this.options), pids: this.options.pids };
+  }
+
   private async containersOf(agentId: string): Promise<Docker.ContainerInfo[]> {
     await assertDockerReachable(this.docker);
     return this.docker.listContainers({ all: true, filters: { label: [`${labels.agent}=${agentId}`] } });
   }
 
-  private async createContainer(agentId: string, image: string, user: string, repo: string, network: string, env: string[]): Promise<Docker.Container> {
-    try {
-      return await this.docker.createContainer({
+  private async createContainer(agentId: string, image: string, user: string, repo: string, network: string, facts: EngineFacts, env: string[]): Promise<Docker.Container> {
+    const hostConfig = hardening(this.options, { network, root: user === 'root' || user === '0', isolation: facts.isolation });
+    const create = (storageOpt: boolean) =>
+      this.docker.createContainer({
         name: `errand-${agentId}`,
         Image: image,
         Entrypoint: [],
-        Cmd: ['sleep', 'infinity'],
-        User: user,
+        Cmd: supervisorCommand,
+        // Where sudo may work, the supervisor runs as root (with KILL) so it can also end what a
+        // command started through sudo; commands themselves run as the environment's user.
+        User: privileges(facts.isolation, false).sudo ? 'root' : user,
         WorkingDir: workdir,
+        ...(ownsHostname(network) ? { Hostname: machineHostname } : {}),
         Tty: false,
         ...(env.length > 0 ? { Env: env } : {}),
-        Labels: { [labels.agent]: agentId, [labels.user]: user, [labels.repo]: repo, ...(this.options.install ? { [labels.install]: this.options.install } : {}) },
-        HostConfig: hardening(this.options, { network, root: user === 'root' || user === '0' }),
+        Labels: {
+          [labels.agent]: agentId,
+          [labels.user]: user,
+          [labels.repo]: repo,
+          [labels.supervised]: '1',
+          ...(this.options.install ? { [labels.install]: this.options.install } : {}),
+        },
+        HostConfig: storageOpt ? { ...hostConfig, StorageOpt: { size: `${this.options.diskMb}M` } } : hostConfig,
       });
+    try {
+      if (facts.storageQuota && this.options.diskMb) {
+        // xfs without pquota (or a driver that says no) refuses the size: then only /tmp is capped.
+        try {
+          return await create(true);
+        } catch (error) {
+          this.options.log.warn({ err: error }, 'the engine refused a disk size for the container; only /tmp is limited');
+          facts.storageQuota = false;
+        }
+      }
+      return await create(false);
     } catch (error) {
       throw new ErrandError('sandbox_failed', `could not create the container from ${image}: ${dockerMessage(error)}`, { cause: error });
     }
@@ -174,9 +207,19 @@ export class DockerSandbox implements Sandbox {
     if (result.aborted) throw new ErrandError('aborted', `${phase} was stopped`);
     if (result.exitCode !== 0) {
       const why = result.timedOut ? `timed out after ${Math.round(timeoutMs / 1000)} s` : `failed with exit code ${result.exitCode}`;
-      throw new ErrandError('sandbox_failed', `${phase} command ${why}; last lines:\n${lastLines(result.output, errorTailLines)}`);
+      const tail = lastLines(result.output, errorTailLines);
+      const { isolation } = await engineFacts(this.docker);
+      const hint = failureHint(tail, { ...this.limits(), phase, sudo: privileges(isolation, false).sudo });
+      throw new ErrandError('sandbox_failed', `${phase} command ${why}${hint ? `: ${hint}` : ''}; last lines:\n${tail}`);
     }
   }
+}
+
+function describeDiskLimit(options: HardeningOptions, facts: EngineFacts): string {
+  const tmp = `/tmp is limited to ${tmpSizeMb(options)} MB (in memory)`;
+  return facts.storageQuota
+    ? `disk: the machine's files are limited to ${options.diskMb} MB; ${tmp}`
+    : `disk: ${tmp}; the workspace is not limited, because this Docker engine's storage cannot cap a container's disk (overlay2 needs xfs with pquota)`;
 }
 
 function describe(environment: Environment, source: string, cached: boolean): string {

@@ -8,6 +8,8 @@ export const labels = {
   repo: 'errand.repo',
   /** `egress` on an agent's egress sidecar; absent on the agent's own container. */
   role: 'errand.role',
+  /** The container's main process is the kill supervisor (kill-supervisor.ts). */
+  supervised: 'errand.supervised',
   snapshotKey: 'errand.snapshot-key',
   buildKey: 'errand.build-key',
 } as const;
