@@ -5,6 +5,7 @@ import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { ErrandError } from '../core/errors.js';
 import { EnvironmentFile, environmentFileCandidates, knownEnvironmentKeys } from './environment-file.js';
+import { readDependencies, readPorts, type EnvironmentPort } from './loose-keys.js';
 
 export interface EnvironmentTerminal {
   name: string;
@@ -35,12 +36,16 @@ export interface Environment {
   build: EnvironmentBuild | null;
   /** An image reference to start from, when present locally or pullable. */
   snapshot: string | null;
+  /** `ports`, whatever shape the file used: listed, not forwarded. */
+  ports: EnvironmentPort[];
+  /** `repositoryDependencies`: repository references cloned next to /workspace. */
+  dependencies: string[];
   /** Things in the file Errand ignores or had to guess; never fatal. */
   warnings: string[];
 }
 
 export function defaultEnvironment(): Environment {
-  return { source: null, file: {}, fileHash: '', user: null, install: null, start: null, terminals: [], build: null, snapshot: null, warnings: [] };
+  return { source: null, file: {}, fileHash: '', user: null, install: null, start: null, terminals: [], build: null, snapshot: null, ports: [], dependencies: [], warnings: [] };
 }
 
 /**
@@ -105,6 +110,9 @@ export function parseEnvironment(repoDir: string, source: string, text: string, 
     terminals,
     build: file.build ? resolveBuild(root, source, fileDir, file.build.dockerfile ?? 'Dockerfile', file.build.context ?? '.', warnings) : null,
     snapshot: file.snapshot?.trim() || null,
+    ports: readPorts(file.ports, warnings),
+    ...(file.persistedDirectories === undefined ? {} : persisted(warnings)),
+    dependencies: readDependencies(file.repositoryDependencies, warnings),
     warnings,
   };
 }
@@ -147,7 +155,6 @@ function unknownKeys(file: EnvironmentFile): string[] {
   }
   const nested: [string, Record<string, unknown>[], string[]][] = [
     ['terminals', file.terminals ?? [], ['name', 'command', 'description']],
-    ['ports', file.ports ?? [], ['name', 'port']],
     ['build', file.build ? [file.build] : [], ['dockerfile', 'context']],
   ];
   for (const [field, items, known] of nested) {
@@ -158,6 +165,11 @@ function unknownKeys(file: EnvironmentFile): string[] {
     });
   }
   return warnings;
+}
+
+function persisted(warnings: string[]): Record<string, never> {
+  warnings.push('persistedDirectories is kept but not needed: an agent keeps its whole machine (stopped) between runs');
+  return {};
 }
 
 function invalid(source: string, problem: string, fix: string): ErrandError {
