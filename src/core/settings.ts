@@ -27,6 +27,11 @@ export const Settings = z.object({
   maxConcurrentPerWorkspace: z.number().int().min(1).max(1000).default(10),
   maxConcurrentPerPerson: z.number().int().min(1).max(1000).default(3),
   network: z.enum(['none', 'full']).default('full'),
+  /**
+   * Per repository (`owner/name` in lower case, or the URL's path): environment file text kept here
+   * instead of in the repository. Used when the repository has no environment file of its own.
+   */
+  environments: z.record(z.string(), z.string()).default({}),
 });
 export type Settings = z.infer<typeof Settings>;
 

@@ -24,6 +24,8 @@ export interface EnvironmentBuild {
 export interface Environment {
   /** Repository-relative path of the file read, or null when the repo has none (defaults). */
   source: string | null;
+  /** True when the text came from Errand's settings for the repository, not from the checkout. */
+  fromSettings?: true;
   /** The file as written, unknown keys included. */
   file: EnvironmentFile;
   /** sha256 of the file's text ('' without a file): part of the snapshot key. */
@@ -62,6 +64,19 @@ export function loadEnvironment(repoDir: string): Environment {
   if (found.length > 1) warnings.push(`${found.slice(1).join(', ')} ignored: ${source} takes precedence`);
   const text = readFileSync(join(root, source), 'utf8');
   return parseEnvironment(root, source, text, warnings);
+}
+
+/** Where an environment kept in Errand's settings is read as if it were, for its relative paths. */
+export const settingsEnvironmentSource = '.errand/environment.json';
+
+/**
+ * The repository's own environment file when it has one, else the text kept in Errand's settings
+ * for the repository (read as if it were `.errand/environment.json`), else defaults.
+ */
+export function environmentOf(repoDir: string, settingsText?: string): Environment {
+  const own = loadEnvironment(repoDir);
+  if (own.source !== null || settingsText === undefined || settingsText.trim() === '') return own;
+  return { ...parseEnvironment(repoDir, settingsEnvironmentSource, settingsText), fromSettings: true };
 }
 
 /** Parses an environment file's text as if it were at `source` inside `repoDir`. */

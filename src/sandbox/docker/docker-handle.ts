@@ -1,8 +1,9 @@
 import type Docker from 'dockerode';
 import { ErrandError } from '../../core/errors.js';
-import type { ExecOptions, ExecResult, SandboxHandle } from '../../core/ports/sandbox.js';
+import type { ExecOptions, ExecResult, SandboxHandle, WorkspaceChanges } from '../../core/ports/sandbox.js';
 import { dockerMessage } from './docker-errors.js';
 import { execInContainer, type ExecTarget } from './exec.js';
+import { changesSinceReady } from './ready-state.js';
 import { captureTerminal, listTerminals } from './terminals.js';
 import { workdir } from './workspace.js';
 
@@ -38,6 +39,10 @@ export class DockerSandboxHandle implements SandboxHandle {
     } catch (error) {
       throw new ErrandError('sandbox_failed', `could not read ${path} from the container: ${dockerMessage(error)}`, { cause: error });
     }
+  }
+
+  changesSinceReady(): Promise<WorkspaceChanges | null> {
+    return changesSinceReady(this.target);
   }
 
   async writeArchive(path: string, tar: NodeJS.ReadableStream | Buffer): Promise<void> {

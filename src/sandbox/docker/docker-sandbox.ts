@@ -2,9 +2,9 @@ import { basename, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { ErrandError, toErrandError } from '../../core/errors.js';
 import type { LogPhase } from '../../core/events.js';
-import type { Sandbox, SandboxHandle, SandboxSpec } from '../../core/ports/sandbox.js';
+import type { FindOptions, Sandbox, SandboxHandle, SandboxSpec } from '../../core/ports/sandbox.js';
 import type { Log } from '../../core/ports/runtime.js';
-import { loadEnvironment, type Environment } from '../../environment/load-environment.js';
+import { environmentOf, type Environment } from '../../environment/load-environment.js';
 import { assertDockerReachable } from './docker-client.js';
 import { dockerMessage } from './docker-errors.js';
 import { DockerSandboxHandle } from './docker-handle.js';
@@ -12,10 +12,13 @@ import { execInContainer, type ExecTarget } from './exec.js';
 import { hardening, type HardeningOptions } from './hardening.js';
 import { labels } from './labels.js';
 import { lastLines } from './output-buffer.js';
+import { recordReadyState } from './ready-state.js';
 import { resolveImage } from './resolve-image.js';
-import { findSnapshot, pruneImages, saveSnapshot, snapshotKey } from './snapshot.js';
+import { restartMachine, saveRestartScripts } from './restart.js';
+import { findManualSnapshot, findSnapshot, pruneImages, saveSnapshot, snapshotKey } from './snapshot.js';
 import { openTerminals } from './terminals.js';
 import { ensureUser } from './users.js';
+import { copyDependencies, dependenciesDir } from './dependencies.js';
 import { copyWorkspace, workdir } from './workspace.js';
 
 export interface DockerSandboxOptions extends HardeningOptions {
@@ -60,28 +63,37 @@ export class DockerSandbox implements Sandbox {
     const repo = spec.repo ?? basename(repoDir);
     const network = spec.network ?? options.network;
 
-    const environment = loadEnvironment(repoDir);
-    emit('environment', 'system', environment.source ? `using ${environment.source}` : 'no environment file: using defaults');
+    const environment = environmentOf(repoDir, spec.environmentText);
+    emit('environment', 'system', environment.fromSettings ? `using the environment kept in Errand's settings for ${repo}` : environment.source ? `using ${environment.source}` : 'no environment file: using defaults');
     for (const warning of environment.warnings) emit('environment', 'system', `warning: ${warning}`);
-    const userName = environment.user ?? options.defaultUser ?? 'errand';
 
     const resolved = await resolveImage({
-      docker, environment, repoDir, baseImage: options.baseImage, agentId: spec.agentId, repo, network,
+      docker, environment, repoDir, baseImage: options.baseImage, agentId: spec.agentId, workspace: spec.workspace, repo, network,
+      manualSnapshot: await findManualSnapshot(docker, spec.workspace, repo),
       ...(spec.signal ? { signal: spec.signal } : {}),
       onLog: emit,
     });
     checkAborted();
+    const imageUser = resolved.source === 'base' ? null : resolved.imageUser;
+    const userName = environment.user ?? imageUser ?? options.defaultUser ?? 'errand';
+    if (!environment.user && imageUser) emit('environment', 'system', `running as ${imageUser}, the image's USER (the environment file names no user)`);
 
-    const key = environment.install ? await snapshotKey({ repoDir, environment, baseImageId: resolved.imageId, user: userName }) : null;
+    const key = environment.install
+      ? await snapshotKey({ repoDir, environment, baseImageId: resolved.imageId, user: userName, workspace: spec.workspace, repo, installSecrets: spec.installSecretVersions ?? [] })
+      : null;
     const snapshot = key ? await findSnapshot(docker, key.key) : null;
 
     await this.remove(spec.agentId);
-    const container = await this.createContainer(spec.agentId, snapshot ?? resolved.image, userName, repo, network);
+    const container = await this.createContainer(spec.agentId, snapshot ?? resolved.image, userName, repo, network, spec.workspace);
     log.info({ containerId: container.id, image: snapshot ?? resolved.image, source: snapshot ? 'install-snapshot' : resolved.source }, 'sandbox container created');
     const user = await ensureUser(container, userName);
     await container.start();
     const target: ExecTarget = { docker, containerId: container.id, user: user.name, workdir };
     await copyWorkspace(target, repoDir, user);
+    if (spec.dependencies?.length) {
+      await copyDependencies(target, spec.dependencies, user);
+      emit('environment', 'system', `repository dependencies in ${dependenciesDir}/: ${spec.dependencies.map((d) => d.name).join(', ')}`);
+    }
     checkAborted();
 
     if (environment.install && key) {
@@ -90,28 +102,50 @@ export class DockerSandbox implements Sandbox {
         emit('install', 'system', `install skipped: snapshot ${snapshot.slice(7, 19)} matches`);
       } else {
         await this.runStep('install', target, environment.install, spec, options.installTimeoutMs ?? 30 * 60_000, spec.installEnv ?? {});
-        const tag = await saveSnapshot(docker, container.id, key.key, { agentId: spec.agentId, repo });
+        const tag = await saveSnapshot(docker, container.id, key.key, { agentId: spec.agentId, repo, workspace: spec.workspace });
         emit('install', 'system', `saved snapshot ${tag}`);
         log.info({ tag, lockfiles: key.files }, 'install snapshot saved');
-        await pruneImages(docker, 'snapshot', repo, options.snapshotsKept).catch((error: unknown) => log.warn({ err: error }, 'snapshot prune failed'));
+        await pruneImages(docker, 'snapshot', repo, options.snapshotsKept, spec.workspace).catch((error: unknown) => log.warn({ err: error }, 'snapshot prune failed'));
       }
     }
     if (resolved.source === 'build') {
-      await pruneImages(docker, 'build', repo, options.snapshotsKept).catch((error: unknown) => log.warn({ err: error }, 'build prune failed'));
+      await pruneImages(docker, 'build', repo, options.snapshotsKept, spec.workspace).catch((error: unknown) => log.warn({ err: error }, 'build prune failed'));
     }
     checkAborted();
-    if (environment.start) await this.runStep('start', target, environment.start, spec, options.startTimeoutMs ?? 10 * 60_000, {});
+    if (environment.start) await this.runStep('start', target, environment.start, spec, options.startTimeoutMs ?? 10 * 60_000, spec.agentEnv ?? {});
     checkAborted();
-    await openTerminals(target, environment.terminals);
+    const terminals = await openTerminals(target, environment.terminals, spec.agentEnv ?? {});
+    await saveRestartScripts(target, environment.start, terminals);
+    if (!(await recordReadyState(target))) {
+      emit('environment', 'system', 'warning: git is not in the image, so the commit cannot leave out what install and start wrote: it holds every file in /workspace that is not gitignored');
+    }
     spec.onMilestone?.('environment_ready', describe(environment, resolved.source, Boolean(snapshot)));
     return new DockerSandboxHandle(docker, spec.agentId, container.id, user.name);
   }
 
-  async find(agentId: string): Promise<SandboxHandle | null> {
+  async find(agentId: string, options: FindOptions = {}): Promise<SandboxHandle | null> {
     const info = (await this.containersOf(agentId))[0];
     if (!info) return null;
-    if (info.State !== 'running') await this.docker.getContainer(info.Id).start().catch(() => undefined);
-    return new DockerSandboxHandle(this.docker, agentId, info.Id, info.Labels[labels.user] ?? 'errand');
+    const user = info.Labels[labels.user] ?? 'errand';
+    if (info.State !== 'running') {
+      try {
+        await this.docker.getContainer(info.Id).start();
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode !== 304) throw new ErrandError('sandbox_failed', `could not start the agent's stopped machine: ${dockerMessage(error)}`, { cause: error });
+      }
+      await restartMachine({ docker: this.docker, containerId: info.Id, user, workdir }, options.env ?? {}, options.onLog);
+    }
+    return new DockerSandboxHandle(this.docker, agentId, info.Id, user);
+  }
+
+  async park(agentId: string): Promise<void> {
+    for (const info of await this.containersOf(agentId)) {
+      if (info.State !== 'running') continue;
+      await this.docker.getContainer(info.Id).stop({ t: 5 }).catch((error: unknown) => {
+        const status = (error as { statusCode?: number }).statusCode;
+        if (status !== 304 && status !== 404) throw new ErrandError('sandbox_failed', `could not stop the agent's machine: ${dockerMessage(error)}`, { cause: error });
+      });
+    }
   }
 
   async remove(agentId: string): Promise<void> {
@@ -127,7 +161,7 @@ export class DockerSandbox implements Sandbox {
     return this.docker.listContainers({ all: true, filters: { label: [`${labels.agent}=${agentId}`] } });
   }
 
-  private async createContainer(agentId: string, image: string, user: string, repo: string, network: string): Promise<Docker.Container> {
+  private async createContainer(agentId: string, image: string, user: string, repo: string, network: string, workspace: string): Promise<Docker.Container> {
     try {
       return await this.docker.createContainer({
         name: `errand-${agentId}`,
@@ -137,7 +171,7 @@ export class DockerSandbox implements Sandbox {
         User: user,
         WorkingDir: workdir,
         Tty: false,
-        Labels: { [labels.agent]: agentId, [labels.user]: user, [labels.repo]: repo, ...(this.options.install ? { [labels.install]: this.options.install } : {}) },
+        Labels: { [labels.agent]: agentId, [labels.user]: user, [labels.repo]: repo, [labels.workspace]: workspace, ...(this.options.install ? { [labels.install]: this.options.install } : {}) },
         HostConfig: hardening(this.options, { network, root: user === 'root' || user === '0' }),
       });
     } catch (error) {

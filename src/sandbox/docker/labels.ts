@@ -6,6 +6,10 @@ export const labels = {
   /** The user commands and tmux run as (containers). */
   user: 'errand.user',
   repo: 'errand.repo',
+  /** The agent's workspace (tenant); snapshots are looked up within it only. */
+  workspace: 'errand.workspace',
+  /** `install` (saved after install) or `manual` (`errand snapshot`). */
+  snapshotKind: 'errand.snapshot-kind',
   snapshotKey: 'errand.snapshot-key',
   buildKey: 'errand.build-key',
 } as const;
