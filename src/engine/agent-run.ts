@@ -121,6 +121,10 @@ export class AgentRun {
       this.base = agent.baseBranch ?? (await this.host.defaultBranch(agent.repo));
       const checkout = await prepareCheckout(access, this.dir, this.base, agent.branch, signal);
       this.existingBranch = checkout.existingBranch;
+      for (const submodule of checkout.submodules) {
+        const text = submodule.ok ? `submodule ${submodule.path} initialised from ${submodule.url}` : `warning: submodule ${submodule.path} (${submodule.url}) was not initialised: ${cut(submodule.problem ?? '', 500)}`;
+        void this.emit({ type: 'log', phase: 'git', stream: 'system', text });
+      }
     } else {
       await emptyDir(this.dir);
       await mkdir(this.dir);
