@@ -139,4 +139,24 @@ describe('environment keys in the machine', () => {
     expect(args.slice(-5)).toEqual(['tmux', 'new-session', '-A', '-s', 'errand']);
     expect(await handle.terminals()).toEqual(['logs']);
   });
+
+  it("starts new agents of the same workspace and repository from a machine saved with errand snapshot, and no one else's", async () => {
+    const project = gitRepo({ '.errand/environment.json': JSON.stringify({ snapshot: 'POPULATED_FROM_SETTINGS', start: 'true' }) });
+    const tool = recordingSpec(project.dir, repo, { workspace: 'T-snap' });
+    const handle = await sandbox.prepare(tool);
+    await run('echo "prepared by hand" > ~/.toolrc', handle);
+    await sandbox.park(tool.agentId);
+    const imageId = await sandbox.snapshot(tool.agentId, { workspace: 'T-snap', repo });
+    const image = await docker.getImage(imageId).inspect();
+    expect(image.Config.Labels).toMatchObject({ 'errand.snapshot-kind': 'manual', 'errand.workspace': 'T-snap', 'errand.repo': repo });
+
+    const next = recordingSpec(project.dir, repo, { workspace: 'T-snap' });
+    const started = await sandbox.prepare(next);
+    expect(await run('cat ~/.toolrc', started)).toBe('prepared by hand');
+    expect(next.recorded.text('environment')).toContain('starting from the snapshot saved for this repository');
+
+    const elsewhere = recordingSpec(project.dir, repo, { workspace: 'T-other' });
+    const other = await sandbox.prepare(elsewhere);
+    expect((await other.exec('test -e ~/.toolrc')).exitCode).toBe(1);
+  });
 });

@@ -94,6 +94,11 @@ export interface Sandbox {
    * again, and its `start` command and terminals run again.
    */
   find(agentId: string, options?: FindOptions): Promise<SandboxHandle | null>;
+  /**
+   * Saves the agent's machine as its repository's snapshot in its workspace (`errand snapshot`):
+   * new agents for that repository in that workspace start from it. Returns the image id.
+   */
+  snapshot(agentId: string, target: { workspace: string; repo: string }): Promise<string>;
   /** Stops an agent's container when its run ends, keeping its files for a follow-up or attach. */
   park(agentId: string): Promise<void>;
   remove(agentId: string): Promise<void>;

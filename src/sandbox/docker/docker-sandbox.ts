@@ -15,7 +15,7 @@ import { lastLines } from './output-buffer.js';
 import { recordReadyState } from './ready-state.js';
 import { resolveImage } from './resolve-image.js';
 import { restartMachine, saveRestartScripts } from './restart.js';
-import { findManualSnapshot, findSnapshot, pruneImages, saveSnapshot, snapshotKey } from './snapshot.js';
+import { findManualSnapshot, findSnapshot, manualSnapshotKey, pruneImages, saveSnapshot, snapshotKey } from './snapshot.js';
 import { openTerminals } from './terminals.js';
 import { ensureUser } from './users.js';
 import { copyDependencies, dependenciesDir } from './dependencies.js';
@@ -136,6 +136,22 @@ export class DockerSandbox implements Sandbox {
       await restartMachine({ docker: this.docker, containerId: info.Id, user, workdir }, options.env ?? {}, options.onLog);
     }
     return new DockerSandboxHandle(this.docker, agentId, info.Id, user);
+  }
+
+  async snapshot(agentId: string, target: { workspace: string; repo: string }): Promise<string> {
+    const info = (await this.containersOf(agentId))[0];
+    if (!info) throw new ErrandError('not_found', `agent ${agentId} has no machine on this Docker host (it may have expired, or run on another worker)`);
+    const key = manualSnapshotKey(target.workspace, target.repo);
+    try {
+      await saveSnapshot(this.docker, info.Id, key, { agentId, ...target }, 'manual');
+    } catch (error) {
+      throw new ErrandError('sandbox_failed', `could not save the agent's machine as a snapshot: ${dockerMessage(error)}`, { cause: error });
+    }
+    const id = await findSnapshot(this.docker, key);
+    if (!id) throw new ErrandError('sandbox_failed', 'the snapshot was saved but cannot be found');
+    this.options.log.info({ agentId, imageId: id, repo: target.repo }, 'manual snapshot saved');
+    await pruneImages(this.docker, 'manual', target.repo, 1, target.workspace).catch((error: unknown) => this.options.log.warn({ err: error }, 'manual snapshot prune failed'));
+    return id;
   }
 
   async park(agentId: string): Promise<void> {
