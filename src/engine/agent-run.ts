@@ -1,5 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import {
+  machineRepoLabel,
   toErrandError,
   type Agent,
   type AgentEvent,
@@ -137,7 +138,7 @@ export class AgentRun {
       this.handle = reuse;
       void this.emit({ type: 'milestone', name: 'resumed', text: 'resumed in the same container' });
     } else {
-      const repo = repoLabel(agent);
+      const repo = machineRepoLabel(agent.repo);
       const environmentText = (await deps.workspaceSettings?.get(agent.workspace))?.environments?.[repo];
       this.dependencies = agent.repo ? await this.cloneDependencies(environmentText) : [];
       this.handle = await deps.sandbox.prepare({
@@ -319,14 +320,6 @@ export class AgentRun {
     const installVersions = Object.keys(install).map((name) => versions.get(name) ?? `${name}@unknown`);
     return { install, agent, installVersions };
   }
-}
-
-/** Labels the agent's images so snapshots are pruned per repository: `owner/name` or the URL's path. */
-function repoLabel(agent: Agent): string {
-  if (!agent.repo) return 'none';
-  if (agent.repo.fullName) return agent.repo.fullName.toLowerCase();
-  const path = /^[a-z]+:\/\//i.test(agent.repo.url) ? new URL(agent.repo.url).pathname : agent.repo.url;
-  return path.replace(/^\/+/, '').replace(/\.git$/, '') || agent.repo.url;
 }
 
 /** The installation of a GitHub conversation the agent already has on its own repository. */
