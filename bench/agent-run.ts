@@ -101,7 +101,7 @@ try {
 
     const agentId = newAgentId();
     const t = performance.now();
-    await sandbox.prepare({ agentId, repoDir: checkout, repo: repoName, network: 'none' });
+    await sandbox.prepare({ agentId, workspace: 'bench', repoDir: checkout, repo: repoName, network: 'none' });
     prepareOnly.push(performance.now() - t);
     await sandbox.remove(agentId);
   }

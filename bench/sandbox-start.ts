@@ -25,7 +25,7 @@ async function prepareMs(): Promise<{ ms: number; cached: boolean }> {
   const agentId = newAgentId();
   let cached = false;
   const started = performance.now();
-  await sandbox.prepare({ agentId, repoDir: project.dir, repo, network: 'none', onMilestone: (name) => (cached ||= name === 'install_cached') });
+  await sandbox.prepare({ agentId, workspace: 'bench', repoDir: project.dir, repo, network: 'none', onMilestone: (name) => (cached ||= name === 'install_cached') });
   const ms = performance.now() - started;
   await sandbox.remove(agentId);
   return { ms, cached };

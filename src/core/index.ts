@@ -35,3 +35,4 @@ export * from './notify-dispatcher.js';
 export type * from './ports/admission.js';
 export * from './retention.js';
 export * from './run-admission.js';
+export * from './machine-snapshot.js';

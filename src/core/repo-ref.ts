@@ -42,3 +42,14 @@ export function isLocalRepo(repo: RepoRef): boolean {
 export function repoLabel(repo: RepoRef): string {
   return repo.fullName ?? repo.url;
 }
+
+/**
+ * How the agent's machine images name its repository (snapshots, builds, settings' `environments`):
+ * `owner/name` in lower case, or the URL's path without `.git`; `none` without a repository.
+ */
+export function machineRepoLabel(repo: RepoRef | null): string {
+  if (!repo) return 'none';
+  if (repo.fullName) return repo.fullName.toLowerCase();
+  const path = /^[a-z]+:\/\//i.test(repo.url) ? new URL(repo.url).pathname : repo.url;
+  return path.replace(/^\/+/, '').replace(/\.git$/, '') || repo.url;
+}

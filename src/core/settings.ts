@@ -36,6 +36,11 @@ export const Settings = z.object({
   networkAgent: NetworkMode.default('full'),
   /** Domains (`registry.npmjs.org`, `*.pypi.org`) and presets (`preset:package-registries`) the `allowlist` mode allows. */
   networkAllowlist: z.array(NetworkPattern).default([]),
+  /**
+   * Per repository (`owner/name` in lower case, or the URL's path): environment file text kept here
+   * instead of in the repository. Used when the repository has no environment file of its own.
+   */
+  environments: z.record(z.string(), z.string()).default({}),
 });
 export type Settings = z.infer<typeof Settings>;
 

@@ -161,6 +161,7 @@ async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentSt
     // Privacy mode keeps no paths or diffs past the run: the summary carries links only.
     await run.emit({ type: 'summary', text, branch: agent.branch, prUrl: delivery.pr?.url ?? agent.prUrl, diffstat: agent.privacy ? null : delivery.diffstat });
   }
+  await run.park();
   const prUrl = delivery.pr?.url ?? agent.prUrl;
   const prNumber = delivery.pr?.number ?? agent.prNumber;
   try {

@@ -98,7 +98,7 @@ describe('operating sandboxes', () => {
     await sandbox.prepare(spec);
     const args = await attachCommand(docker, spec.agentId);
     expect(args.slice(0, 4)).toEqual(['exec', '-it', '-u', 'errand']);
-    expect(args.slice(-4)).toEqual(['tmux', 'attach-session', '-t', 'errand']);
+    expect(args.slice(-5)).toEqual(['tmux', 'new-session', '-A', '-s', 'errand']);
 
     const session = `errand-attach-${randomBytes(4).toString('hex')}`;
     hostSessions.push(session);

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { ErrandError } from '../../core/errors.js';
-import type { ExecOptions, ExecResult, SandboxHandle } from '../../core/ports/sandbox.js';
+import type { ExecOptions, ExecResult, SandboxHandle, WorkspaceChanges } from '../../core/ports/sandbox.js';
 import { remapOffset, shiftOwners } from './archive-ids.js';
 import { dockerMessage } from './docker-errors.js';
 import { execInContainer, type ExecTarget } from './exec.js';
@@ -8,6 +8,7 @@ import { failureHint, type FailureContext } from './failure-hint.js';
 import { privileges } from './hardening.js';
 import { engineFacts } from './isolation.js';
 import { lastLines } from './output-buffer.js';
+import { changesSinceReady } from './ready-state.js';
 import { captureTerminal, listTerminals } from './terminals.js';
 import { workdir } from './workspace.js';
 
@@ -56,6 +57,10 @@ export class DockerSandboxHandle implements SandboxHandle {
     } catch (error) {
       throw new ErrandError('sandbox_failed', `could not read ${path} from the container: ${dockerMessage(error)}`, { cause: error });
     }
+  }
+
+  changesSinceReady(): Promise<WorkspaceChanges | null> {
+    return changesSinceReady(this.target);
   }
 
   async writeArchive(path: string, tar: NodeJS.ReadableStream | Buffer): Promise<void> {

@@ -10,6 +10,10 @@ export const labels = {
   role: 'errand.role',
   /** The container's main process is the kill supervisor (kill-supervisor.ts). */
   supervised: 'errand.supervised',
+  /** The agent's workspace (tenant); snapshots are looked up within it only. */
+  workspace: 'errand.workspace',
+  /** `install` (saved after install) or `manual` (`errand snapshot`). */
+  snapshotKind: 'errand.snapshot-kind',
   snapshotKey: 'errand.snapshot-key',
   buildKey: 'errand.build-key',
 } as const;
