@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { AgentService, SettingsService, systemClock } from '../src/core/index.js';
 import { startHttpServer } from '../src/frontends/http/server.js';
 import { createSlackFrontend, slackEventsPath } from '../src/frontends/slack/slack-frontend.js';
-import { RedisSlackState } from '../src/frontends/slack/state.js';
+import { RedisSlackState } from '../src/store/redis/slack-state.js';
 import { BullRunQueue } from '../src/queue/run-queue.js';
 import { connectRedis } from '../src/redis/connect.js';
 import { startLocalRedis } from '../src/redis/local-server.js';

@@ -7,7 +7,7 @@ import { GitHubFrontend } from './github/frontend.js';
 import { createApiFrontend } from './http/api/index.js';
 import type { HttpMount } from './http/server.js';
 import { createSlackFrontend } from './slack/slack-frontend.js';
-import { RedisSlackState } from './slack/state.js';
+import { RedisSlackState } from '../store/redis/slack-state.js';
 
 export interface Frontends {
   mounts: HttpMount[];

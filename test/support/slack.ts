@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { NotifyDispatcher, SettingsService } from '../../src/core/index.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/frontends/http/server.js';
 import { createSlackFrontend, slackEventsPath, type SlackFrontend } from '../../src/frontends/slack/slack-frontend.js';
-import { RedisSlackState } from '../../src/frontends/slack/state.js';
+import { RedisSlackState } from '../../src/store/redis/slack-state.js';
 import { coreHarness, silentLog, type CoreHarness } from './core.js';
 import { FakeSlack } from './fake-slack.js';
 import { eventBody, interactionBody, postSigned, slashCommandBody, type EventOptions, type SignedPost } from './slack-requests.js';

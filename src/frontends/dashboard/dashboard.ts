@@ -10,7 +10,7 @@ import { loadAssets } from './assets.js';
 import type { DashboardContext } from './context.js';
 import { loginRoutes } from './login-routes.js';
 import { dashboardErrorHandler } from './respond.js';
-import { defaultSessionTimes, LoginLinkStore, SessionStore, type SessionTimes } from './sessions.js';
+import { defaultSessionTimes, LoginLinkStore, SessionStore, type SessionTimes } from '../../store/redis/dashboard-sessions.js';
 
 export interface DashboardOptions {
   redis: Redis;

@@ -24,7 +24,7 @@ import type { ApiContext } from './context.js';
 import { apiErrorHandler } from './errors.js';
 import { WebhookDeliveries } from './webhook-delivery.js';
 import { WebhookNotifier } from './webhook-notifier.js';
-import { WebhookSecretStore } from './webhook-secrets.js';
+import { WebhookSecretStore } from '../../../store/redis/webhook-secrets.js';
 import type { WebhookUrlPolicy } from './webhook-url.js';
 
 export interface ApiFrontendOptions {

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { viewFor, type Agent, type Log, type Settings } from '../../../core/index.js';
 import type { Scrubber } from '../../../redact/scrubber.js';
 import { apiStatus, presentAgent } from './present.js';
-import type { WebhookSecretStore } from './webhook-secrets.js';
+import type { WebhookSecretStore } from '../../../store/redis/webhook-secrets.js';
 import { isInternalAddress, isLoopback, webhookUrlProblem, type WebhookUrlPolicy } from './webhook-url.js';
 
 export const webhookQueueName = 'errand-webhooks';

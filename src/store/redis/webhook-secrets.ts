@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { ErrandError, type Agent } from '../../../core/index.js';
-import { open, seal, type KeyProvider, type SecretContext } from '../../../secrets/index.js';
+import { ErrandError, type Agent } from '../../core/index.js';
+import { open, seal, type KeyProvider, type SecretContext } from '../../secrets/index.js';
 
 /** Records outlive their agent by a day; so does the secret that signs its webhooks. */
 const graceSeconds = 86_400;
