@@ -28,4 +28,5 @@ export { systemClock } from './ports/runtime.js';
 export * from './notify-dispatcher.js';
 export type * from './ports/admission.js';
 export * from './retention.js';
+export * from './forget.js';
 export * from './run-admission.js';

@@ -1,13 +1,11 @@
 import type { CoreContext } from '../context.js';
 import type { Notifier } from '../core/index.js';
 import { ProviderRegistry } from '../engine/providers/index.js';
-import { keyProviderFromConfig } from '../secrets/index.js';
 import { createDashboard } from './dashboard/index.js';
 import { GitHubFrontend } from './github/frontend.js';
 import { createApiFrontend } from './http/api/index.js';
 import type { HttpMount } from './http/server.js';
 import { createSlackFrontend } from './slack/slack-frontend.js';
-import { RedisSlackState } from '../store/redis/slack-state.js';
 
 export interface Frontends {
   mounts: HttpMount[];
@@ -27,11 +25,9 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
   const models = new ProviderRegistry({ config, log: errand.log });
   for (const key of models.apiKeys()) errand.scrubber.add(key);
   const api = createApiFrontend({
-    redis: errand.redis,
-    prefix: errand.prefix,
     agents: errand.agents,
     stores,
-    keyProvider: keyProviderFromConfig(config),
+    webhooks: errand.webhooks,
     models,
     scrubber: errand.scrubber,
     log: errand.log,
@@ -54,7 +50,7 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
       settings: stores.settings,
       settingsAdmin: errand.settings,
       dedup: stores.dedup,
-      state: new RedisSlackState(errand.redis, errand.prefix, (config.retentionDays + 1) * 86_400),
+      state: stores.slack,
       log: errand.log,
     });
     await slack.start();
@@ -72,9 +68,7 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
       agents: errand.agents,
       dedup: stores.dedup,
       settings: stores.settings,
-      redis: errand.redis,
-      prefix: errand.prefix,
-      retentionDays: config.retentionDays,
+      tracking: stores.githubTracking,
       scrubber: errand.scrubber,
       log: errand.log,
       publicUrl: config.publicUrl,
@@ -86,8 +80,6 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
   }
   // Last: its routes are specific paths, and `/` is its own.
   const dashboard = createDashboard({
-    redis: errand.redis,
-    prefix: errand.prefix,
     agents: errand.agents,
     stores,
     keys: api.keys,

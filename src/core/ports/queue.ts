@@ -8,6 +8,8 @@ export interface RunQueue {
   cancel(agentId: string): Promise<boolean>;
   /** How many runs wait ahead of a new one. */
   waiting(): Promise<number>;
+  /** Removes every job of the agent that is not running (waiting, delayed, completed, failed). */
+  forget(agentId: string): Promise<void>;
 }
 
 /** Tells whichever worker runs an agent to stop it, across processes. */

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
 import type { AgentService, DedupStore, SettingsStore } from '../../core/index.js';
@@ -30,10 +29,8 @@ export interface GitHubFrontendOptions {
   agents: AgentService;
   dedup: DedupStore;
   settings: SettingsStore;
-  redis: Redis;
-  /** Redis key prefix shared with the other stores. */
-  prefix: string;
-  retentionDays: number;
+  /** Where tracking comments are remembered (the store's GitHub module). */
+  tracking: ConstructorParameters<typeof TrackingStore>[0];
   scrubber: Scrubber;
   log: Logger;
   publicUrl?: string | undefined;
@@ -103,7 +100,7 @@ export class GitHubFrontend {
     this.middleware = createNodeMiddleware(errandApp(triggerDeps, options.repoConfigTtlMs !== undefined ? { configTtlMs: options.repoConfigTtlMs } : {}), { probot: this.probot, webhooksPath: githubWebhookPath });
     this.notifier = new GitHubNotifier({
       client: async (installationId) => new GitHubClient(await this.probot.auth(installationId)),
-      tracking: new TrackingStore(options.redis, options.prefix, (options.retentionDays + 1) * 86_400),
+      tracking: new TrackingStore(options.tracking),
       scrubber,
       log: log.child({ frontend: 'github' }),
       publicUrl: options.publicUrl,

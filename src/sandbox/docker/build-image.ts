@@ -19,6 +19,8 @@ export interface BuildRequest {
   agentId: string;
   repo: string;
   network: string;
+  /** The instance (ERRAND_INSTANCE) the image belongs to. */
+  install?: string;
   signal?: AbortSignal;
   onLog?: (stream: 'stdout' | 'stderr' | 'system', text: string) => void;
 }
@@ -63,7 +65,7 @@ export async function buildEnvironmentImage(request: BuildRequest): Promise<{ im
   const stream = await docker.buildImage(tar as unknown as NodeJS.ReadableStream, {
     t: image,
     dockerfile: dockerfileInTar,
-    labels: { [labels.agent]: request.agentId, [labels.buildKey]: key, [labels.repo]: request.repo },
+    labels: { [labels.agent]: request.agentId, [labels.buildKey]: key, [labels.repo]: request.repo, ...(request.install ? { [labels.install]: request.install } : {}) },
     networkmode: request.network,
     rm: true,
     forcerm: true,

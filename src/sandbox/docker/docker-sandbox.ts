@@ -23,7 +23,7 @@ export interface DockerSandboxOptions extends HardeningOptions {
   log: Log;
   /** Image used when the environment names neither a usable snapshot nor a build. */
   baseImage: string;
-  /** Labels containers with the install they belong to (see Reaper). */
+  /** ERRAND_INSTANCE: labels containers, builds and snapshots with the install they belong to (see Reaper). */
   install?: string;
   /** Default network when the spec names none: `none`, `host`, `bridge` or a network's name. */
   network: string;
@@ -67,6 +67,7 @@ export class DockerSandbox implements Sandbox {
 
     const resolved = await resolveImage({
       docker, environment, repoDir, baseImage: options.baseImage, agentId: spec.agentId, repo, network,
+      ...(options.install ? { install: options.install } : {}),
       ...(spec.signal ? { signal: spec.signal } : {}),
       onLog: emit,
     });
@@ -90,14 +91,14 @@ export class DockerSandbox implements Sandbox {
         emit('install', 'system', `install skipped: snapshot ${snapshot.slice(7, 19)} matches`);
       } else {
         await this.runStep('install', target, environment.install, spec, options.installTimeoutMs ?? 30 * 60_000, spec.installEnv ?? {});
-        const tag = await saveSnapshot(docker, container.id, key.key, { agentId: spec.agentId, repo });
+        const tag = await saveSnapshot(docker, container.id, key.key, { agentId: spec.agentId, repo, ...(options.install ? { install: options.install } : {}) });
         emit('install', 'system', `saved snapshot ${tag}`);
         log.info({ tag, lockfiles: key.files }, 'install snapshot saved');
-        await pruneImages(docker, 'snapshot', repo, options.snapshotsKept).catch((error: unknown) => log.warn({ err: error }, 'snapshot prune failed'));
+        await pruneImages(docker, 'snapshot', repo, options.snapshotsKept, options.install).catch((error: unknown) => log.warn({ err: error }, 'snapshot prune failed'));
       }
     }
     if (resolved.source === 'build') {
-      await pruneImages(docker, 'build', repo, options.snapshotsKept).catch((error: unknown) => log.warn({ err: error }, 'build prune failed'));
+      await pruneImages(docker, 'build', repo, options.snapshotsKept, options.install).catch((error: unknown) => log.warn({ err: error }, 'build prune failed'));
     }
     checkAborted();
     if (environment.start) await this.runStep('start', target, environment.start, spec, options.startTimeoutMs ?? 10 * 60_000, {});

@@ -18,6 +18,7 @@ export interface ResolveImageRequest {
   agentId: string;
   repo: string;
   network: string;
+  install?: string;
   signal?: AbortSignal;
   onLog?: (phase: 'environment' | 'build', stream: 'stdout' | 'stderr' | 'system', text: string) => void;
 }
@@ -45,6 +46,7 @@ export async function resolveImage(request: ResolveImageRequest): Promise<Resolv
       agentId: request.agentId,
       repo: request.repo,
       network: request.network,
+      ...(request.install ? { install: request.install } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
       onLog: (stream, text) => onLog?.('build', stream, text),
     });

@@ -75,7 +75,7 @@ export async function findSnapshot(docker: Docker, key: string): Promise<string 
 }
 
 /** Saves the container (after install) as the snapshot image for `key`. */
-export async function saveSnapshot(docker: Docker, containerId: string, key: string, meta: { agentId: string; repo: string }): Promise<string> {
+export async function saveSnapshot(docker: Docker, containerId: string, key: string, meta: { agentId: string; repo: string; install?: string }): Promise<string> {
   const tag = snapshotTag(key);
   const [repo, version] = tag.split(':') as [string, string];
   await docker.getContainer(containerId).commit({
@@ -83,7 +83,7 @@ export async function saveSnapshot(docker: Docker, containerId: string, key: str
     tag: version,
     pause: true,
     comment: `errand install snapshot for ${meta.repo}`,
-    Labels: { [labels.agent]: meta.agentId, [labels.snapshotKey]: key, [labels.repo]: meta.repo },
+    Labels: { [labels.agent]: meta.agentId, [labels.snapshotKey]: key, [labels.repo]: meta.repo, ...(meta.install ? { [labels.install]: meta.install } : {}) },
   });
   return tag;
 }
@@ -92,9 +92,10 @@ export async function saveSnapshot(docker: Docker, containerId: string, key: str
  * Keeps the newest `keep` images of one kind (snapshots or builds) per repository and removes the
  * rest; an image a container still uses is left for the next round.
  */
-export async function pruneImages(docker: Docker, kind: 'snapshot' | 'build', repo: string, keep: number): Promise<string[]> {
+export async function pruneImages(docker: Docker, kind: 'snapshot' | 'build', repo: string, keep: number, install?: string): Promise<string[]> {
   const kindLabel = kind === 'snapshot' ? labels.snapshotKey : labels.buildKey;
-  const images = await docker.listImages({ filters: { label: [kindLabel, `${labels.repo}=${repo}`] } });
+  // Only this instance's images: another install on the same Docker host prunes its own.
+  const images = await docker.listImages({ filters: { label: [kindLabel, `${labels.repo}=${repo}`, ...(install ? [`${labels.install}=${install}`] : [])] } });
   const removed: string[] = [];
   for (const image of images.sort((a, b) => b.Created - a.Created).slice(keep)) {
     try {
