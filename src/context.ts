@@ -1,12 +1,11 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { AgentService, ErrandError, SecretsService, SettingsService, systemClock, type Clock } from './core/index.js';
 import type { Logger } from './logger.js';
 import { BullRunQueue } from './queue/run-queue.js';
 import { WebhookQueue } from './queue/webhook-queue.js';
-import { connectRedis } from './redis/connect.js';
+import { connectRedis, type RedisClient } from './redis/connect.js';
 import { startLocalRedis } from './redis/local-server.js';
 import type { Scrubber } from './redact/scrubber.js';
 import { keyProviderFromConfig } from './secrets/index.js';
@@ -31,7 +30,7 @@ export interface CoreContext {
   instance: string;
   /** The instance's Redis key prefix, `<instance>:`. */
   prefix: string;
-  redis: Redis;
+  redis: RedisClient;
   redisUrl: string;
   /** True when this process started its own redis-server. */
   localRedis: boolean;
