@@ -45,7 +45,7 @@ fake.addRepo(repo, { installationId });
 fake.grant(repo, 'Codertocat', 'admin');
 const github = new GitHubFrontend({
   appId: String(fake.appId), privateKey: fake.privateKey, webhookSecret: secret, apiUrl: fake.url, trigger: '@errand',
-  agents, dedup: stores.dedup, settings: stores.settings, redis, prefix: 'bench:', retentionDays: 1,
+  agents, dedup: stores.dedup, settings: stores.settings, tracking: stores.githubTracking, claims: stores.leases,
   scrubber: new Scrubber(), log, octokit: { throttle: false },
 });
 await stores.settings.set(String(installationId), { ...(await stores.settings.get(String(installationId))), maxConcurrentPerWorkspace: 1000, maxConcurrentPerPerson: 1000 });

@@ -20,9 +20,9 @@ const requests = Number(process.argv[2] ?? 50);
 const dir = mkdtempSync(join(tmpdir(), 'errand-bench-outage-'));
 const redis = await startLocalRedis({ dir });
 const errand = await startErrand(loadConfig({ REDIS_URL: redis.url, ERRAND_ROLE: 'web', PORT: '0', ERRAND_MODEL: 'openai:m' }), {
-  log: pino({ level: 'silent' }), scrubber: new Scrubber(), prefix: 'bench-outage:',
+  log: pino({ level: 'silent' }), scrubber: new Scrubber(), instance: 'bench-outage',
 });
-const { key } = await new ApiKeyStore(errand.redis, 'bench-outage:', errand.clock).create({ name: 'bench' });
+const { key } = await new ApiKeyStore(errand.stores.apiKeys, errand.clock).create({ name: 'bench' });
 const url = errand.http!.url;
 
 async function launches(expected: number): Promise<number[]> {

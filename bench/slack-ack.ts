@@ -14,7 +14,6 @@ import { pino } from 'pino';
 import { AgentService, SettingsService, systemClock } from '../src/core/index.js';
 import { startHttpServer } from '../src/frontends/http/server.js';
 import { createSlackFrontend, slackEventsPath } from '../src/frontends/slack/slack-frontend.js';
-import { RedisSlackState } from '../src/frontends/slack/state.js';
 import { BullRunQueue } from '../src/queue/run-queue.js';
 import { connectRedis } from '../src/redis/connect.js';
 import { startLocalRedis } from '../src/redis/local-server.js';
@@ -58,7 +57,7 @@ async function main(): Promise<void> {
   const agents = new AgentService({ ...stores, queue, clock: systemClock, log, defaultModel: 'openai:bench' });
   const frontend = await createSlackFrontend({
     botToken: slack.token, signingSecret: secret, apiUrl: slack.apiUrl, agents, settings: stores.settings, settingsAdmin: new SettingsService({ settings: stores.settings, audit: stores.audit, log }), dedup: stores.dedup,
-    state: new RedisSlackState(redis, 'bench:', 3600), log,
+    state: stores.slack, log,
   });
   const http = await startHttpServer({ host: '127.0.0.1', port: 0, log, mounts: [frontend.mount!] });
   const url = `${http.url}${slackEventsPath}`;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Instance } from './instance.js';
 
 const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
@@ -66,6 +67,8 @@ export const Config = z.object({
   publicUrl: z.preprocess(emptyToUndefined, z.url().optional()),
   redisUrl: z.preprocess(emptyToUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
   dataDir: z.string().default('.errand-data'),
+  /** This install's name: Redis key prefix and container label; unset, derived (see instance.ts). */
+  instance: z.preprocess(emptyToUndefined, Instance.optional()),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   retentionDays: z.coerce.number().int().min(1).max(365).default(3),
   workerConcurrency: z.coerce.number().int().min(1).max(64).default(2),
@@ -149,6 +152,7 @@ export const configEnv: Record<keyof Config, string> = {
   publicUrl: 'ERRAND_PUBLIC_URL',
   redisUrl: 'REDIS_URL',
   dataDir: 'ERRAND_DATA_DIR',
+  instance: 'ERRAND_INSTANCE',
   logLevel: 'LOG_LEVEL',
   retentionDays: 'ERRAND_RETENTION_DAYS',
   workerConcurrency: 'ERRAND_WORKER_CONCURRENCY',

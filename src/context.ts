@@ -1,23 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { AgentService, ErrandError, SecretsService, SettingsService, systemClock, type Clock } from './core/index.js';
 import type { Logger } from './logger.js';
 import { BullRunQueue } from './queue/run-queue.js';
-import { connectRedis } from './redis/connect.js';
+import { WebhookQueue } from './queue/webhook-queue.js';
+import { connectRedis, type RedisClient } from './redis/connect.js';
 import { startLocalRedis } from './redis/local-server.js';
 import type { Scrubber } from './redact/scrubber.js';
 import { keyProviderFromConfig } from './secrets/index.js';
-import { createRedisStores, type RedisStores } from './store/redis/index.js';
+import { resolveInstance } from './instance.js';
+import { createRedisStores, Keys, type RedisStores } from './store/redis/index.js';
 
 export interface ContextDeps {
   log: Logger;
   scrubber: Scrubber;
   clock?: Clock;
-  /** Key prefix for Redis and the queue (tests give each run its own). */
-  prefix?: string;
+  /** Overrides ERRAND_INSTANCE (tests give each run its own). */
+  instance?: string;
 }
 
 /** The core wired to Redis: what every role and every admin command needs. */
@@ -26,13 +27,18 @@ export interface CoreContext {
   log: Logger;
   scrubber: Scrubber;
   clock: Clock;
+  /** ERRAND_INSTANCE (or derived): the label of this install's containers and images. */
+  instance: string;
+  /** The instance's Redis key prefix, `<instance>:`. */
   prefix: string;
-  redis: Redis;
+  redis: RedisClient;
   redisUrl: string;
   /** True when this process started its own redis-server. */
   localRedis: boolean;
   stores: RedisStores;
   queue: BullRunQueue;
+  /** API webhook deliveries (delivered by the web role). */
+  webhooks: WebhookQueue;
   agents: AgentService;
   settings: SettingsService;
   secrets: SecretsService | null;
@@ -53,7 +59,8 @@ export function localRedisUrlFile(config: Config): string {
 export async function openCore(config: Config, deps: ContextDeps, options: { startRedis: boolean }): Promise<CoreContext> {
   const { log, scrubber } = deps;
   const clock = deps.clock ?? systemClock;
-  const prefix = deps.prefix ?? 'errand:';
+  const instance = resolveInstance({ ...config, ...(deps.instance ? { instance: deps.instance } : {}) });
+  const prefix = Keys.forInstance(instance).prefix;
   const cleanups: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const cleanup of cleanups.splice(0)) await cleanup().catch((error) => log.warn({ err: error }, 'shutdown step failed'));
@@ -86,13 +93,17 @@ export async function openCore(config: Config, deps: ContextDeps, options: { sta
     const stores = createRedisStores(redis, {
       prefix, clock, retentionDays: config.retentionDays, admins: config.admins, keyProvider: keyProviderFromConfig(config), scrubber,
     });
-    const queue = new BullRunQueue(redis, undefined, prefix.replace(/:$/, ''));
+    const queue = new BullRunQueue(redis, undefined, stores.keys.queuePrefix());
     cleanups.unshift(() => queue.close());
-    const agents = new AgentService({ ...stores, queue, clock, log, defaultModel: config.defaultModel ?? null, localRepos: config.localRepos === 'allow' });
+    // Until a worker plugs its sandbox in, forgotten agents' containers are a worker's job.
+    const webhooks = new WebhookQueue(redis, stores.keys.queuePrefix());
+    cleanups.unshift(() => webhooks.close());
+    const agents = new AgentService({ ...stores, queue, clock, log, defaultModel: config.defaultModel ?? null, localRepos: config.localRepos === 'allow', containers: stores.containerSignals });
+    agents.forgetter.addQueue(webhooks);
     const settings = new SettingsService({ settings: stores.settings, audit: stores.audit, log });
     const secrets = stores.secrets ? new SecretsService({ secrets: stores.secrets, settings: stores.settings, audit: stores.audit, log }) : null;
     return {
-      config, log, scrubber, clock, prefix, redis, redisUrl, localRedis, stores, queue, agents, settings, secrets,
+      config, log, scrubber, clock, instance, prefix, redis, redisUrl, localRedis, stores, queue, webhooks, agents, settings, secrets,
       close,
       onClose: (cleanup) => cleanups.unshift(cleanup),
     };

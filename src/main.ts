@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { integrations, type Config } from './config.js';
 import { openCore, type ContextDeps, type CoreContext } from './context.js';
-import { NotifyDispatcher, OrphanSweeper, RetentionSweeper, RunAdmission, type Agent } from './core/index.js';
+import { NotifyDispatcher, OrphanSweeper, RetentionSweeper, RunAdmission } from './core/index.js';
 import { createFrontends } from './frontends/create-frontends.js';
 import { startHttpServer, type RunningHttpServer } from './frontends/http/server.js';
 import { createEngine, createRunHandler } from './engine/index.js';
@@ -44,7 +44,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
         stops: core.stores.stops,
         log: core.log,
         concurrency: config.workerConcurrency,
-        prefix: core.prefix.replace(/:$/, ''),
+        prefix: core.stores.keys.queuePrefix(),
         admission: new RunAdmission(core.stores),
         stalledIntervalMs: config.stalledIntervalMs,
       });
@@ -52,12 +52,18 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       errand.worker = worker;
       core.onClose(async () => engine.egress?.closeAll());
       core.onClose(() => worker.close());
-      startRetentionSweeps(core, (agent) => engine.sandbox.remove(agent.id));
+      // Forgetting an agent here removes its container at once; `web` processes signal us instead.
+      core.agents.forgetter.useContainers(engine.sandbox);
+      const unsubscribe = await core.stores.containerSignals.onRemove((agentId) => {
+        engine.sandbox.remove(agentId).catch((error: unknown) => core.log.warn({ err: error, agentId }, 'could not remove a forgotten agent\'s container'));
+      });
+      core.onClose(unsubscribe);
+      startRetentionSweeps(core);
       startOrphanSweeps(core);
       const reaper = new Reaper({
         docker: createDockerClient(config.dockerHost),
         log: core.log.child({ component: 'reaper' }),
-        install: core.prefix,
+        install: core.instance,
         isLive: async (agentId) => ((await core.agents.get(agentId))?.status ?? 'expired') !== 'expired',
       });
       reaper.start();
@@ -78,7 +84,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       errand.apiHint = await frontends.bannerLine();
     }
     core.log.info(
-      { role: config.role, redis: redactUrl(core.redisUrl), localRedis: core.localRedis, http: errand.http?.url, docker: errand.docker.reachable },
+      { role: config.role, instance: core.instance, redis: redactUrl(core.redisUrl), localRedis: core.localRedis, http: errand.http?.url, docker: errand.docker.reachable },
       'errand started',
     );
     return errand;
@@ -89,8 +95,8 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
 }
 
 /** Expires agents past their retention, at start and every ten minutes. */
-function startRetentionSweeps(core: CoreContext, onExpired: (agent: Agent) => Promise<void>): void {
-  const sweeper = new RetentionSweeper({ ...core.stores, service: core.agents, clock: core.clock, log: core.log, onExpired });
+function startRetentionSweeps(core: CoreContext): void {
+  const sweeper = new RetentionSweeper({ ...core.stores, service: core.agents, clock: core.clock, log: core.log });
   const sweep = () => void sweeper.sweep().catch((error: unknown) => core.log.warn({ err: error }, 'retention sweep failed'));
   sweep();
   const timer = setInterval(sweep, 10 * 60_000);
@@ -126,7 +132,7 @@ async function pingDocker(config: Config): Promise<{ reachable: boolean; detail:
 /** What runs where, for people: printed once at start. */
 export function banner(errand: Errand): string {
   const lines = [
-    `Errand is running (role: ${errand.config.role})`,
+    `Errand is running (role: ${errand.config.role}, instance: ${errand.instance})`,
     errand.http ? `  HTTP       ${errand.http.url}  (dashboard and API)` : '  HTTP       off (worker role)',
     `  Redis      ${redactUrl(errand.redisUrl)}${errand.localRedis ? ` (local redis-server, data in ${join(errand.config.dataDir, 'redis')})` : ''}`,
     errand.docker.reachable

@@ -23,8 +23,8 @@ describe('Redis down while Errand serves requests', () => {
   it('refuses requests at once with 503, says so on /readyz, and takes them again once Redis is back, losing nothing', async () => {
     redis = await startLocalRedis({ dir, appendOnly: true });
     const config = loadConfig({ REDIS_URL: redis.url, ERRAND_ROLE: 'web', PORT: '0', ERRAND_MODEL: 'openai:m' });
-    errand = await startErrand(config, { log: pino({ level: 'silent' }), scrubber: new Scrubber(), prefix: 'outage:' });
-    const { key } = await new ApiKeyStore(errand.redis, 'outage:', errand.clock).create({ name: 'alice' });
+    errand = await startErrand(config, { log: pino({ level: 'silent' }), scrubber: new Scrubber(), instance: 'outage' });
+    const { key } = await new ApiKeyStore(errand.stores.apiKeys, errand.clock).create({ name: 'alice' });
     const url = errand.http!.url;
     const launch = () =>
       fetch(`${url}/v0/agents`, {

@@ -20,7 +20,7 @@ describe('Redis lost at run time', () => {
   it('reconnects and loses nothing that was accepted, before or during the outage', async () => {
     redis = await startLocalRedis({ dir, appendOnly: true });
     const config = loadConfig({ REDIS_URL: redis.url, ERRAND_ROLE: 'web', PORT: '0', ERRAND_MODEL: 'openai:m' });
-    errand = await startErrand(config, { log: pino({ level: 'silent' }), scrubber: new Scrubber(), prefix: 'restart:' });
+    errand = await startErrand(config, { log: pino({ level: 'silent' }), scrubber: new Scrubber(), instance: 'restart' });
     const before = await errand.agents.launch({ principal: slackUser(), workspace: 'T1', conversation: slackThread(), text: 'repo=a/b before the outage' });
 
     await redis.stop();

@@ -54,7 +54,7 @@ export function buildProgram(core = new LazyCliCore()): Command {
       const [ctx, { ApiKeyStore }] = await Promise.all([core.get(), import('../frontends/http/api/api-keys.js')]);
       const { config } = ctx;
       return {
-        keys: new ApiKeyStore(ctx.redis, ctx.prefix, ctx.clock),
+        keys: new ApiKeyStore(ctx.stores.apiKeys, ctx.clock),
         serverUrl: config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`,
         // The postAction hook closes the core.
         done: async () => undefined,

@@ -2,6 +2,7 @@ import type { Agent, AgentMode } from './agent.js';
 import { branchName, titleFrom } from './branch-name.js';
 import { conversationKey, type Conversation } from './conversation.js';
 import { ErrandError, isErrandError } from './errors.js';
+import { Forgetter } from './forget.js';
 import type { AgentEvent } from './events.js';
 import { newAgentId } from './ids.js';
 import { assertRepoAllowed } from './launch-checks.js';
@@ -13,7 +14,8 @@ import { principalKey } from './principal.js';
 import type { RunQueue, StopSignals } from './ports/queue.js';
 import type { RunLeases } from './ports/run-lease.js';
 import type { Clock, Log } from './ports/runtime.js';
-import type { AgentPage, AgentQuery, AgentStore, AuditLog, EventLog, Inbox, SettingsStore } from './ports/store.js';
+import type { ContainerRemover } from './ports/sandbox.js';
+import type { AgentKeys, AgentPage, AgentQuery, AgentStore, AuditLog, EventLog, Inbox, SettingsStore } from './ports/store.js';
 import { parseRepoRef } from './repo-ref.js';
 import type { Settings } from './settings.js';
 import { assertTransition, isActive, isSettled, type AgentStatus } from './status.js';
@@ -36,6 +38,10 @@ export interface AgentServiceDeps {
   localRepos?: boolean;
   /** Which agents a live worker runs: a stop of an agent whose worker died ends it here. */
   runLeases?: RunLeases;
+  /** What `forget` deletes in the store. */
+  agentKeys: AgentKeys;
+  /** Removes containers (default: none here; a worker plugs its sandbox or a signal in). */
+  containers?: ContainerRemover;
 }
 
 export interface LaunchInput {
@@ -79,7 +85,12 @@ export interface FollowUpResult {
 
 /** The use cases every front end calls. Policy is checked here, once, for all of them. */
 export class AgentService {
-  constructor(private readonly deps: AgentServiceDeps) {}
+  /** The one way an agent is let go of: DELETE, expiry and retention all go through it. */
+  readonly forgetter: Forgetter;
+
+  constructor(private readonly deps: AgentServiceDeps) {
+    this.forgetter = new Forgetter({ agentKeys: deps.agentKeys, queues: [deps.queue], containers: deps.containers ?? { remove: async () => undefined }, log: deps.log });
+  }
 
   async launch(input: LaunchInput): Promise<LaunchResult> {
     const parsed = input.prompt !== undefined ? { options: {}, prompt: input.prompt.trim() } : parseLaunchRequest(input.text ?? '');
@@ -208,13 +219,16 @@ export class AgentService {
     }
   }
 
-  /** Stops the agent if it is active, then deletes its record, events and inbox. Same rights as stop. */
+  /**
+   * Stops the agent if it is active, then forgets it everywhere: container, queue jobs, record,
+   * indexes, events, inbox, history, cursors and front-end state. Same rights as stop.
+   */
   async delete(agentId: string, by: Principal, platformAdmin = false): Promise<void> {
     const agent = await this.require(agentId);
     const settings = await this.deps.settings.get(agent.workspace);
     assertMayStop(by, agent, settings, platformAdmin);
     if (isActive(agent.status)) await this.stop(agentId, by, platformAdmin);
-    await this.deps.agents.delete(agentId);
+    await this.forgetter.forget(agent);
     await this.audit(by, 'agent.delete', agent);
     this.deps.log.info({ agentId, workspace: agent.workspace }, 'agent deleted');
   }

@@ -34,6 +34,17 @@ export function isErrandError(error: unknown, code?: ErrorCode): error is Errand
   return error instanceof ErrandError && (code === undefined || error.code === code);
 }
 
+/**
+ * A failure that another attempt cannot fix: the queue adapter ends the job without retrying
+ * (BullMQ's UnrecoverableError), so the core and engine need no queue type to say so.
+ */
+export class PermanentFailure extends ErrandError {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'PermanentFailure';
+  }
+}
+
 /** Wraps anything thrown into an ErrandError, keeping the original as `cause`. */
 export function toErrandError(error: unknown, code: ErrorCode = 'internal'): ErrandError {
   if (error instanceof ErrandError) return error;

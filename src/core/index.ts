@@ -35,5 +35,6 @@ export * from './notify-dispatcher.js';
 export type * from './ports/admission.js';
 export * from './orphan-sweeper.js';
 export * from './retention.js';
+export * from './forget.js';
 export * from './run-admission.js';
 export * from './machine-snapshot.js';

@@ -1,22 +1,19 @@
-import type { Agent } from './agent.js';
 import type { AgentService } from './agent-service.js';
 import { isErrandError } from './errors.js';
 import type { Clock, Log } from './ports/runtime.js';
-import type { AgentStore, EventLog } from './ports/store.js';
+import type { AgentStore } from './ports/store.js';
 
 export interface RetentionDeps {
   agents: AgentStore;
-  events: EventLog;
   service: AgentService;
   clock: Clock;
   log: Log;
-  /** Frees what the agent holds outside the store (its container). */
-  onExpired?: (agent: Agent) => Promise<void>;
 }
 
 /**
- * Marks agents whose retention has passed as `expired`, stops what they hold and drops their
- * transcript. Their records then live one more day (so `expired` can be seen) and go with their TTL.
+ * Marks agents whose retention has passed as `expired` and forgets all but their record (the
+ * same `forget` as DELETE: container, jobs, transcript, history, front-end state). Their records
+ * then live one more day (so `expired` can be seen) and go with their TTL.
  */
 export class RetentionSweeper {
   constructor(private readonly deps: RetentionDeps) {}
@@ -31,8 +28,7 @@ export class RetentionSweeper {
         if (Date.parse(agent.expiresAt) > now) continue;
         try {
           const updated = await this.deps.service.transition(agent.id, 'expired', { message: 'retention period over' });
-          await this.deps.onExpired?.(updated);
-          await this.deps.events.clear(agent.id);
+          await this.deps.service.forgetter.forget(updated, { keepRecord: true });
           expired.push(agent.id);
         } catch (error) {
           if (!isErrandError(error, 'invalid_transition')) this.deps.log.warn({ err: error, agentId: agent.id }, 'could not expire agent');

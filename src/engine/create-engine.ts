@@ -22,7 +22,7 @@ export function createEngine(core: CoreContext): EngineDeps {
     inbox: stores.inbox,
     history: stores.history,
     models,
-    sandbox: createDockerSandbox(config, log, core.prefix),
+    sandbox: createDockerSandbox(config, log, core.instance),
     repoHosts: repoHostsFromConfig(config, { log, clock: core.clock, onToken: (token) => scrubber.add(token) }),
     secrets: stores.secrets ?? null,
     runLeases: stores.runLeases,

@@ -1,5 +1,4 @@
-import { UnrecoverableError } from 'bullmq';
-import { isErrandError, toErrandError, type Agent, type AgentStatus, type ErrorCode, type RunJobKind } from '../core/index.js';
+import { PermanentFailure, isErrandError, toErrandError, type Agent, type AgentStatus, type ErrorCode, type RunJobKind } from '../core/index.js';
 import { abortKind, type JobContext, type JobHandler } from '../queue/run-worker.js';
 import { AgentRun, type Delivery, type EngineDeps } from './agent-run.js';
 import { defaultLeaseMs, HeldRunLease } from './run-lease.js';
@@ -129,7 +128,7 @@ async function onFailure(deps: EngineDeps, run: AgentRun, error: unknown, contex
   }
   context.log.warn({ agentId: run.agent.id, code: failure.code, err: failure }, 'agent run failed');
   await conclude(deps, run, 'failed', `The agent failed: ${message}`, { openPr: false, bestEffort: true, error: { code: failure.code, message } });
-  if (badInput.has(failure.code)) throw new UnrecoverableError(`${failure.code}: ${message}`);
+  if (badInput.has(failure.code)) throw new PermanentFailure(failure.code, `${failure.code}: ${message}`, { cause: failure });
 }
 
 interface Conclusion {

@@ -3,13 +3,11 @@ import type { Notifier } from '../core/index.js';
 import { networkSupply } from '../egress/from-config.js';
 import { ProviderRegistry } from '../engine/providers/index.js';
 import { createDockerSandbox } from '../sandbox/docker/index.js';
-import { keyProviderFromConfig } from '../secrets/index.js';
 import { createDashboard } from './dashboard/index.js';
 import { GitHubFrontend } from './github/frontend.js';
 import { createApiFrontend } from './http/api/index.js';
 import type { HttpMount } from './http/server.js';
 import { createSlackFrontend } from './slack/slack-frontend.js';
-import { RedisSlackState } from './slack/state.js';
 
 export interface Frontends {
   mounts: HttpMount[];
@@ -32,11 +30,9 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
   const machines = createDockerSandbox(config, errand.log, errand.prefix);
   const api = createApiFrontend({
     machines,
-    redis: errand.redis,
-    prefix: errand.prefix,
     agents: errand.agents,
     stores,
-    keyProvider: keyProviderFromConfig(config),
+    webhooks: errand.webhooks,
     models,
     scrubber: errand.scrubber,
     log: errand.log,
@@ -60,7 +56,7 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
       settings: stores.settings,
       settingsAdmin: errand.settings,
       dedup: stores.dedup,
-      state: new RedisSlackState(errand.redis, errand.prefix, (config.retentionDays + 1) * 86_400),
+      state: stores.slack,
       log: errand.log,
     });
     await slack.start();
@@ -78,9 +74,8 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
       agents: errand.agents,
       dedup: stores.dedup,
       settings: stores.settings,
-      redis: errand.redis,
-      prefix: errand.prefix,
-      retentionDays: config.retentionDays,
+      tracking: stores.githubTracking,
+      claims: stores.leases,
       scrubber: errand.scrubber,
       log: errand.log,
       publicUrl: config.publicUrl,
@@ -93,8 +88,6 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
   // Last: its routes are specific paths, and `/` is its own.
   const dashboard = createDashboard({
     machines,
-    redis: errand.redis,
-    prefix: errand.prefix,
     agents: errand.agents,
     stores,
     keys: api.keys,

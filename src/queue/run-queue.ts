@@ -1,5 +1,7 @@
-import { Queue, type ConnectionOptions } from 'bullmq';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { RunJobKind, RunQueue } from '../core/index.js';
+import { forgetJobs } from './forget-jobs.js';
 import { jobs, type JobName } from './jobs.js';
 
 export const defaultQueueName = 'errand-runs';
@@ -20,7 +22,11 @@ export const jobOptions = {
 export class BullRunQueue implements RunQueue {
   readonly queue: Queue;
 
-  constructor(connection: ConnectionOptions, name = defaultQueueName, prefix?: string) {
+  constructor(
+    private readonly connection: Redis,
+    name = defaultQueueName,
+    prefix?: string,
+  ) {
     this.queue = new Queue(name, { connection, ...(prefix ? { prefix } : {}), defaultJobOptions: jobOptions });
   }
 
@@ -46,6 +52,11 @@ export class BullRunQueue implements RunQueue {
   async pendingAgents(): Promise<Set<string>> {
     const jobs = await this.queue.getJobs(['waiting', 'delayed', 'prioritized', 'active']);
     return new Set(jobs.flatMap((job) => (typeof job?.data?.agentId === 'string' ? [job.data.agentId as string] : [])));
+  }
+
+  /** The agent's run job (id = agent id) and resume jobs (`<id>-resume-…`), unless running. */
+  async forget(agentId: string): Promise<void> {
+    await forgetJobs(this.connection, this.queue, agentId);
   }
 
   close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import type { Log, StopSignals } from '../core/index.js';
+import { PermanentFailure, type Log, type StopSignals } from '../core/index.js';
 import { parseJob, type JobName, type JobPayload } from './jobs.js';
 import { defaultQueueName } from './run-queue.js';
 
@@ -126,6 +126,10 @@ export class RunWorker {
         signal: controller.signal,
         log: log.child({ agentId }),
       });
+    } catch (error) {
+      // The engine says "no retry" in core terms; BullMQ hears it as UnrecoverableError.
+      if (error instanceof PermanentFailure) throw new UnrecoverableError(error.message);
+      throw error;
     } finally {
       if (this.running.get(agentId) === controller) this.running.delete(agentId);
       await admitted?.release(agentId).catch((error: unknown) => log.warn({ err: error, agentId }, 'could not release run slot'));

@@ -1,5 +1,8 @@
 import { Redis } from 'ioredis';
 
+/** The client type the rest of Errand names, so only src/store, src/queue and src/redis import ioredis. */
+export type RedisClient = Redis;
+
 export class RedisUnreachableError extends Error {
   readonly code = 'redis_unreachable';
 }

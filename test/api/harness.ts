@@ -6,6 +6,7 @@ import { ProviderRegistry } from '../../src/engine/providers/index.js';
 import { createApiFrontend, type ApiFrontend } from '../../src/frontends/http/api/index.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/frontends/http/server.js';
 import { BullRunQueue } from '../../src/queue/run-queue.js';
+import { WebhookQueue } from '../../src/queue/webhook-queue.js';
 import { Scrubber } from '../../src/redact/scrubber.js';
 import { EnvKeyProvider } from '../../src/secrets/index.js';
 import { createRedisStores, type RedisStores } from '../../src/store/redis/index.js';
@@ -61,12 +62,12 @@ export async function apiHarness(options: { masterKey?: boolean; heartbeatMs?: n
     },
   });
   let http: RunningHttpServer | null = null;
+  const webhooks = new WebhookQueue(redis, prefix.replace(/:$/, ''), { attempts: 4, backoffMs: options.webhookBackoffMs ?? 50 });
+  agents.forgetter.addQueue(webhooks);
   const api = createApiFrontend({
-    redis, prefix, agents, stores, keyProvider, models, scrubber, log: silent, clock,
+    agents, stores, webhooks, models, scrubber, log: silent, clock,
     serverUrl: () => http?.url,
     heartbeatMs: options.heartbeatMs ?? 15_000,
-    webhookAttempts: 4,
-    webhookBackoffMs: options.webhookBackoffMs ?? 50,
     ...(options.machines ? { machines: options.machines } : {}),
   });
   await api.start();

@@ -42,13 +42,13 @@ describe('concurrency limits', () => {
     const second = (await h.service.launch({ principal: owner, workspace: 'T1', conversation: slackThread('1.2'), text: 'repo=a/b two' })).agent;
     const other = (await h.service.launch({ principal: slackUser('UB'), workspace: 'T1', conversation: slackThread('1.3'), text: 'repo=a/b three' })).agent;
 
-    await waitFor(() => started.includes(other.id), { what: "someone else's agent to start" });
+    await waitFor(() => release.has(other.id), { what: "someone else's agent to start" });
     const waiting = await waitFor(async () => (await h.stores.events.read(second.id)).find((e) => e.type === 'status' && e.message?.includes('queued behind')), { what: 'the queued message' });
     expect(waiting).toMatchObject({ message: 'queued behind your 1 running agent (limit 1 per person)' });
     expect(started).not.toContain(second.id);
 
     release.get(first.id)!();
-    await waitFor(() => started.includes(second.id), { what: 'the second run after the first finished' });
+    await waitFor(() => release.has(second.id), { what: 'the second run after the first finished' });
     release.get(second.id)!();
     release.get(other.id)!();
     await waitFor(async () => (await h.stores.agents.list({ status: ['finished'] })).agents.length === 3, { what: 'all three to finish' });
@@ -70,7 +70,8 @@ describe('retention', () => {
       const fresh = (await h.service.launch({ principal: slackUser(), workspace: 'T1', conversation: slackThread('2'), text: 'repo=a/b fresh' })).agent;
       clock.advance(5 * 3600_000);
       const removed: string[] = [];
-      const sweeper = new RetentionSweeper({ ...h.stores, service: h.service, clock, log: silentLog, onExpired: async (a) => void removed.push(a.id) });
+      h.service.forgetter.useContainers({ remove: async (agentId) => void removed.push(agentId) });
+      const sweeper = new RetentionSweeper({ ...h.stores, service: h.service, clock, log: silentLog });
       expect(await sweeper.sweep()).toEqual([old.id]);
       expect((await h.service.get(old.id))?.status).toBe('expired');
       expect((await h.service.get(fresh.id))?.status).toBe('queued');

@@ -9,7 +9,7 @@ import { systemClock, type Agent, type AgentEvent } from '../../src/core/index.j
 import { ApiKeyStore } from '../../src/frontends/http/api/index.js';
 import { startErrand, type Errand } from '../../src/main.js';
 import { Scrubber } from '../../src/redact/scrubber.js';
-import { deleteKeys, testRedis, testRedisUrl, uniquePrefix } from '../support/redis.js';
+import { deleteKeys, testRedis, testRedisUrl, uniqueInstance } from '../support/redis.js';
 
 /** Debian's chromium (scripts/setup.sh installs it); a missing browser fails the suite, it never skips. */
 export const chromiumPath = process.env['ERRAND_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -32,7 +32,8 @@ export interface DashboardHarness {
 
 /** A real Errand (role web) on a real Redis, and a headless Chromium to drive its dashboard. */
 export async function dashboardHarness(): Promise<DashboardHarness> {
-  const prefix = uniquePrefix('dash');
+  const instance = uniqueInstance('dash');
+  const prefix = `${instance}:`;
   const scrubber = new Scrubber();
   const config = loadConfig({
     REDIS_URL: testRedisUrl(),
@@ -46,9 +47,9 @@ export async function dashboardHarness(): Promise<DashboardHarness> {
     ERRAND_DATA_DIR: mkdtempSync(join(tmpdir(), 'errand-dash-')),
     LOG_LEVEL: 'silent',
   });
-  const errand = await startErrand(config, { log: pino({ level: 'silent' }), scrubber, prefix });
+  const errand = await startErrand(config, { log: pino({ level: 'silent' }), scrubber, instance });
   const url = errand.http!.url;
-  const keyStore = new ApiKeyStore(errand.redis, prefix, systemClock);
+  const keyStore = new ApiKeyStore(errand.stores.apiKeys, systemClock);
   const keys = {
     admin: (await keyStore.create({ name: 'root', admin: true, ownerName: 'Root Admin' })).key,
     alice: (await keyStore.create({ name: 'alice', ownerName: 'Alice' })).key,

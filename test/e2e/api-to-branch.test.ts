@@ -10,7 +10,7 @@ import { Scrubber } from '../../src/redact/scrubber.js';
 import { removeByRepo, testDocker } from '../support/docker.js';
 import { startFakeOpenAi, type FakeModelServer, type FakeStep } from '../support/fake-openai.js';
 import { GitServer } from '../support/git-server.js';
-import { testRedisUrl, uniquePrefix } from '../support/redis.js';
+import { testRedisUrl, uniqueInstance } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -63,9 +63,9 @@ describe('end to end: API and CLI → worker → container → git', () => {
       ERRAND_SANDBOX_NETWORK: 'none',
       LOG_LEVEL: 'silent',
     });
-    const prefix = uniquePrefix('e2e');
-    errand = await startErrand(config, { log: pino({ level: 'silent' }), scrubber: new Scrubber(), prefix });
-    key = (await new ApiKeyStore(errand.redis, prefix, errand.clock).create({ name: 'ada', admin: true })).key;
+    const instance = uniqueInstance('e2e');
+    errand = await startErrand(config, { log: pino({ level: 'silent' }), scrubber: new Scrubber(), instance });
+    key = (await new ApiKeyStore(errand.stores.apiKeys, errand.clock).create({ name: 'ada', admin: true })).key;
   });
 
   afterAll(async () => {

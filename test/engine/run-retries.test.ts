@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { UnrecoverableError } from 'bullmq';
+import { PermanentFailure } from '../../src/core/index.js';
 import Docker from 'dockerode';
 import { runAgentJob } from '../../src/engine/index.js';
 import { JobAbort, type JobContext } from '../../src/queue/run-worker.js';
@@ -44,7 +44,7 @@ describe('retrying an agent run', () => {
   it('fails at once, without retries, when the request cannot work', async () => {
     const h = await start([]);
     const id = await h.launch({ text: 'repo=acme/widgets fix it' });
-    await expect(runAgentJob(h.deps, 'run', id, attempt(1))).rejects.toBeInstanceOf(UnrecoverableError);
+    await expect(runAgentJob(h.deps, 'run', id, attempt(1))).rejects.toBeInstanceOf(PermanentFailure);
     const agent = await h.agent(id);
     expect(agent.status).toBe('failed');
     expect(agent.error).toEqual({ code: 'not_configured', message: expect.stringContaining('no GitHub App is configured') });

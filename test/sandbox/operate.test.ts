@@ -69,14 +69,16 @@ describe('operating sandboxes', () => {
   });
 
   it('reaps containers of agents that no longer exist and keeps the live ones', async () => {
-    const live = await sandbox.prepare(recordingSpec(project.dir, repo));
+    const instance = `test-reap-${newAgentId().slice(3)}`;
+    const live = await testSandbox(docker, { install: instance }).prepare(recordingSpec(project.dir, repo));
     const orphanId = newAgentId();
-    const orphan = await docker.createContainer({ Image: 'errand-base:bookworm', Cmd: ['sleep', 'infinity'], Labels: { 'errand.agent': orphanId, 'errand.repo': repo }, HostConfig: { NetworkMode: 'none' } });
+    const labels = { 'errand.agent': orphanId, 'errand.repo': repo, 'errand.install': instance };
+    const orphan = await docker.createContainer({ Image: 'errand-base:bookworm', Cmd: ['sleep', 'infinity'], Labels: labels, HostConfig: { NetworkMode: 'none' } });
     await orphan.start();
-    const orphanImage = await orphan.commit({ repo: 'errand-test-orphan', tag: orphanId.slice(3), Labels: { 'errand.agent': orphanId, 'errand.repo': repo } });
+    const orphanImage = await orphan.commit({ repo: 'errand-test-orphan', tag: orphanId.slice(3), Labels: labels });
 
     // Only this test's orphan is dead: containers of other test files running meanwhile stay live.
-    const reaper = new Reaper({ docker, log: silentLog, isLive: (agentId) => agentId !== orphanId });
+    const reaper = new Reaper({ docker, log: silentLog, install: instance, isLive: (agentId) => agentId !== orphanId });
     const result = await reaper.reap();
     expect(result.containers).toEqual([orphan.id]);
     expect(result.images).toEqual([orphanImage.Id]);

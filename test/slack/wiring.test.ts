@@ -3,14 +3,15 @@ import { loadConfig } from '../../src/config.js';
 import { startErrand, type Errand } from '../../src/main.js';
 import { Scrubber } from '../../src/redact/scrubber.js';
 import { FakeSlack } from '../support/fake-slack.js';
-import { deleteKeys, testRedisUrl, uniquePrefix } from '../support/redis.js';
+import { deleteKeys, testRedisUrl, uniqueInstance } from '../support/redis.js';
 import { postSigned, slashCommandBody } from '../support/slack-requests.js';
 import { waitFor } from '../support/wait.js';
 
 describe('Slack in a running Errand', () => {
   let errand: Errand | null = null;
   let slack: FakeSlack;
-  const prefix = uniquePrefix('slackwire');
+  const instance = uniqueInstance('slackwire');
+  const prefix = `${instance}:`;
   afterEach(async () => {
     if (errand) await deleteKeys(errand.redis, prefix);
     await errand?.stop();
@@ -24,7 +25,7 @@ describe('Slack in a running Errand', () => {
       REDIS_URL: testRedisUrl(), ERRAND_ROLE: 'web', PORT: '0', ERRAND_MODEL: 'openai:m',
       SLACK_BOT_TOKEN: slack.token, SLACK_SIGNING_SECRET: 'wired-secret', SLACK_API_URL: slack.apiUrl, ERRAND_PUBLIC_URL: 'https://errand.example.com',
     });
-    errand = await startErrand(config, { log: pino({ level: 'silent' }), scrubber: new Scrubber(), prefix });
+    errand = await startErrand(config, { log: pino({ level: 'silent' }), scrubber: new Scrubber(), instance });
     const url = `${errand.http!.url}/slack/events`;
     const challenge = await postSigned(url, JSON.stringify({ type: 'url_verification', challenge: 'abc123', token: 'x' }), 'application/json', { secret: 'wired-secret' });
     expect(challenge.json()).toEqual({ challenge: 'abc123' });

@@ -26,3 +26,8 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
     if (keys.length) await redis.del(...keys);
   } while (cursor !== '0');
 }
+
+/** A unique ERRAND_INSTANCE per test: its key prefix is `<instance>:`, its containers carry it. */
+export function uniqueInstance(label = 't'): string {
+  return `t-${label.toLowerCase().replace(/[^a-z0-9-]/g, '')}-${randomBytes(4).toString('hex')}`;
+}

@@ -2,7 +2,6 @@ import { pino } from 'pino';
 import { NotifyDispatcher, SettingsService } from '../../src/core/index.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/frontends/http/server.js';
 import { createSlackFrontend, slackEventsPath, type SlackFrontend } from '../../src/frontends/slack/slack-frontend.js';
-import { RedisSlackState } from '../../src/frontends/slack/state.js';
 import { coreHarness, silentLog, type CoreHarness } from './core.js';
 import { FakeSlack } from './fake-slack.js';
 import { eventBody, interactionBody, postSigned, slashCommandBody, type EventOptions, type SignedPost } from './slack-requests.js';
@@ -34,7 +33,7 @@ export async function slackHarness(options: { retries?: number; dispatchInterval
   slack.addUser({ id: 'U2', name: 'grace', real_name: 'Grace Hopper' });
   slack.addUser({ id: 'UADMIN', name: 'boss', real_name: 'The Admin', is_admin: true });
   slack.addChannel('C1');
-  const state = new RedisSlackState(core.redis, core.prefix, 3600);
+  const state = core.stores.slack;
   const frontend = await createSlackFrontend({
     botToken: slack.token,
     signingSecret,

@@ -13,6 +13,8 @@ export interface RunQueue {
   waiting(): Promise<number>;
   /** Agents with a job waiting, delayed or being run. */
   pendingAgents(): Promise<Set<string>>;
+  /** Removes every job of the agent that is not running (waiting, delayed, completed, failed). */
+  forget(agentId: string): Promise<void>;
 }
 
 /** Tells whichever worker runs an agent to stop it, across processes. */

@@ -94,6 +94,11 @@ export interface SandboxHandle {
   changesSinceReady(): Promise<WorkspaceChanges | null>;
 }
 
+/** Removes an agent's container (and its own images): the sandbox itself, or a signal to a worker that has one. */
+export interface ContainerRemover {
+  remove(agentId: string): Promise<void>;
+}
+
 export interface Sandbox {
   /** Builds or reuses the image, starts the container, installs, starts and opens terminals. */
   prepare(spec: SandboxSpec): Promise<SandboxHandle>;

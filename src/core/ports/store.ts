@@ -35,7 +35,16 @@ export interface AgentStore {
   list(query: AgentQuery): Promise<AgentPage>;
   /** Links the agent to one more conversation key so later mentions there find it. */
   linkConversation(agentId: string, conversationKey: string): Promise<void>;
-  delete(id: string): Promise<void>;
+}
+
+/** Everything the store keeps of one agent, across every part that keeps something. */
+export interface AgentKeys {
+  /**
+   * Deletes the agent's keys and index entries: record, indexes, events, inbox, model history,
+   * notification cursors, front ends' conversation state, webhook secret, claims. With
+   * `keepRecord` (expiry), the record and its indexes stay until their TTL.
+   */
+  forget(agent: Agent, options?: { keepRecord?: boolean }): Promise<void>;
 }
 
 export interface EventLog {

@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { isAdmin, type Principal } from '../../core/index.js';
 import { principalOfKey, type ApiKeyInfo } from '../http/api/index.js';
 import type { DashboardContext } from './context.js';
-import type { Session } from './sessions.js';
+import type { Session } from '../../store/redis/dashboard-sessions.js';
 
 /** Who is looking: the API key the session acts as, its principal, and whether they are an admin. */
 export interface Viewer {

@@ -14,7 +14,7 @@ import type {
 import type { Scrubber } from '../../redact/scrubber.js';
 import type { ApiKeyStore } from '../http/api/index.js';
 import type { Assets } from './assets.js';
-import type { LoginLinkStore, SessionStore } from './sessions.js';
+import type { LoginLinkStore, SessionStore } from '../../store/redis/dashboard-sessions.js';
 
 /** What the dashboard's routes need: the core's services and Errand's own stores. */
 export interface DashboardContext {

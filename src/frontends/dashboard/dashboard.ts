@@ -1,5 +1,4 @@
 import { Router, type Express } from 'express';
-import type { Redis } from 'ioredis';
 import { SecretsService, SettingsService, type AgentService, type AuditLog, type Clock, type EventLog, type Inbox, type Log, type ModelRegistry, type NetworkSupply, type Sandbox, type SecretStore, type SettingsStore } from '../../core/index.js';
 import type { Scrubber } from '../../redact/scrubber.js';
 import type { ApiKeyStore } from '../http/api/index.js';
@@ -10,16 +9,21 @@ import { loadAssets } from './assets.js';
 import type { DashboardContext } from './context.js';
 import { loginRoutes } from './login-routes.js';
 import { dashboardErrorHandler } from './respond.js';
-import { defaultSessionTimes, LoginLinkStore, SessionStore, type SessionTimes } from './sessions.js';
+import { defaultSessionTimes, type LoginLinkStore, type SessionStore, type SessionTimes } from '../../store/redis/dashboard-sessions.js';
 
 export interface DashboardOptions {
   /** The sandbox, for the agent page's "Save as snapshot" button. */
   machines?: Pick<Sandbox, 'snapshot'>;
-  redis: Redis;
-  /** Errand's Redis key prefix (`errand:`). */
-  prefix: string;
   agents: AgentService;
-  stores: { events: EventLog; inbox: Inbox; settings: SettingsStore; audit: AuditLog; secrets?: SecretStore };
+  stores: {
+    events: EventLog;
+    inbox: Inbox;
+    settings: SettingsStore;
+    audit: AuditLog;
+    secrets?: SecretStore;
+    dashboardSessions(times?: SessionTimes): SessionStore;
+    loginLinks(ttlSeconds?: number): LoginLinkStore;
+  };
   /** The API's key store: people sign in with their API key. */
   keys: ApiKeyStore;
   models: ModelRegistry | null;
@@ -59,8 +63,8 @@ export function createDashboard(options: DashboardOptions): { mount: HttpMount; 
     secrets: options.stores.secrets ? new SecretsService({ secrets: options.stores.secrets, settings: options.stores.settings, audit: options.stores.audit, log }) : null,
     audit: options.stores.audit,
     keys: options.keys,
-    sessions: new SessionStore(options.redis, options.prefix, options.clock, options.sessionTimes ?? defaultSessionTimes),
-    links: new LoginLinkStore(options.redis, options.prefix, options.loginLinkSeconds ?? 600),
+    sessions: options.stores.dashboardSessions(options.sessionTimes ?? defaultSessionTimes),
+    links: options.stores.loginLinks(options.loginLinkSeconds ?? 600),
     models: options.models,
     scrubber: options.scrubber,
     log,

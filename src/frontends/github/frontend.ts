@@ -1,11 +1,9 @@
-import type { Redis } from 'ioredis';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
-import type { AgentService, DedupStore, SettingsStore } from '../../core/index.js';
+import type { AgentService, DedupStore, Leases, SettingsStore } from '../../core/index.js';
 import type { Logger } from '../../logger.js';
 import type { Scrubber } from '../../redact/scrubber.js';
 import type { HttpMount } from '../http/server.js';
-import { Keys, RedisLeases } from '../../store/redis/index.js';
 import { errandApp } from './app.js';
 import { GitHubClient } from './github-client.js';
 import { GitHubNotifier } from './notifier.js';
@@ -31,10 +29,10 @@ export interface GitHubFrontendOptions {
   agents: AgentService;
   dedup: DedupStore;
   settings: SettingsStore;
-  redis: Redis;
-  /** Redis key prefix shared with the other stores. */
-  prefix: string;
-  retentionDays: number;
+  /** Short claims on a conversation, so two mentions at once start one agent. */
+  claims: Leases;
+  /** Where tracking comments are remembered (the store's GitHub module). */
+  tracking: ConstructorParameters<typeof TrackingStore>[0];
   scrubber: Scrubber;
   log: Logger;
   publicUrl?: string | undefined;
@@ -94,7 +92,7 @@ export class GitHubFrontend {
     const triggerDeps = {
       agents: options.agents,
       dedup: options.dedup,
-      claims: new RedisLeases(options.redis, new Keys(options.prefix)),
+      claims: options.claims,
       settings: options.settings,
       scrubber,
       log: log.child({ frontend: 'github' }),
@@ -105,7 +103,7 @@ export class GitHubFrontend {
     this.middleware = createNodeMiddleware(errandApp(triggerDeps, options.repoConfigTtlMs !== undefined ? { configTtlMs: options.repoConfigTtlMs } : {}), { probot: this.probot, webhooksPath: githubWebhookPath });
     this.notifier = new GitHubNotifier({
       client: async (installationId) => new GitHubClient(await this.probot.auth(installationId)),
-      tracking: new TrackingStore(options.redis, options.prefix, (options.retentionDays + 1) * 86_400),
+      tracking: new TrackingStore(options.tracking),
       scrubber,
       log: log.child({ frontend: 'github' }),
       publicUrl: options.publicUrl,

@@ -1,7 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { AgentService, DedupStore, Log, SettingsService, SettingsStore, SlackThread } from '../../core/index.js';
 import type { People } from './people.js';
-import type { SlackState } from './state.js';
+import type { SlackState } from '../../store/redis/slack-state.js';
 
 /** What every Slack listener needs; built once by createSlackFrontend. */
 export interface SlackContext {

@@ -14,7 +14,7 @@ import {
 import { reactionFor, replyFor, statusMessage } from './blocks.js';
 import { slackErrorCode } from './errors.js';
 import { postOnce } from './post-once.js';
-import type { SlackState } from './state.js';
+import type { SlackState } from '../../store/redis/slack-state.js';
 
 export interface SlackNotifierDeps {
   /** Re-read at render time: the dispatcher reads the agent before the events, so it can lag them. */

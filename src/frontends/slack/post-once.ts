@@ -1,7 +1,7 @@
 import { webApi } from '@slack/bolt';
 import { z } from 'zod';
 import type { SlackMessage } from './blocks.js';
-import type { SlackState } from './state.js';
+import type { SlackState } from '../../store/redis/slack-state.js';
 
 const posting = 'posting';
 export const metadataType = 'errand_message';

@@ -2,7 +2,7 @@ import { webApi } from '@slack/bolt';
 import { z } from 'zod';
 import type { SlackMessage } from './blocks.js';
 import { metadataType, postMessage } from './post-once.js';
-import type { SlackState } from './state.js';
+import type { SlackState } from '../../store/redis/slack-state.js';
 
 const posting = 'posting';
 

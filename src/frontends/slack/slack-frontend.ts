@@ -9,7 +9,7 @@ import type { SlackContext } from './context.js';
 import { registerListeners } from './listeners.js';
 import { SlackNotifier } from './notifier.js';
 import { People } from './people.js';
-import type { SlackState } from './state.js';
+import type { SlackState } from '../../store/redis/slack-state.js';
 
 export interface SlackFrontendOptions {
   botToken: string;

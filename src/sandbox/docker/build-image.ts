@@ -21,6 +21,8 @@ export interface BuildRequest {
   workspace: string;
   repo: string;
   network: string;
+  /** The instance (ERRAND_INSTANCE) the image belongs to. */
+  install?: string;
   signal?: AbortSignal;
   onLog?: (stream: 'stdout' | 'stderr' | 'system', text: string) => void;
 }
@@ -65,7 +67,7 @@ export async function buildEnvironmentImage(request: BuildRequest): Promise<{ im
   const stream = await docker.buildImage(tar as unknown as NodeJS.ReadableStream, {
     t: image,
     dockerfile: dockerfileInTar,
-    labels: { [labels.agent]: request.agentId, [labels.buildKey]: key, [labels.repo]: request.repo, [labels.workspace]: request.workspace },
+    labels: { [labels.agent]: request.agentId, [labels.buildKey]: key, [labels.repo]: request.repo, [labels.workspace]: request.workspace, ...(request.install ? { [labels.install]: request.install } : {}) },
     networkmode: request.network,
     rm: true,
     forcerm: true,

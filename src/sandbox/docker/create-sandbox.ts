@@ -4,12 +4,12 @@ import { createDockerClient } from './docker-client.js';
 import { DockerSandbox } from './docker-sandbox.js';
 
 /** The Docker sandbox wired from Errand's configuration. */
-export function createDockerSandbox(config: Config, log: Log, install?: string): DockerSandbox {
+export function createDockerSandbox(config: Config, log: Log, install: string): DockerSandbox {
   return new DockerSandbox({
     docker: createDockerClient(config.dockerHost),
     log: log.child({ component: 'sandbox' }),
     baseImage: config.baseImage,
-    ...(install ? { install } : {}),
+    install,
     network: config.sandboxNetwork,
     ...(config.egressImage ? { egressImage: config.egressImage } : {}),
     snapshotsKept: config.snapshotsKept,

@@ -20,7 +20,7 @@ import { lastLines } from './output-buffer.js';
 import { recordReadyState } from './ready-state.js';
 import { resolveImage } from './resolve-image.js';
 import { restartMachine, saveRestartScripts } from './restart.js';
-import { findManualSnapshot, findSnapshot, manualSnapshotKey, pruneImages, saveSnapshot, snapshotKey } from './snapshot.js';
+import { findManualSnapshot, findSnapshot, manualSnapshotKey, pruneImages, saveSnapshot, snapshotKey, type ImageScope } from './snapshot.js';
 import { openTerminals } from './terminals.js';
 import { ensureUser } from './users.js';
 import { copyDependencies, dependenciesDir } from './dependencies.js';
@@ -31,7 +31,7 @@ export interface DockerSandboxOptions extends HardeningOptions {
   log: Log;
   /** Image used when the environment names neither a usable snapshot nor a build. */
   baseImage: string;
-  /** Labels containers with the install they belong to (see Reaper). */
+  /** ERRAND_INSTANCE: labels containers, builds and snapshots with the install they belong to (see Reaper). */
   install?: string;
   /** Default network when the spec names none: `none`, `host`, `bridge` or a network's name. */
   network: string;
@@ -80,6 +80,7 @@ export class DockerSandbox implements Sandbox {
     const resolved = await resolveImage({
       docker, environment, repoDir, baseImage: options.baseImage, agentId: spec.agentId, workspace: spec.workspace, repo, network,
       manualSnapshot: await findManualSnapshot(docker, spec.workspace, repo),
+      ...(options.install ? { install: options.install } : {}),
       ...(spec.signal ? { signal: spec.signal } : {}),
       onLog: emit,
     });
@@ -120,14 +121,14 @@ export class DockerSandbox implements Sandbox {
         emit('install', 'system', `install skipped: snapshot ${snapshot.slice(7, 19)} matches`);
       } else {
         await this.runStep('install', target, environment.install, spec, options.installTimeoutMs ?? 30 * 60_000, spec.installEnv ?? {});
-        const tag = await saveSnapshot(docker, container.id, key.key, { agentId: spec.agentId, repo, workspace: spec.workspace });
+        const tag = await saveSnapshot(docker, container.id, key.key, { agentId: spec.agentId, repo, workspace: spec.workspace, ...(options.install ? { install: options.install } : {}) });
         emit('install', 'system', `saved snapshot ${tag}`);
         log.info({ tag, lockfiles: key.files }, 'install snapshot saved');
-        await pruneImages(docker, 'snapshot', repo, options.snapshotsKept, spec.workspace).catch((error: unknown) => log.warn({ err: error }, 'snapshot prune failed'));
+        await pruneImages(docker, 'snapshot', repo, options.snapshotsKept, this.scope(spec.workspace)).catch((error: unknown) => log.warn({ err: error }, 'snapshot prune failed'));
       }
     }
     if (resolved.source === 'build') {
-      await pruneImages(docker, 'build', repo, options.snapshotsKept, spec.workspace).catch((error: unknown) => log.warn({ err: error }, 'build prune failed'));
+      await pruneImages(docker, 'build', repo, options.snapshotsKept, this.scope(spec.workspace)).catch((error: unknown) => log.warn({ err: error }, 'build prune failed'));
     }
     checkAborted();
     if (environment.start) await this.runStep('start', target, environment.start, spec, options.startTimeoutMs ?? 10 * 60_000, spec.agentEnv ?? {});
@@ -167,14 +168,14 @@ export class DockerSandbox implements Sandbox {
     if (!info) throw new ErrandError('not_found', `agent ${agentId} has no machine on this Docker host (it may have expired, or run on another worker)`);
     const key = manualSnapshotKey(target.workspace, target.repo);
     try {
-      await saveSnapshot(this.docker, info.Id, key, { agentId, ...target }, 'manual');
+      await saveSnapshot(this.docker, info.Id, key, { agentId, ...target, ...(this.options.install ? { install: this.options.install } : {}) }, 'manual');
     } catch (error) {
       throw new ErrandError('sandbox_failed', `could not save the agent's machine as a snapshot: ${dockerMessage(error)}`, { cause: error });
     }
     const id = await findSnapshot(this.docker, key);
     if (!id) throw new ErrandError('sandbox_failed', 'the snapshot was saved but cannot be found');
     this.options.log.info({ agentId, imageId: id, repo: target.repo }, 'manual snapshot saved');
-    await pruneImages(this.docker, 'manual', target.repo, 1, target.workspace).catch((error: unknown) => this.options.log.warn({ err: error }, 'manual snapshot prune failed'));
+    await pruneImages(this.docker, 'manual', target.repo, 1, this.scope(target.workspace)).catch((error: unknown) => this.options.log.warn({ err: error }, 'manual snapshot prune failed'));
     return id;
   }
 
@@ -186,6 +187,11 @@ export class DockerSandbox implements Sandbox {
         if (status !== 304 && status !== 404) throw new ErrandError('sandbox_failed', `could not stop the agent's machine: ${dockerMessage(error)}`, { cause: error });
       });
     }
+  }
+
+  /** Images of this workspace made by this instance. */
+  private scope(workspace: string): ImageScope {
+    return { workspace, ...(this.options.install ? { install: this.options.install } : {}) };
   }
 
   async remove(agentId: string): Promise<void> {

@@ -1,7 +1,7 @@
 /** Labels on every container and image Errand makes, so a reaper can find them. */
 export const labels = {
   agent: 'errand.agent',
-  /** Which Errand install (its Redis key prefix) made it: a reaper touches only its own. */
+  /** Which Errand instance (ERRAND_INSTANCE) made it: a reaper touches only its own. */
   install: 'errand.install',
   /** The user commands and tmux run as (containers). */
   user: 'errand.user',

@@ -8,8 +8,11 @@ export interface ReaperOptions {
   /** Whether an agent still exists (not expired); its containers are kept while it does. */
   isLive: (agentId: string) => boolean | Promise<boolean>;
   intervalMs?: number;
-  /** Only containers labelled with this install: several installs may share one Docker host. */
-  install?: string;
+  /**
+   * ERRAND_INSTANCE: only containers and images labelled with it are looked at, so several
+   * installs (or test runs) share one Docker host without reaping each other's agents.
+   */
+  install: string;
 }
 
 export interface ReapResult {
@@ -62,7 +65,7 @@ export class Reaper {
       return verdicts.get(agentId)!;
     };
     const result: ReapResult = { containers: [], images: [] };
-    const mine = [labels.agent, ...(this.options.install ? [`${labels.install}=${this.options.install}`] : [])];
+    const mine = [labels.agent, `${labels.install}=${this.options.install}`];
     for (const info of await docker.listContainers({ all: true, filters: { label: mine } })) {
       const agentId = info.Labels[labels.agent];
       if (!(await dead(agentId))) continue;

@@ -23,6 +23,7 @@ export interface ResolveImageRequest {
   network: string;
   /** A snapshot saved with `errand snapshot` for this workspace and repository: it wins over the file. */
   manualSnapshot?: string | null;
+  install?: string;
   signal?: AbortSignal;
   onLog?: (phase: 'environment' | 'build', stream: 'stdout' | 'stderr' | 'system', text: string) => void;
 }
@@ -63,6 +64,7 @@ export async function resolveImage(request: ResolveImageRequest): Promise<Resolv
       workspace: request.workspace,
       repo: request.repo,
       network: request.network,
+      ...(request.install ? { install: request.install } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
       onLog: (stream, text) => onLog?.('build', stream, text),
     });

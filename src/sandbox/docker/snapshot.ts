@@ -87,6 +87,14 @@ export interface SnapshotMeta {
   agentId: string;
   workspace: string;
   repo: string;
+  /** ERRAND_INSTANCE of the install that saved it. */
+  install?: string;
+}
+
+/** Whose images a prune looks at. */
+export interface ImageScope {
+  workspace?: string;
+  install?: string;
 }
 
 /** Saves the container (after install) as the snapshot image for `key`. */
@@ -104,6 +112,7 @@ export async function saveSnapshot(docker: Docker, containerId: string, key: str
       [labels.snapshotKind]: kind,
       [labels.workspace]: meta.workspace,
       [labels.repo]: meta.repo,
+      ...(meta.install ? { [labels.install]: meta.install } : {}),
     },
   });
   return tag;
@@ -124,9 +133,15 @@ export async function findManualSnapshot(docker: Docker, workspace: string, repo
  * (and workspace, when given) and removes the
  * rest; an image a container still uses is left for the next round.
  */
-export async function pruneImages(docker: Docker, kind: 'snapshot' | 'build' | 'manual', repo: string, keep: number, workspace?: string): Promise<string[]> {
+export async function pruneImages(docker: Docker, kind: 'snapshot' | 'build' | 'manual', repo: string, keep: number, scope: ImageScope = {}): Promise<string[]> {
   const kindLabel = kind === 'build' ? labels.buildKey : `${labels.snapshotKind}=${kind === 'manual' ? 'manual' : 'install'}`;
-  const filters = [kindLabel, `${labels.repo}=${repo}`, ...(workspace === undefined ? [] : [`${labels.workspace}=${workspace}`])];
+  // Only this workspace's and this instance's images: another install on the same Docker host prunes its own.
+  const filters = [
+    kindLabel,
+    `${labels.repo}=${repo}`,
+    ...(scope.workspace === undefined ? [] : [`${labels.workspace}=${scope.workspace}`]),
+    ...(scope.install === undefined ? [] : [`${labels.install}=${scope.install}`]),
+  ];
   const images = await docker.listImages({ filters: { label: filters } });
   const removed: string[] = [];
   for (const image of images.sort((a, b) => b.Created - a.Created).slice(keep)) {

@@ -1,22 +1,12 @@
-import type { Redis } from 'ioredis';
 import { ErrandError, conversationKey, isActive, principalKey, type Agent, type AgentPage, type AgentQuery, type AgentStore, type Clock } from '../../core/index.js';
 import { expiryGraceSeconds, type Keys } from './keys.js';
-
-/** Writes `ARGV[2]` if the stored record's version is still `ARGV[1]`; keeps the TTL. */
-const compareAndSet = `
-local current = redis.call('GET', KEYS[1])
-if not current then return -1 end
-local version = cjson.decode(current)['version']
-if tostring(version) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-return 1
-`;
+import { multi, withKeys, type ScriptedRedis } from './scripts.js';
 
 const maxUpdateAttempts = 50;
 
 export class RedisAgentStore implements AgentStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: ScriptedRedis,
     private readonly keys: Keys,
     private readonly clock: Clock,
   ) {}
@@ -33,12 +23,10 @@ export class RedisAgentStore implements AgentStore {
       ...agent.conversations.filter((c) => c.kind !== 'api').map((c) => this.keys.agentsByConversation(conversationKey(c))),
     ];
     if (isActive(agent.status)) indexes.push(this.keys.activeAgents(agent.workspace));
-    const multi = this.redis.multi();
-    for (const key of indexes) {
-      multi.zadd(key, score, agent.id);
-      multi.pexpire(key, ttl);
-    }
-    await multi.exec();
+    const tx = multi(this.redis);
+    for (const key of indexes) tx.zadd(key, score, agent.id);
+    // Indexes are shared: an agent extends their lifetime to its own, never shortens it.
+    await tx.errandExtendTtl(...withKeys(indexes, ttl)).exec();
   }
 
   async get(id: string): Promise<Agent | null> {
@@ -53,7 +41,7 @@ export class RedisAgentStore implements AgentStore {
       const changed = change(current);
       if (changed === current) return current;
       const next: Agent = { ...changed, id, version: current.version + 1, updatedAt: this.clock.now().toISOString() };
-      const result = await this.redis.eval(compareAndSet, 1, this.keys.agent(id), String(current.version), JSON.stringify(next), String(this.ttlMs(next)));
+      const result = await this.redis.errandAgentCas(this.keys.agent(id), String(current.version), JSON.stringify(next), String(this.ttlMs(next)));
       if (result === 1) {
         if (isActive(next.status) !== isActive(current.status)) await this.trackActive(next);
         return next;
@@ -69,7 +57,9 @@ export class RedisAgentStore implements AgentStore {
     const agent = await this.get(agentId);
     if (!agent) return;
     const indexKey = this.keys.agentsByConversation(key);
-    await this.redis.multi().zadd(indexKey, Date.now(), agentId).pexpire(indexKey, this.ttlMs(agent)).exec();
+    const tx = multi(this.redis);
+    tx.zadd(indexKey, Date.now(), agentId);
+    await tx.errandExtendTtl(...withKeys([indexKey], this.ttlMs(agent))).exec();
   }
 
   async list(query: AgentQuery): Promise<AgentPage> {
@@ -123,7 +113,9 @@ export class RedisAgentStore implements AgentStore {
   private async trackActive(agent: Agent): Promise<void> {
     const key = this.keys.activeAgents(agent.workspace);
     if (isActive(agent.status)) {
-      await this.redis.multi().zadd(key, Date.parse(agent.createdAt), agent.id).pexpire(key, this.ttlMs(agent)).exec();
+      const tx = multi(this.redis);
+      tx.zadd(key, Date.parse(agent.createdAt), agent.id);
+      await tx.errandExtendTtl(...withKeys([key], this.ttlMs(agent))).exec();
     } else {
       await this.redis.zrem(key, agent.id);
     }

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { AgentEvent, Clock, EventLog, StoredEvent } from '../../core/index.js';
 import { expiryGraceSeconds, type Keys } from './keys.js';
+import { multi, withKeys, type ScriptedRedis } from './scripts.js';
 
 /** Keeps at most this many events per agent (the oldest go first). */
 const maxEvents = 20_000;
@@ -12,7 +12,7 @@ const blockMs = 5_000;
  */
 export class RedisEventLog implements EventLog {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: ScriptedRedis,
     private readonly keys: Keys,
     private readonly clock: Clock,
     private readonly retentionSeconds: number,
@@ -21,12 +21,11 @@ export class RedisEventLog implements EventLog {
   async append(agentId: string, event: AgentEvent): Promise<StoredEvent> {
     const at = this.clock.now().toISOString();
     const key = this.keys.events(agentId);
-    const [[, id]] = (await this.redis
-      .multi()
-      .xadd(key, 'MAXLEN', '~', maxEvents, '*', 'at', at, 'e', JSON.stringify(event))
-      .expire(key, this.retentionSeconds + expiryGraceSeconds)
-      .publish(this.keys.eventsChannel(), agentId)
-      .exec()) as [[Error | null, string], unknown];
+    // The stream lives as long as the agent's record (its workspace's retention), not a fixed time.
+    const tx = multi(this.redis);
+    tx.xadd(key, 'MAXLEN', '~', maxEvents, '*', 'at', at, 'e', JSON.stringify(event));
+    tx.errandFollowAgent(...withKeys([this.keys.agent(agentId), key], (this.retentionSeconds + expiryGraceSeconds) * 1000));
+    const [[, id]] = (await tx.publish(this.keys.eventsChannel(), agentId).exec()) as [[Error | null, string], unknown];
     return { ...event, id, at };
   }
 

@@ -1,22 +1,21 @@
-import type { Redis } from 'ioredis';
 import type { FollowUp, Inbox } from '../../core/index.js';
 import { expiryGraceSeconds, type Keys } from './keys.js';
+import { multi, withKeys, type ScriptedRedis } from './scripts.js';
 
 /** Follow-ups waiting for an agent: a Redis list, drained atomically before each model call. */
 export class RedisInbox implements Inbox {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: ScriptedRedis,
     private readonly keys: Keys,
     private readonly retentionSeconds: number,
   ) {}
 
   async push(agentId: string, followUp: FollowUp): Promise<number> {
     const key = this.keys.inbox(agentId);
-    const [[, length]] = (await this.redis
-      .multi()
+    const [[, length]] = (await multi(this.redis)
       .rpush(key, JSON.stringify(followUp))
-      .expire(key, this.retentionSeconds + expiryGraceSeconds)
       .exec()) as [[Error | null, number], unknown];
+    await this.redis.errandFollowAgent(...withKeys([this.keys.agent(agentId), key], (this.retentionSeconds + expiryGraceSeconds) * 1000));
     return length;
   }
 

@@ -9,12 +9,20 @@ import { RedisDedupStore } from './dedup-store.js';
 import { RedisEventLog } from './event-log.js';
 import { RedisInbox } from './inbox.js';
 import { RedisModelHistory } from './model-history.js';
-import { Keys } from './keys.js';
+import { Keys, expiryGraceSeconds } from './keys.js';
 import { RedisEventBell, RedisLeases, RedisNotifyCursors } from './notify.js';
 import { RedisSecretStore } from './secret-store.js';
 import { RedisSettingsStore } from './settings-store.js';
 import { RedisStopSignals } from './stop-signals.js';
+import { RedisApiKeyRecords } from './api-key-records.js';
+import { RedisContainerSignals } from './container-signals.js';
+import { LoginLinkStore, SessionStore, defaultSessionTimes, type SessionTimes } from './dashboard-sessions.js';
+import { RedisAgentKeys } from './forget.js';
+import { RedisGitHubTracking } from './github-tracking.js';
 import { RedisRunLeases } from './run-leases.js';
+import { defineScripts } from './scripts.js';
+import { RedisSlackState } from './slack-state.js';
+import { WebhookSecretStore } from './webhook-secrets.js';
 
 export { Keys } from './keys.js';
 export {
@@ -33,6 +41,9 @@ export {
   RedisStopSignals,
 };
 export type { RewrapResult } from './secret-store.js';
+export { RedisApiKeyRecords, RedisContainerSignals, RedisGitHubTracking, RedisSlackState, SessionStore, LoginLinkStore, WebhookSecretStore, RedisAgentKeys };
+export type { SlackState } from './slack-state.js';
+export type { Session, SessionTimes } from './dashboard-sessions.js';
 
 export interface RedisStores {
   keys: Keys;
@@ -53,9 +64,22 @@ export interface RedisStores {
   history: RedisModelHistory;
   /** Present when a key provider and scrubber are passed in. */
   secrets?: RedisSecretStore;
+  /** What `forget` deletes: every key of one agent. */
+  agentKeys: RedisAgentKeys;
+  /** Asks a worker with Docker to remove an agent's container (for `web` processes). */
+  containerSignals: RedisContainerSignals;
+  /** Front ends' state, all under the same key builder. */
+  slack: RedisSlackState;
+  githubTracking: RedisGitHubTracking;
+  apiKeys: RedisApiKeyRecords;
+  /** Present when a key provider is passed in. */
+  webhookSecrets?: WebhookSecretStore;
+  dashboardSessions(times?: SessionTimes): SessionStore;
+  loginLinks(ttlSeconds?: number): LoginLinkStore;
 }
 
 export interface RedisStoreOptions {
+  /** The instance's key prefix (`<ERRAND_INSTANCE>:`). */
   prefix?: string;
   clock: Clock;
   retentionDays: number;
@@ -66,9 +90,12 @@ export interface RedisStoreOptions {
   scrubber?: Scrubber;
 }
 
-export function createRedisStores(redis: Redis, options: RedisStoreOptions): RedisStores {
+export function createRedisStores(client: Redis, options: RedisStoreOptions): RedisStores {
+  const redis = defineScripts(client);
   const keys = new Keys(options.prefix);
   const retentionSeconds = options.retentionDays * 86_400;
+  /** Lifetime of an agent's keys written before its record (which then sets the real one). */
+  const agentFallbackSeconds = retentionSeconds + expiryGraceSeconds;
   return {
     keys,
     agents: new RedisAgentStore(redis, keys, options.clock),
@@ -84,6 +111,14 @@ export function createRedisStores(redis: Redis, options: RedisStoreOptions): Red
     admission: new RedisAdmission(redis, keys),
     audit: new RedisAuditLog(redis, keys, options.clock, retentionSeconds),
     history: new RedisModelHistory(redis, keys, options.clock),
+    agentKeys: new RedisAgentKeys(redis, keys),
+    containerSignals: new RedisContainerSignals(redis, keys),
+    slack: new RedisSlackState(redis, keys, agentFallbackSeconds),
+    githubTracking: new RedisGitHubTracking(redis, keys, agentFallbackSeconds),
+    apiKeys: new RedisApiKeyRecords(redis, keys),
+    ...(options.keyProvider ? { webhookSecrets: new WebhookSecretStore(redis, keys, options.keyProvider) } : {}),
+    dashboardSessions: (times = defaultSessionTimes) => new SessionStore(redis, keys, options.clock, times),
+    loginLinks: (ttlSeconds = 600) => new LoginLinkStore(redis, keys, ttlSeconds),
     ...(options.keyProvider && options.scrubber ? { secrets: new RedisSecretStore(redis, keys, options.keyProvider, options.scrubber, options.clock) } : {}),
   };
 }

@@ -1,7 +1,21 @@
-/** Every key Errand writes lives under one prefix, so several installs (or tests) share a Redis. */
+/**
+ * The one key builder: every key Errand keeps in Redis is named here, under the instance's prefix
+ * (`<ERRAND_INSTANCE>:`), so several installs (or tests) share a Redis without seeing each other.
+ * Like BullMQ's QueueKeys, nothing outside `src/store` and `src/queue` knows a key's shape.
+ * DESIGN.md ("Data") lists each family with its owner and lifetime; keep the two in step.
+ */
 export class Keys {
   constructor(readonly prefix = 'errand:') {}
 
+  /** The prefix of an instance: `ERRAND_INSTANCE` followed by a colon. */
+  static forInstance(instance: string): Keys {
+    return new Keys(`${instance}:`);
+  }
+
+  /** BullMQ's own prefix (it adds the colon): queues keep their keys under the same instance. */
+  queuePrefix = () => this.prefix.replace(/:$/, '');
+
+  // Agents and their indexes (agent store).
   agent = (id: string) => `${this.prefix}agent:${id}`;
   agentsAll = () => `${this.prefix}agents`;
   agentsByWorkspace = (workspace: string) => `${this.prefix}agents:ws:${workspace}`;
@@ -9,18 +23,45 @@ export class Keys {
   activeAgents = (workspace: string) => `${this.prefix}agents:active:${workspace}`;
   agentsByOwner = (principalKey: string) => `${this.prefix}agents:owner:${principalKey}`;
   agentsByConversation = (conversationKey: string) => `${this.prefix}agents:conv:${conversationKey}`;
+
+  // Per agent, living as long as the agent's record.
   events = (agentId: string) => `${this.prefix}events:${agentId}`;
   inbox = (agentId: string) => `${this.prefix}inbox:${agentId}`;
   /** The agent's model conversation, for resuming it (engine). */
   modelHistory = (agentId: string) => `${this.prefix}history:${agentId}`;
+  notifyCursors = (agentId: string) => `${this.prefix}notify:${agentId}`;
+  /** Slack's per-agent fields: status message per conversation, reply outcomes, reaction. */
+  slackAgent = (agentId: string) => `${this.prefix}slack:agent:${agentId}`;
+  /** GitHub's tracking comment per conversation of the agent. */
+  githubTracking = (agentId: string) => `${this.prefix}github:tracking:${agentId}`;
+  /** The sealed secret that signs the agent's API webhooks. */
+  webhookSecret = (agentId: string) => `${this.prefix}webhook-secret:${agentId}`;
+
+  /** Every key that belongs to one agent alone (what `forget` deletes besides index entries). */
+  agentScoped = (agentId: string): string[] => [
+    this.agent(agentId),
+    this.events(agentId),
+    this.inbox(agentId),
+    this.modelHistory(agentId),
+    this.notifyCursors(agentId),
+    this.slackAgent(agentId),
+    this.githubTracking(agentId),
+    this.webhookSecret(agentId),
+    this.lease(`notify:${agentId}`),
+  ];
+  /** SCAN patterns of the agent's keys whose full name is not known in advance. */
+  agentScopedPatterns = (agentId: string): string[] => [this.dedup(`admission:${agentId}:*`)];
+
   dedup = (key: string) => `${this.prefix}dedup:${key}`;
   settings = (workspace: string) => `${this.prefix}settings:${workspace}`;
   stopChannel = () => `${this.prefix}stop`;
   eventsChannel = () => `${this.prefix}events`;
+  /** Workers listen here for containers to remove (a `web` process has no Docker). */
+  forgetChannel = () => `${this.prefix}forget`;
   runningInWorkspace = (workspace: string) => `${this.prefix}running:ws:${workspace}`;
   runningForPerson = (principalKey: string) => `${this.prefix}running:person:${principalKey}`;
-  notifyCursors = (agentId: string) => `${this.prefix}notify:${agentId}`;
   lease = (name: string) => `${this.prefix}lease:${name}`;
+
   /** Hash of a workspace's own secrets: name → sealed record. */
   secretsWorkspace = (workspace: string) => `${this.prefix}secrets:ws:${workspace}`;
   /** Hash of one repository's secrets in a workspace (the repo is URI-encoded, so it holds no `:`). */
@@ -31,6 +72,17 @@ export class Keys {
   secretWorkspaces = () => `${this.prefix}secrets:workspaces`;
   /** Stream of a workspace's audit entries. */
   audit = (workspace: string) => `${this.prefix}audit:${workspace}`;
+
+  /** Whether a Slack channel is shared with other organisations. */
+  slackChannelExternal = (teamId: string, channelId: string) => `${this.prefix}slack:channel-external:${teamId}:${channelId}`;
+  /** A dashboard session, by the SHA-256 of the cookie's id. */
+  dashboardSession = (idHash: string) => `${this.prefix}dashboard:session:${idHash}`;
+  /** A one-time sign-in link, by the SHA-256 of its token. */
+  dashboardLogin = (tokenHash: string) => `${this.prefix}dashboard:login:${tokenHash}`;
+  /** API keys: records by id, key hash → id, id → last used. */
+  apiKeys = () => `${this.prefix}apikeys`;
+  apiKeysByHash = () => `${this.prefix}apikeys:hash`;
+  apiKeysUsed = () => `${this.prefix}apikeys:used`;
 }
 
 /** Records outlive their agent's expiry by a day so that `expired` can still be seen. */

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { EventBell, Leases, NotifyCursors } from '../../core/index.js';
 import { expiryGraceSeconds, type Keys } from './keys.js';
+import { multi, withKeys, type ScriptedRedis } from './scripts.js';
 import { subscribe } from './pubsub.js';
 
 export class RedisNotifyCursors implements NotifyCursors {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: ScriptedRedis,
     private readonly keys: Keys,
     private readonly retentionSeconds: number,
   ) {}
@@ -17,17 +17,17 @@ export class RedisNotifyCursors implements NotifyCursors {
 
   async set(agentId: string, conversationKey: string, eventId: string): Promise<void> {
     const key = this.keys.notifyCursors(agentId);
-    await this.redis.multi().hset(key, conversationKey, eventId).expire(key, this.retentionSeconds + expiryGraceSeconds).exec();
+    const tx = multi(this.redis);
+    tx.hset(key, conversationKey, eventId);
+    await tx.errandFollowAgent(...withKeys([this.keys.agent(agentId), key], (this.retentionSeconds + expiryGraceSeconds) * 1000)).exec();
   }
 }
 
-const renewScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
-const releaseScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 /** A lease is a key holding a random token; only the holder of the token renews or releases it. */
 export class RedisLeases implements Leases {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: ScriptedRedis,
     private readonly keys: Keys,
   ) {}
 
@@ -37,18 +37,18 @@ export class RedisLeases implements Leases {
   }
 
   async renew(name: string, token: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.eval(renewScript, 1, this.keys.lease(name), token, String(ttlMs))) === 1;
+    return (await this.redis.errandLeaseRenew(this.keys.lease(name), token, String(ttlMs))) === 1;
   }
 
   async release(name: string, token: string): Promise<void> {
-    await this.redis.eval(releaseScript, 1, this.keys.lease(name), token);
+    await this.redis.errandLeaseRelease(this.keys.lease(name), token);
   }
 }
 
 /** The event log publishes each append's agent id; this listens to that channel. */
 export class RedisEventBell implements EventBell {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: ScriptedRedis,
     private readonly keys: Keys,
   ) {}
 

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { RunLeases } from '../../core/index.js';
 import type { Keys } from './keys.js';
+import type { ScriptedRedis } from './scripts.js';
 import { RedisLeases } from './notify.js';
 
 /** Run leases are ordinary leases named `run:<agent id>` (a key holding the holder's random token). */
@@ -8,7 +8,7 @@ export class RedisRunLeases implements RunLeases {
   private readonly leases: RedisLeases;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: ScriptedRedis,
     private readonly keys: Keys,
   ) {
     this.leases = new RedisLeases(redis, keys);

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { defineScripts, type ScriptedRedis } from './scripts.js';
 import { z } from 'zod';
 import {
   assertSecretName,
@@ -39,13 +40,17 @@ export interface RewrapResult {
  * from everything posted back.
  */
 export class RedisSecretStore implements SecretStore {
+  private readonly redis: ScriptedRedis;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly keys: Keys,
     private readonly keyProvider: KeyProvider,
     private readonly scrubber: Scrubber,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.redis = defineScripts(redis);
+  }
 
   async set(given: SecretScope, name: string, value: string, options: { availableToInstall?: boolean } = {}): Promise<void> {
     const scope = normalizeSecretScope(given);
@@ -138,14 +143,7 @@ export class RedisSecretStore implements SecretStore {
   private async replaceIfUnchanged(scope: SecretScope, name: string, before: string, after: StoredSecret): Promise<void> {
     const key = this.hashKey(scope);
     // Compare-and-set: a secret set again meanwhile is already on the current key; leave it be.
-    await this.redis.eval(
-      "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end return 0",
-      1,
-      key,
-      name,
-      before,
-      JSON.stringify(after),
-    );
+    await this.redis.errandHashCas(key, name, before, JSON.stringify(after));
   }
 
   private async read(scope: SecretScope): Promise<Map<string, StoredSecret>> {

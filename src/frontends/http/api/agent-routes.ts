@@ -122,8 +122,8 @@ export function agentRoutes(ctx: ApiContext): Router {
   router.delete('/agents/:id', async (req: Request<{ id: string }>, res: Response) => {
     const caller = callerOf(res);
     const agent = await visibleAgent(ctx, caller, req.params.id);
+    // Forgets everything of the agent (webhook secret included): see Forgetter.
     await ctx.agents.delete(agent.id, caller.principal, caller.key.admin);
-    await ctx.webhookSecrets.remove(agent.id);
     res.json({ id: agent.id });
   });
 

@@ -1,5 +1,4 @@
 import express, { type Express } from 'express';
-import type { Redis } from 'ioredis';
 import {
   SecretsService,
   SettingsService,
@@ -16,7 +15,6 @@ import {
   type NetworkSupply,
 } from '../../../core/index.js';
 import type { Scrubber } from '../../../redact/scrubber.js';
-import type { KeyProvider } from '../../../secrets/index.js';
 import type { HttpMount } from '../server.js';
 import { accountRoutes } from './account-routes.js';
 import { agentRoutes } from './agent-routes.js';
@@ -24,18 +22,17 @@ import { ApiKeyStore } from './api-keys.js';
 import { authenticate } from './auth.js';
 import type { ApiContext } from './context.js';
 import { apiErrorHandler } from './errors.js';
-import { WebhookDeliveries } from './webhook-delivery.js';
+import type { WebhookQueue } from '../../../queue/webhook-queue.js';
+import type { RedisApiKeyRecords, WebhookSecretStore } from '../../../store/redis/index.js';
+import { WebhookSender } from './webhook-delivery.js';
 import { WebhookNotifier } from './webhook-notifier.js';
-import { WebhookSecretStore } from './webhook-secrets.js';
 import type { WebhookUrlPolicy } from './webhook-url.js';
 
 export interface ApiFrontendOptions {
-  redis: Redis;
-  /** Errand's Redis key prefix (`errand:`). */
-  prefix: string;
   agents: AgentService;
-  stores: { events: EventLog; settings: SettingsStore; audit: AuditLog; secrets?: SecretStore };
-  keyProvider: KeyProvider;
+  stores: { events: EventLog; settings: SettingsStore; audit: AuditLog; secrets?: SecretStore; apiKeys: RedisApiKeyRecords; webhookSecrets?: WebhookSecretStore };
+  /** The queue webhook deliveries travel through (src/queue). */
+  webhooks: WebhookQueue;
   models: ModelRegistry | null;
   scrubber: Scrubber;
   log: Log;
@@ -51,8 +48,6 @@ export interface ApiFrontendOptions {
   /** SSE heartbeat interval (default 15 s). */
   heartbeatMs?: number;
   webhookUrlPolicy?: WebhookUrlPolicy;
-  webhookAttempts?: number;
-  webhookBackoffMs?: number;
   fetch?: typeof fetch;
   /** The sandbox, for `POST /v0/agents/:id/snapshot`. */
   machines?: Pick<Sandbox, 'snapshot'>;
@@ -71,8 +66,9 @@ export interface ApiFrontend {
 /** Errand's HTTP API v0 (Cursor-compatible) and its webhook notifier. */
 export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
   const { log, scrubber } = options;
-  const keys = new ApiKeyStore(options.redis, options.prefix, options.clock);
-  const webhookSecrets = new WebhookSecretStore(options.redis, options.prefix, options.keyProvider);
+  const keys = new ApiKeyStore(options.stores.apiKeys, options.clock);
+  const webhookSecrets = options.stores.webhookSecrets;
+  if (!webhookSecrets) throw new Error('the API needs the webhook secret store: pass a key provider to createRedisStores');
   const settings = new SettingsService({ settings: options.stores.settings, audit: options.stores.audit, log });
   const secrets = options.stores.secrets ? new SecretsService({ secrets: options.stores.secrets, settings: options.stores.settings, audit: options.stores.audit, log }) : null;
   const ctx: ApiContext = {
@@ -91,9 +87,7 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
     webhookUrlPolicy: options.webhookUrlPolicy ?? {},
     machines: options.machines ?? null,
   };
-  const deliveries = new WebhookDeliveries({
-    connection: options.redis,
-    prefix: options.prefix.replace(/:$/, ''),
+  const sender = new WebhookSender({
     agents: options.agents,
     settings,
     secrets: webhookSecrets,
@@ -101,8 +95,6 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
     log,
     baseUrl: () => (options.publicUrl ?? options.serverUrl?.() ?? 'http://127.0.0.1').replace(/\/+$/, ''),
     urlPolicy: ctx.webhookUrlPolicy,
-    ...(options.webhookAttempts ? { attempts: options.webhookAttempts } : {}),
-    ...(options.webhookBackoffMs ? { backoffMs: options.webhookBackoffMs } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     now: () => options.clock.now(),
   });
@@ -125,10 +117,10 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
 
   return {
     mount,
-    notifier: new WebhookNotifier(deliveries),
+    notifier: new WebhookNotifier(options.webhooks),
     keys,
-    start: () => deliveries.start(),
-    close: () => deliveries.close(),
+    start: () => options.webhooks.start((job, meta) => sender.send(job, meta), log),
+    close: () => options.webhooks.close(),
     async bannerLine() {
       const count = await keys.count();
       return count === 0

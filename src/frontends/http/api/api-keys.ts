@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { ErrandError, type Clock, type Principal } from '../../../core/index.js';
+import type { RedisApiKeyRecords } from '../../../store/redis/api-key-records.js';
 
 /** An API key as stored: never the key itself, only its SHA-256 (keys are 238 random bits). */
 export const ApiKeyRecord = z.object({
@@ -29,15 +29,6 @@ export interface NewApiKey {
   ownerId?: string;
   ownerName?: string;
   admin?: boolean;
-}
-
-/** Where API keys live in Redis (under Errand's prefix). */
-function keysOf(prefix: string) {
-  return {
-    records: `${prefix}apikeys`,
-    byHash: `${prefix}apikeys:hash`,
-    used: `${prefix}apikeys:used`,
-  };
 }
 
 export const defaultApiWorkspace = 'api';
@@ -68,20 +59,16 @@ export function principalOfKey(key: Pick<ApiKeyRecord, 'workspace' | 'ownerId' |
 }
 
 /**
- * API keys in Redis: records by id, an index from the key's SHA-256 to its id, and last-used times.
+ * API keys, kept through the store (RedisApiKeyRecords): records by id, an index from the key's SHA-256 to its id, and last-used times.
  * Created with `errand keys create` on the server host; the key is shown once and never stored.
  */
 export class ApiKeyStore {
-  private readonly keys: ReturnType<typeof keysOf>;
   private readonly touched = new Map<string, number>();
 
   constructor(
-    private readonly redis: Redis,
-    prefix: string,
+    private readonly records: RedisApiKeyRecords,
     private readonly clock: Clock,
-  ) {
-    this.keys = keysOf(prefix);
-  }
+  ) {}
 
   async create(input: NewApiKey): Promise<{ key: string; info: ApiKeyInfo }> {
     const name = input.name.trim();
@@ -104,24 +91,24 @@ export class ApiKeyStore {
     if ((await this.all()).some((r) => r.name.toLowerCase() === name.toLowerCase())) {
       throw new ErrandError('conflict', `a key named ${name} exists already: pick another name, or revoke it first (errand keys revoke ${name})`);
     }
-    await this.redis.multi().hset(this.keys.records, record.id, JSON.stringify(record)).hset(this.keys.byHash, record.hash, record.id).exec();
+    await this.records.add(record.id, record.hash, JSON.stringify(record));
     return { key, info: this.info(record, null) };
   }
 
   async list(): Promise<ApiKeyInfo[]> {
-    const used = await this.redis.hgetall(this.keys.used);
+    const used = await this.records.usedTimes();
     return (await this.all()).map((r) => this.info(r, used[r.id] ?? null)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   async count(): Promise<number> {
-    return this.redis.hlen(this.keys.records);
+    return this.records.count();
   }
 
   /** Revokes by id or name; false when there is no such key. */
   async revoke(idOrName: string): Promise<ApiKeyInfo | null> {
     const record = (await this.all()).find((r) => r.id === idOrName || r.name.toLowerCase() === idOrName.toLowerCase());
     if (!record) return null;
-    await this.redis.multi().hdel(this.keys.records, record.id).hdel(this.keys.byHash, record.hash).hdel(this.keys.used, record.id).exec();
+    await this.records.remove(record.id, record.hash);
     return this.info(record, null);
   }
 
@@ -129,9 +116,9 @@ export class ApiKeyStore {
   async verify(key: string): Promise<ApiKeyRecord | null> {
     if (!keyPattern.test(key)) return null;
     const hash = sha256(key);
-    const id = await this.redis.hget(this.keys.byHash, hash);
+    const id = await this.records.idByHash(hash);
     if (!id) return null;
-    const raw = await this.redis.hget(this.keys.records, id);
+    const raw = await this.records.get(id);
     const record = raw ? ApiKeyRecord.safeParse(JSON.parse(raw)) : null;
     if (!record?.success) return null;
     // The lookup was by hash already; compare again in constant time so the check never hinges on a
@@ -145,11 +132,11 @@ export class ApiKeyStore {
     const now = this.clock.now();
     if (now.getTime() - (this.touched.get(id) ?? 0) < touchEveryMs) return;
     this.touched.set(id, now.getTime());
-    await this.redis.hset(this.keys.used, id, now.toISOString());
+    await this.records.touch(id, now.toISOString());
   }
 
   private async all(): Promise<ApiKeyRecord[]> {
-    const raw = await this.redis.hgetall(this.keys.records);
+    const raw = await this.records.all();
     return Object.values(raw).flatMap((json) => {
       const parsed = ApiKeyRecord.safeParse(JSON.parse(json));
       return parsed.success ? [parsed.data] : [];

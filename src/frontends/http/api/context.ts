@@ -18,7 +18,7 @@ import {
 import type { Scrubber } from '../../../redact/scrubber.js';
 import type { ApiCaller } from './auth.js';
 import { invalidBody } from './errors.js';
-import type { WebhookSecretStore } from './webhook-secrets.js';
+import type { WebhookSecretStore } from '../../../store/redis/webhook-secrets.js';
 import type { WebhookUrlPolicy } from './webhook-url.js';
 
 /** What the API's routes need; all of it comes from the core or Errand's own stores. */

@@ -1,30 +1,15 @@
 import { createHmac } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
-import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { z } from 'zod';
-import { viewFor, type Agent, type Log, type Settings } from '../../../core/index.js';
+import { PermanentFailure, viewFor, type Agent, type Log, type Settings } from '../../../core/index.js';
+import type { WebhookJob } from '../../../queue/webhook-queue.js';
 import type { Scrubber } from '../../../redact/scrubber.js';
 import { apiStatus, presentAgent } from './present.js';
-import type { WebhookSecretStore } from './webhook-secrets.js';
+import type { WebhookSecretStore } from '../../../store/redis/webhook-secrets.js';
 import { isInternalAddress, isLoopback, webhookUrlProblem, type WebhookUrlPolicy } from './webhook-url.js';
 
-export const webhookQueueName = 'errand-webhooks';
 export const webhookUserAgent = 'Errand-Webhook/1';
 
-/** One delivery: ids only; the agent, URL and secret are read when it is sent. */
-export const WebhookJob = z
-  .object({
-    agentId: z.string().min(1),
-    eventId: z.string().regex(/^\d+-\d+$/),
-    status: z.enum(['finished', 'failed', 'stopped']),
-  })
-  .strict();
-export type WebhookJob = z.infer<typeof WebhookJob>;
-
 export interface WebhookDeliveryDeps {
-  connection: ConnectionOptions;
-  /** BullMQ key prefix (Errand's prefix without the trailing colon). */
-  prefix: string;
   agents: { get(agentId: string): Promise<Agent | null> };
   settings: { get(workspace: string): Promise<Settings> };
   secrets: WebhookSecretStore;
@@ -34,10 +19,6 @@ export interface WebhookDeliveryDeps {
   baseUrl: () => string;
   urlPolicy?: WebhookUrlPolicy;
   fetch?: typeof fetch;
-  /** Tries per delivery (default 8: about 20 minutes of retries with the default back-off). */
-  attempts?: number;
-  /** First retry delay; each retry doubles it (default 5 s). */
-  backoffMs?: number;
   timeoutMs?: number;
   now?: () => Date;
 }
@@ -48,55 +29,15 @@ export function webhookSignature(secret: string, rawBody: string): string {
 }
 
 /**
- * Signed `statusChange` webhooks, sent from a BullMQ queue: a delivery survives a restart, is
- * retried with exponential back-off on any non-2xx answer or network error, and is enqueued under
- * a job id made of the agent and event ids, so each status change is delivered once.
+ * Sends one signed `statusChange` webhook (the queue in src/queue/webhook-queue.ts retries it):
+ * any non-2xx answer or network error throws to retry; what no retry can fix (a bad URL, a
+ * redirect, a private address) throws PermanentFailure.
  */
-export class WebhookDeliveries {
-  private readonly queue: Queue;
-  private readonly worker: Worker;
+export class WebhookSender {
+  constructor(private readonly deps: WebhookDeliveryDeps) {}
 
-  constructor(private readonly deps: WebhookDeliveryDeps) {
-    const attempts = deps.attempts ?? 8;
-    this.queue = new Queue(webhookQueueName, {
-      connection: deps.connection,
-      prefix: deps.prefix,
-      defaultJobOptions: {
-        attempts,
-        backoff: { type: 'exponential', delay: deps.backoffMs ?? 5_000 },
-        removeOnComplete: { age: 7 * 86_400, count: 10_000 },
-        removeOnFail: { age: 7 * 86_400 },
-      },
-    });
-    this.worker = new Worker(webhookQueueName, (job) => this.process(job), { connection: deps.connection, prefix: deps.prefix, autorun: false, concurrency: 4 });
-    this.worker.on('error', (error) => deps.log.error({ err: error }, 'webhook worker error'));
-    this.worker.on('failed', (job, error) => {
-      const final = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? attempts);
-      const details = { jobId: job?.id, agentId: (job?.data as Partial<WebhookJob> | undefined)?.agentId, attempts: job?.attemptsMade, err: error };
-      if (final || error instanceof UnrecoverableError) deps.log.error(details, 'webhook delivery gave up');
-      else deps.log.warn(details, 'webhook delivery failed; will retry');
-    });
-  }
-
-  async start(): Promise<void> {
-    void this.worker.run();
-    await this.worker.waitUntilReady();
-  }
-
-  async close(): Promise<void> {
-    await this.worker.close();
-    await this.queue.close();
-  }
-
-  async enqueue(job: WebhookJob): Promise<void> {
-    const data = WebhookJob.parse(job);
-    await this.queue.add('statusChange', data, { jobId: `wh-${data.agentId}-${data.eventId}` });
-  }
-
-  private async process(job: Job): Promise<void> {
-    const parsed = WebhookJob.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`invalid webhook job: ${z.prettifyError(parsed.error)}`);
-    const { agentId, status } = parsed.data;
+  async send(job: WebhookJob, meta: { jobId: string; attempt: number }): Promise<void> {
+    const { agentId, status } = job;
     const agent = await this.deps.agents.get(agentId);
     // Deleted or expired: nobody to tell about it.
     if (!agent) return;
@@ -122,7 +63,7 @@ export class WebhookDeliveries {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': webhookUserAgent,
-      'x-webhook-id': String(job.id),
+      'x-webhook-id': meta.jobId,
       'x-webhook-event': 'statusChange',
       ...(secret ? { 'x-webhook-signature': webhookSignature(secret, body) } : {}),
     };
@@ -134,20 +75,20 @@ export class WebhookDeliveries {
       signal: AbortSignal.timeout(this.deps.timeoutMs ?? 10_000),
     });
     await response.body?.cancel().catch(() => undefined);
-    if (response.status >= 300 && response.status < 400) throw new UnrecoverableError(`webhook answered ${response.status} (a redirect); redirects are not followed`);
+    if (response.status >= 300 && response.status < 400) throw new PermanentFailure('invalid_request', `webhook answered ${response.status} (a redirect); redirects are not followed`);
     if (!response.ok) throw new Error(`webhook answered ${response.status}`);
-    this.deps.log.info({ agentId, status, jobId: job.id, attempt: job.attemptsMade + 1 }, 'webhook delivered');
+    this.deps.log.info({ agentId, status, jobId: meta.jobId, attempt: meta.attempt }, 'webhook delivered');
   }
 
   /** The URL was checked at launch; its host name is checked again here, after DNS. */
   private async assertSendable(text: string): Promise<void> {
     const problem = webhookUrlProblem(text, this.deps.urlPolicy);
-    if (problem) throw new UnrecoverableError(`webhook URL ${problem}`);
+    if (problem) throw new PermanentFailure('invalid_request', `webhook URL ${problem}`);
     const host = new URL(text).hostname;
     if (this.deps.urlPolicy?.allowPrivate || isLoopback(host)) return;
     const addresses = await lookup(host.replace(/^\[|\]$/g, ''), { all: true });
     if (addresses.some((a) => isInternalAddress(a.address))) {
-      throw new UnrecoverableError('webhook host resolves to a private or link-local address; refusing to send');
+      throw new PermanentFailure('forbidden', 'webhook host resolves to a private or link-local address; refusing to send');
     }
   }
 }

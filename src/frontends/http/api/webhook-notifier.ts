@@ -1,5 +1,5 @@
 import { isSettled, type Agent, type Conversation, type Notifier, type StoredEvent } from '../../../core/index.js';
-import type { WebhookJob } from './webhook-delivery.js';
+import type { WebhookJob } from '../../../queue/webhook-queue.js';
 
 /**
  * The API's notifier: for an agent launched with `webhook.url`, every status event that settles it

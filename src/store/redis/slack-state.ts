@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import type { Keys } from './keys.js';
+import { multi, withKeys, type ScriptedRedis } from './scripts.js';
 
 /**
  * What the Slack front end remembers between requests and processes, so that nothing is posted
@@ -17,46 +18,50 @@ export interface SlackState {
   setChannelExternal(teamId: string, channelId: string, external: boolean): Promise<void>;
 }
 
-/** SlackState in Redis: one hash per agent, expiring with the agent's retention, and a key per channel. */
+/**
+ * SlackState in Redis: one hash per agent that lives as long as the agent's record (so its
+ * workspace's retention), and a key per channel. `forget` deletes the agent's hash.
+ */
 export class RedisSlackState implements SlackState {
   constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-    private readonly ttlSeconds: number,
+    private readonly redis: ScriptedRedis,
+    private readonly keys: Keys,
+    /** Lifetime of an agent's fields while its record is not stored yet. */
+    private readonly fallbackTtlSeconds: number,
   ) {}
 
-  private agentKey(agentId: string): string {
-    return `${this.prefix}slack:agent:${agentId}`;
-  }
-
-  private channelKey(teamId: string, channelId: string): string {
-    return `${this.prefix}slack:channel-external:${teamId}:${channelId}`;
-  }
-
   get(agentId: string, field: string): Promise<string | null> {
-    return this.redis.hget(this.agentKey(agentId), field);
+    return this.redis.hget(this.keys.slackAgent(agentId), field);
   }
 
   async set(agentId: string, field: string, value: string): Promise<void> {
-    await this.redis.multi().hset(this.agentKey(agentId), field, value).expire(this.agentKey(agentId), this.ttlSeconds).exec();
+    const tx = multi(this.redis);
+    tx.hset(this.keys.slackAgent(agentId), field, value);
+    await this.followAgent(tx, agentId).exec();
   }
 
   async delete(agentId: string, field: string): Promise<void> {
-    await this.redis.hdel(this.agentKey(agentId), field);
+    await this.redis.hdel(this.keys.slackAgent(agentId), field);
   }
 
   async claim(agentId: string, field: string, value: string): Promise<boolean> {
-    const result = await this.redis.multi().hsetnx(this.agentKey(agentId), field, value).expire(this.agentKey(agentId), this.ttlSeconds).exec();
+    const tx = multi(this.redis);
+    tx.hsetnx(this.keys.slackAgent(agentId), field, value);
+    const result = await this.followAgent(tx, agentId).exec();
     return result?.[0]?.[1] === 1;
   }
 
   async channelExternal(teamId: string, channelId: string): Promise<boolean | null> {
-    const raw = await this.redis.get(this.channelKey(teamId, channelId));
+    const raw = await this.redis.get(this.keys.slackChannelExternal(teamId, channelId));
     return raw === null ? null : raw === '1';
   }
 
   async setChannelExternal(teamId: string, channelId: string, external: boolean): Promise<void> {
     // A month: sharing rarely changes, and channel_shared / channel_unshared events rewrite it.
-    await this.redis.set(this.channelKey(teamId, channelId), external ? '1' : '0', 'EX', 30 * 86_400);
+    await this.redis.set(this.keys.slackChannelExternal(teamId, channelId), external ? '1' : '0', 'EX', 30 * 86_400);
+  }
+
+  private followAgent(tx: ReturnType<typeof multi>, agentId: string): ReturnType<typeof multi> {
+    return tx.errandFollowAgent(...withKeys([this.keys.agent(agentId), this.keys.slackAgent(agentId)], this.fallbackTtlSeconds * 1000));
   }
 }

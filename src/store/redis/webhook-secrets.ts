@@ -1,9 +1,7 @@
-import type { Redis } from 'ioredis';
-import { ErrandError, type Agent } from '../../../core/index.js';
-import { open, seal, type KeyProvider, type SecretContext } from '../../../secrets/index.js';
-
-/** Records outlive their agent by a day; so does the secret that signs its webhooks. */
-const graceSeconds = 86_400;
+import { ErrandError, type Agent } from '../../core/index.js';
+import { open, seal, type KeyProvider, type SecretContext } from '../../secrets/index.js';
+import { expiryGraceSeconds, type Keys } from './keys.js';
+import { multi, withKeys, type ScriptedRedis } from './scripts.js';
 
 /**
  * Webhook signing secrets, one per agent. The HMAC needs the secret in clear when a webhook is
@@ -13,8 +11,8 @@ const graceSeconds = 86_400;
  */
 export class WebhookSecretStore {
   constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
+    private readonly redis: ScriptedRedis,
+    private readonly keys: Keys,
     private readonly keyProvider: KeyProvider,
   ) {}
 
@@ -30,8 +28,11 @@ export class WebhookSecretStore {
 
   async set(agent: Agent, secret: string): Promise<void> {
     const sealed = await seal(secret, context(agent), this.keyProvider);
-    const ttl = Math.max(1, Math.ceil((Date.parse(agent.expiresAt) - Date.now()) / 1000)) + graceSeconds;
-    await this.redis.set(this.key(agent.id), sealed, 'EX', ttl);
+    // Lives as long as the agent's record; until that is stored, as long as the agent will.
+    const fallbackMs = Math.max(1000, Date.parse(agent.expiresAt) - Date.now()) + expiryGraceSeconds * 1000;
+    const tx = multi(this.redis);
+    tx.set(this.key(agent.id), sealed);
+    await tx.errandFollowAgent(...withKeys([this.keys.agent(agent.id), this.key(agent.id)], fallbackMs)).exec();
   }
 
   async get(agent: Agent): Promise<string | null> {
@@ -44,7 +45,7 @@ export class WebhookSecretStore {
   }
 
   private key(agentId: string): string {
-    return `${this.prefix}webhook-secret:${agentId}`;
+    return this.keys.webhookSecret(agentId);
   }
 }
 

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Clock } from '../../core/index.js';
+import type { Keys } from './keys.js';
 
 /** A signed-in browser: which API key it acts as and its CSRF token. The id itself is never stored. */
 export const Session = z.object({
@@ -39,7 +40,7 @@ const tokenPattern = /^[A-Za-z0-9_-]{43}$/;
 export class SessionStore {
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    private readonly keys: Keys,
     private readonly clock: Clock,
     private readonly times: SessionTimes = defaultSessionTimes,
   ) {}
@@ -76,7 +77,7 @@ export class SessionStore {
   }
 
   private key(id: string): string {
-    return `${this.prefix}dashboard:session:${sha256(id)}`;
+    return this.keys.dashboardSession(sha256(id));
   }
 }
 
@@ -87,7 +88,7 @@ export class SessionStore {
 export class LoginLinkStore {
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    private readonly keys: Keys,
     private readonly ttlSeconds = 600,
   ) {}
 
@@ -113,6 +114,6 @@ export class LoginLinkStore {
   }
 
   private key(token: string): string {
-    return `${this.prefix}dashboard:login:${sha256(token)}`;
+    return this.keys.dashboardLogin(sha256(token));
   }
 }

@@ -1,0 +1,137 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Every Lua script the store runs, defined once per client with ioredis `defineCommand` (like
+ * BullMQ's commands): calls send EVALSHA with the script's hash, not its text, and ioredis loads
+ * the script again by itself if the server lost it (restart, SCRIPT FLUSH).
+ */
+const scripts = {
+  /**
+   * Agent record compare-and-set: writes ARGV[2] if the stored record's version is still ARGV[1];
+   * sets the TTL (ARGV[3] ms). -1: no record, 0: lost the race, 1: written.
+   */
+  errandAgentCas: {
+    numberOfKeys: 1,
+    lua: `
+local current = redis.call('GET', KEYS[1])
+if not current then return -1 end
+local version = cjson.decode(current)['version']
+if tostring(version) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1`,
+  },
+  /**
+   * Run admission: drop slots whose agent is gone or settled, then admit if both sets are under
+   * their limits. Atomic, so two workers never both take the last slot.
+   * KEYS: workspace set, person set. ARGV: agent id, max workspace, max person, agent key prefix.
+   */
+  errandAdmit: {
+    numberOfKeys: 2,
+    lua: `
+local function prune(key)
+  for _, id in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+    local raw = redis.call('GET', ARGV[4] .. id)
+    local keep = false
+    if raw then
+      local status = cjson.decode(raw)['status']
+      keep = status == 'queued' or status == 'preparing' or status == 'running'
+    end
+    if not keep then redis.call('ZREM', key, id) end
+  end
+end
+prune(KEYS[1])
+prune(KEYS[2])
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {1, 0} end
+local ws = redis.call('ZCARD', KEYS[1])
+if ws >= tonumber(ARGV[2]) then return {0, ws, 'workspace'} end
+local person = redis.call('ZCARD', KEYS[2])
+if person >= tonumber(ARGV[3]) then return {0, person, 'person'} end
+local now = redis.call('TIME')[1]
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZADD', KEYS[2], now, ARGV[1])
+return {1, 0}`,
+  },
+  /** Renews a lease (PEXPIRE ARGV[2]) if KEYS[1] still holds the token ARGV[1]. */
+  errandLeaseRenew: {
+    numberOfKeys: 1,
+    lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`,
+  },
+  /** Releases a lease if KEYS[1] still holds the token ARGV[1]. */
+  errandLeaseRelease: {
+    numberOfKeys: 1,
+    lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`,
+  },
+  /** Hash field compare-and-set: HSET KEYS[1] ARGV[1] ARGV[3] if the field still holds ARGV[2]. */
+  errandHashCas: {
+    numberOfKeys: 1,
+    lua: `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end return 0`,
+  },
+  /**
+   * Retention from one place: KEYS[2..] get the remaining lifetime of the agent record KEYS[1], so
+   * every key of an agent lives exactly as long as the agent (its workspace's retention + a day).
+   * Without a record (not stored yet, or forgotten), ARGV[1] ms.
+   */
+  errandFollowAgent: {
+    numberOfKeys: -1,
+    lua: `
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl <= 0 then ttl = tonumber(ARGV[1]) end
+for i = 2, #KEYS do redis.call('PEXPIRE', KEYS[i], ttl) end
+return ttl`,
+  },
+  /** Index keys shared by agents: extend each key's TTL to ARGV[1] ms, never shorten it. */
+  errandExtendTtl: {
+    numberOfKeys: -1,
+    lua: `
+local ms = tonumber(ARGV[1])
+for i = 1, #KEYS do
+  local ttl = redis.call('PTTL', KEYS[i])
+  if ttl ~= -2 and ttl < ms then redis.call('PEXPIRE', KEYS[i], ms) end
+end
+return 1`,
+  },
+} as const;
+
+type Reply<T> = Promise<T>;
+
+/** The commands `defineScripts` adds, typed. */
+export interface ScriptCommands {
+  errandAgentCas(key: string, version: string, value: string, ttlMs: string): Reply<number>;
+  errandAdmit(workspaceSet: string, personSet: string, agentId: string, maxWorkspace: string, maxPerson: string, agentPrefix: string): Reply<[number, number, string?]>;
+  errandLeaseRenew(key: string, token: string, ttlMs: string): Reply<number>;
+  errandLeaseRelease(key: string, token: string): Reply<number>;
+  errandHashCas(key: string, field: string, before: string, after: string): Reply<number>;
+  errandFollowAgent(numberOfKeys: number, ...keysThenFallbackMs: string[]): Reply<number>;
+  errandExtendTtl(numberOfKeys: number, ...keysThenMs: string[]): Reply<number>;
+}
+
+/** The same commands queued on a MULTI or pipeline. */
+export type ScriptedChain = ReturnType<Redis['multi']> & {
+  errandFollowAgent(numberOfKeys: number, ...keysThenFallbackMs: string[]): ScriptedChain;
+  errandExtendTtl(numberOfKeys: number, ...keysThenMs: string[]): ScriptedChain;
+};
+
+export type ScriptedRedis = Redis & ScriptCommands;
+
+const defined = new WeakSet<Redis>();
+
+/** Defines the store's scripts on this client (once; later calls return the same client). */
+export function defineScripts(redis: Redis): ScriptedRedis {
+  if (!defined.has(redis)) {
+    for (const [name, script] of Object.entries(scripts)) {
+      redis.defineCommand(name, { numberOfKeys: script.numberOfKeys < 0 ? undefined : script.numberOfKeys, lua: script.lua } as { numberOfKeys?: number; lua: string });
+    }
+    defined.add(redis);
+  }
+  return redis as ScriptedRedis;
+}
+
+/** A MULTI on a scripted client, typed so the scripts can be queued in it. */
+export function multi(redis: ScriptedRedis): ScriptedChain {
+  return redis.multi() as unknown as ScriptedChain;
+}
+
+/** The arguments of a variadic-key script: key count, keys, then the rest. */
+export function withKeys(keys: string[], ...args: (string | number)[]): [number, ...string[]] {
+  return [keys.length, ...keys, ...args.map(String)];
+}
