@@ -86,7 +86,7 @@ export class AgentService {
       throw new ErrandError('empty_prompt', 'tell the agent what to do, e.g. `/agent repo=owner/name fix the flaky login test`');
     }
     const settings = await this.deps.settings.get(input.workspace);
-    assertMayLaunch(input.principal, settings);
+    assertMayLaunch(input.principal, settings, input.platformAdmin ?? false);
 
     const repoText = options.repo ?? input.impliedRepo ?? channelRepo(input.conversation, settings) ?? (settings.defaultRepo || undefined);
     const model = options.model ?? (settings.defaultModel || this.deps.defaultModel);

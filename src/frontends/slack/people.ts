@@ -35,6 +35,18 @@ export class People {
     return { kind: 'slack', workspace: teamId, id: userId, name: name || userId };
   }
 
+  /**
+   * The person as users.info describes them (cached), or, when Slack cannot answer, what the
+   * payload says (no admin rights, no e-mail): a lookup failure never blocks a launch.
+   */
+  async lookup(teamId: string, userId: string, name: string | undefined): Promise<Person> {
+    try {
+      return await this.get(teamId, userId);
+    } catch {
+      return { principal: this.quick(teamId, userId, name), platformAdmin: false };
+    }
+  }
+
   async get(teamId: string, userId: string): Promise<Person> {
     const key = `${teamId}:${userId}`;
     const cached = this.cache.get(key);
