@@ -25,6 +25,8 @@ describe('Slack: /agent', () => {
     const conversation = agent!.conversations[0]!;
     if (conversation.kind !== 'slack') throw new Error('expected a Slack conversation');
     expect(rootPosts()).toHaveLength(1);
+    // users.info (users:read.email) gives the requester's e-mail for the Co-authored-by trailer.
+    expect(agent!.owner).toMatchObject({ id: 'U1', name: 'Ada Lovelace', email: 'ada@example.com' });
     expect(rootPosts()[0]!.args.channel).toBe('C1');
     expect(conversation.threadTs).toBe(h.slack.messages[0]!.ts);
     const root = conversation.threadTs;

@@ -30,7 +30,7 @@ export interface SlackHarness {
 export async function slackHarness(options: { retries?: number; dispatchIntervalMs?: number } = {}): Promise<SlackHarness> {
   const core = await coreHarness();
   const slack = await new FakeSlack().start();
-  slack.addUser({ id: 'U1', name: 'ada', real_name: 'Ada Lovelace' });
+  slack.addUser({ id: 'U1', name: 'ada', real_name: 'Ada Lovelace', email: 'ada@example.com' });
   slack.addUser({ id: 'U2', name: 'grace', real_name: 'Grace Hopper' });
   slack.addUser({ id: 'UADMIN', name: 'boss', real_name: 'The Admin', is_admin: true });
   slack.addChannel('C1');
