@@ -39,5 +39,15 @@ export function assertMayFollowUp(principal: Principal, agent: Agent, settings: 
   }
 }
 
+/** The same rule as a yes or no: may this person follow up on (and stop) the agent? */
+export function mayFollowUp(principal: Principal, agent: Agent, settings: Settings, platformAdmin = false): boolean {
+  try {
+    assertMayFollowUp(principal, agent, settings, platformAdmin);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Stopping follows the same rule as following up. */
 export const assertMayStop = assertMayFollowUp;
