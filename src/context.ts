@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { AgentService, ErrandError, SecretsService, SettingsService, systemClock, type Clock } from './core/index.js';
+import { ProviderRegistry } from './engine/providers/index.js';
+import { repoServedCheck } from './git/repo-hosts.js';
 import type { Logger } from './logger.js';
 import { BullRunQueue } from './queue/run-queue.js';
 import { connectRedis } from './redis/connect.js';
@@ -85,8 +87,11 @@ export async function openCore(config: Config, deps: ContextDeps, options: { sta
     });
     const queue = new BullRunQueue(redis, undefined, prefix.replace(/:$/, ''));
     cleanups.unshift(() => queue.close());
-    const agents = new AgentService({ ...stores, queue, clock, log, defaultModel: config.defaultModel ?? null, localRepos: config.localRepos === 'allow' });
-    const settings = new SettingsService({ settings: stores.settings, audit: stores.audit, log });
+    // Checked at launch and on settings save, before anything is posted: known model, served repository.
+    const models = new ProviderRegistry({ config, log });
+    const capabilities = { models, assertRepoServed: repoServedCheck(config) };
+    const agents = new AgentService({ ...stores, queue, clock, log, defaultModel: config.defaultModel ?? null, localRepos: config.localRepos === 'allow', capabilities });
+    const settings = new SettingsService({ settings: stores.settings, audit: stores.audit, log, models });
     const secrets = stores.secrets ? new SecretsService({ secrets: stores.secrets, settings: stores.settings, audit: stores.audit, log }) : null;
     return {
       config, log, scrubber, clock, prefix, redis, redisUrl, localRedis, stores, queue, agents, settings, secrets,

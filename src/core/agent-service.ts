@@ -4,7 +4,7 @@ import { conversationKey, type Conversation } from './conversation.js';
 import { ErrandError, isErrandError } from './errors.js';
 import type { AgentEvent } from './events.js';
 import { newAgentId } from './ids.js';
-import { assertRepoAllowed } from './launch-checks.js';
+import { assertModelKnown, assertRepoAllowed, type LaunchCapabilities } from './launch-checks.js';
 import { assertAgentBranch } from './protected-branch.js';
 import { parseLaunchRequest, type LaunchOptions } from './launch-request.js';
 import { assertMayFollowUp, assertMayLaunch, assertMayStop } from './policy.js';
@@ -33,6 +33,8 @@ export interface AgentServiceDeps {
   audit?: AuditLog;
   /** ERRAND_LOCAL_REPOS=allow: admin API keys may launch on a path or file:// URL of this server. */
   localRepos?: boolean;
+  /** Models and repository hosts the server serves, checked at launch (skipped when absent). */
+  capabilities?: LaunchCapabilities;
 }
 
 export interface LaunchInput {
@@ -129,6 +131,8 @@ export class AgentService {
     }
     assertAgentBranch(agent.branch, { base: agent.baseBranch, patterns: settings.protectedBranches });
     if (agent.repo) assertRepoAllowed(agent.repo, { principal: input.principal, platformAdmin: input.platformAdmin ?? false }, this.deps.localRepos ?? false);
+    if (agent.repo) this.deps.capabilities?.assertRepoServed?.(agent.repo);
+    assertModelKnown(model, this.deps.capabilities);
     if (input.openConversation) agent.conversations = [await input.openConversation(agent)];
     const queuedBehind = await this.activeAhead(agent, settings);
     await this.deps.agents.create(agent);

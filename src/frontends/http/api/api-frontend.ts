@@ -67,7 +67,7 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
   const { log, scrubber } = options;
   const keys = new ApiKeyStore(options.redis, options.prefix, options.clock);
   const webhookSecrets = new WebhookSecretStore(options.redis, options.prefix, options.keyProvider);
-  const settings = new SettingsService({ settings: options.stores.settings, audit: options.stores.audit, log });
+  const settings = new SettingsService({ settings: options.stores.settings, audit: options.stores.audit, log, ...(options.models ? { models: options.models } : {}) });
   const secrets = options.stores.secrets ? new SecretsService({ secrets: options.stores.secrets, settings: options.stores.settings, audit: options.stores.audit, log }) : null;
   const ctx: ApiContext = {
     agents: options.agents,
