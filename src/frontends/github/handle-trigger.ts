@@ -52,7 +52,7 @@ export interface TriggerDeps {
   background(what: string, task: () => Promise<unknown>): void;
 }
 
-export type TriggerOutcome = 'ignored_bot' | 'denied' | 'duplicate' | 'launched' | 'followed_up' | 'resumed' | 'refused' | 'busy';
+export type TriggerOutcome = 'ignored_bot' | 'denied' | 'duplicate' | 'launched' | 'followed_up' | 'resumed' | 'refused' | 'busy' | 'stopped';
 
 const deniedTtlSeconds = 365 * 86_400;
 
@@ -129,6 +129,9 @@ export async function handleTrigger(trigger: Trigger, client: GitHubClient, repo
   };
 
   try {
+    if (trigger.origin === 'mention' && !trigger.request.forceNew && isStopRequest(trigger.request.text)) {
+      return await stop(trigger, principal, conversation, client, deps);
+    }
     if (!trigger.request.forceNew) {
       const existing = await deps.agents.findByConversation(conversation);
       if (existing && existing.status !== 'expired') {
@@ -146,6 +149,23 @@ export async function handleTrigger(trigger: Trigger, client: GitHubClient, repo
     post(trigger, client, deps, replies.refused(sender.login, error.message));
     return 'refused';
   }
+}
+
+/** `@errand stop` (a period or `!` allowed): a command, never a follow-up with the text "stop". */
+export function isStopRequest(text: string): boolean {
+  return /^stop\s*[.!]*$/i.test(text.trim());
+}
+
+/** Stops this conversation's agent, with the rights a Slack thread gives (owner, admins, team follow-ups). */
+async function stop(trigger: Trigger, principal: Principal, conversation: GitHubThread, client: GitHubClient, deps: TriggerDeps): Promise<TriggerOutcome> {
+  const existing = await deps.agents.findByConversation(conversation);
+  if (!existing || !['queued', 'preparing', 'running'].includes(existing.status)) {
+    post(trigger, client, deps, replies.nothingToStop(principal.id));
+    return 'stopped';
+  }
+  const after = await deps.agents.stop(existing.id, principal);
+  post(trigger, client, deps, replies.stopping(principal.id, after.status === 'stopped'));
+  return 'stopped';
 }
 
 async function followUp(agent: Agent, trigger: Trigger, principal: Principal, conversation: GitHubThread, client: GitHubClient, deps: TriggerDeps): Promise<TriggerOutcome> {
