@@ -3,6 +3,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import type { Config } from './config.js';
 import { AgentService, ErrandError, SecretsService, SettingsService, systemClock, type Clock } from './core/index.js';
+import { ProviderRegistry } from './engine/providers/index.js';
+import { repoServedCheck } from './git/repo-hosts.js';
 import type { Logger } from './logger.js';
 import { BullRunQueue } from './queue/run-queue.js';
 import { WebhookQueue } from './queue/webhook-queue.js';
@@ -95,12 +97,15 @@ export async function openCore(config: Config, deps: ContextDeps, options: { sta
     });
     const queue = new BullRunQueue(redis, undefined, stores.keys.queuePrefix());
     cleanups.unshift(() => queue.close());
+    // Checked at launch and on settings save, before anything is posted: known model, served repository.
+    const models = new ProviderRegistry({ config, log });
+    const capabilities = { models, assertRepoServed: repoServedCheck(config) };
     // Until a worker plugs its sandbox in, forgotten agents' containers are a worker's job.
     const webhooks = new WebhookQueue(redis, stores.keys.queuePrefix());
     cleanups.unshift(() => webhooks.close());
-    const agents = new AgentService({ ...stores, queue, clock, log, defaultModel: config.defaultModel ?? null, localRepos: config.localRepos === 'allow', containers: stores.containerSignals });
+    const agents = new AgentService({ ...stores, queue, clock, log, defaultModel: config.defaultModel ?? null, localRepos: config.localRepos === 'allow', capabilities, containers: stores.containerSignals });
     agents.forgetter.addQueue(webhooks);
-    const settings = new SettingsService({ settings: stores.settings, audit: stores.audit, log });
+    const settings = new SettingsService({ settings: stores.settings, audit: stores.audit, log, models });
     const secrets = stores.secrets ? new SecretsService({ secrets: stores.secrets, settings: stores.settings, audit: stores.audit, log }) : null;
     return {
       config, log, scrubber, clock, instance, prefix, redis, redisUrl, localRedis, stores, queue, webhooks, agents, settings, secrets,

@@ -19,13 +19,13 @@ describe('Redis lost at run time', () => {
 
   it('reconnects and loses nothing that was accepted, before or during the outage', async () => {
     redis = await startLocalRedis({ dir, appendOnly: true });
-    const config = loadConfig({ REDIS_URL: redis.url, ERRAND_ROLE: 'web', PORT: '0', ERRAND_MODEL: 'openai:m' });
+    const config = loadConfig({ REDIS_URL: redis.url, ERRAND_ROLE: 'web', PORT: '0', ERRAND_MODEL: 'openai:m', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
     errand = await startErrand(config, { log: pino({ level: 'silent' }), scrubber: new Scrubber(), instance: 'restart' });
-    const before = await errand.agents.launch({ principal: slackUser(), workspace: 'T1', conversation: slackThread(), text: 'repo=a/b before the outage' });
+    const before = await errand.agents.launch({ principal: slackUser(), workspace: 'T1', conversation: slackThread(), text: 'repo=https://git.example.com/a/b.git before the outage' });
 
     await redis.stop();
     // Accepted while Redis is down: ioredis queues the commands and sends them on reconnect.
-    const during = errand.agents.launch({ principal: slackUser(), workspace: 'T1', conversation: slackThread('2.0'), text: 'repo=a/b during the outage' });
+    const during = errand.agents.launch({ principal: slackUser(), workspace: 'T1', conversation: slackThread('2.0'), text: 'repo=https://git.example.com/a/b.git during the outage' });
     redis = await startLocalRedis({ dir, appendOnly: true, port: redis.port });
 
     const duringAgent = (await during).agent;

@@ -16,6 +16,9 @@ export interface CreateKeyOptions {
   admin?: boolean;
   workspace?: string;
   owner?: string;
+  /** Display name of the person (default: the key's name). */
+  ownerName?: string;
+  email?: string;
   save?: boolean;
 }
 
@@ -35,6 +38,8 @@ export async function createKey(deps: KeysCliDeps, options: CreateKeyOptions): P
       name: options.name,
       ...(options.workspace ? { workspace: options.workspace } : {}),
       ...(options.owner ? { ownerId: options.owner } : {}),
+      ...(options.ownerName ? { ownerName: options.ownerName } : {}),
+      ...(options.email ? { ownerEmail: options.email } : {}),
       admin: options.admin ?? false,
     });
     const { info, key } = created;
@@ -88,6 +93,8 @@ export function registerKeys(program: Command, deps: KeysCliDeps): Command {
     .option('--admin', 'may change settings and secrets, read the audit log, see and stop every agent of the workspace')
     .option('-w, --workspace <id>', 'the workspace it acts in (a Slack team id to share one with Slack)', defaultApiWorkspace)
     .option('--owner <id>', 'the person it acts as (default: the name)')
+    .option('--owner-name <name>', "the person's name for commits (default: the key's name)")
+    .option('--email <address>', "the person's e-mail: agents' commits credit them with Co-authored-by")
     .option('--save', 'also save it (with the server URL) to ~/.config/errand/credentials for this machine')
     .action(async (options: CreateKeyOptions) => {
       await createKey(deps, options);

@@ -5,7 +5,7 @@ import { ErrandError, isErrandError } from './errors.js';
 import { Forgetter } from './forget.js';
 import type { AgentEvent } from './events.js';
 import { newAgentId } from './ids.js';
-import { assertRepoAllowed } from './launch-checks.js';
+import { assertModelKnown, assertRepoAllowed, type LaunchCapabilities } from './launch-checks.js';
 import { assertAgentBranch } from './protected-branch.js';
 import { parseLaunchRequest, type LaunchOptions } from './launch-request.js';
 import { assertMayFollowUp, assertMayLaunch, assertMayStop } from './policy.js';
@@ -42,6 +42,8 @@ export interface AgentServiceDeps {
   agentKeys: AgentKeys;
   /** Removes containers (default: none here; a worker plugs its sandbox or a signal in). */
   containers?: ContainerRemover;
+  /** Models and repository hosts the server serves, checked at launch (skipped when absent). */
+  capabilities?: LaunchCapabilities;
 }
 
 export interface LaunchInput {
@@ -100,7 +102,7 @@ export class AgentService {
       throw new ErrandError('empty_prompt', 'tell the agent what to do, e.g. `/agent repo=owner/name fix the flaky login test`');
     }
     const settings = await this.deps.settings.get(input.workspace);
-    assertMayLaunch(input.principal, settings);
+    assertMayLaunch(input.principal, settings, input.platformAdmin ?? false);
 
     const repoText = options.repo ?? input.impliedRepo ?? channelRepo(input.conversation, settings) ?? (settings.defaultRepo || undefined);
     const model = options.model ?? (settings.defaultModel || this.deps.defaultModel);
@@ -143,6 +145,8 @@ export class AgentService {
     }
     assertAgentBranch(agent.branch, { base: agent.baseBranch, patterns: settings.protectedBranches });
     if (agent.repo) assertRepoAllowed(agent.repo, { principal: input.principal, platformAdmin: input.platformAdmin ?? false }, this.deps.localRepos ?? false);
+    if (agent.repo) this.deps.capabilities?.assertRepoServed?.(agent.repo);
+    assertModelKnown(model, this.deps.capabilities);
     if (input.openConversation) agent.conversations = [await input.openConversation(agent)];
     const queuedBehind = await this.activeAhead(agent, settings);
     await this.deps.agents.create(agent);

@@ -1,4 +1,5 @@
 import type { RepoRef } from './agent.js';
+import type { ModelRegistry } from './ports/model.js';
 import { ErrandError } from './errors.js';
 import type { Principal } from './principal.js';
 import { isLocalRepo } from './repo-ref.js';
@@ -23,4 +24,19 @@ export function assertRepoAllowed(repo: RepoRef, launcher: Launcher, localReposA
     'local repositories (a path or file:// URL on the Errand server) are refused: give owner/name or an https:// git URL. ' +
       'For one person on their own machine, the server can allow them with ERRAND_LOCAL_REPOS=allow, for admin API keys only',
   );
+}
+
+/**
+ * What the server can serve, checked at launch before anything is posted or stored: the model
+ * resolves to a configured provider, the repository to a configured host. Each throws a coded
+ * error with the fix (not_configured, invalid_request).
+ */
+export interface LaunchCapabilities {
+  models?: Pick<ModelRegistry, 'resolve'>;
+  /** Throws when no configured host serves the repository (`owner/name` without a GitHub App). */
+  assertRepoServed?: (repo: RepoRef) => void;
+}
+
+export function assertModelKnown(model: string, capabilities: LaunchCapabilities | undefined): void {
+  capabilities?.models?.resolve(model);
 }

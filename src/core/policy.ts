@@ -13,11 +13,13 @@ export function isAdmin(principal: Principal, settings: Settings, platformAdmin 
   return platformAdmin || listed(settings.admins, principal);
 }
 
-export function assertMayLaunch(principal: Principal, settings: Settings): void {
+/** Admins (the `admins` setting, or platform admins as the front end reports them) may always launch. */
+export function assertMayLaunch(principal: Principal, settings: Settings, platformAdmin = false): void {
+  if (isAdmin(principal, settings, platformAdmin)) return;
   if (principal.isBot && !listed(settings.serviceAccounts, principal) && !listed(settings.allowlist, principal)) {
     throw new ErrandError('forbidden', 'bots cannot start agents unless listed as a service account');
   }
-  if (settings.allowlist.length > 0 && !listed(settings.allowlist, principal) && !listed(settings.admins, principal)) {
+  if (settings.allowlist.length > 0 && !listed(settings.allowlist, principal)) {
     throw new ErrandError('forbidden', "you're not on this workspace's list of people who may start agents; ask an admin to add you");
   }
 }
@@ -32,8 +34,18 @@ export function assertMayFollowUp(principal: Principal, agent: Agent, settings: 
       if (listed(settings.serviceAccounts, principal)) return;
       throw new ErrandError('forbidden', `only ${agent.owner.name}, admins and service accounts can follow up on this agent`);
     case 'everyone':
-      assertMayLaunch(principal, settings);
+      assertMayLaunch(principal, settings, platformAdmin);
       return;
+  }
+}
+
+/** The same rule as a yes or no: may this person follow up on (and stop) the agent? */
+export function mayFollowUp(principal: Principal, agent: Agent, settings: Settings, platformAdmin = false): boolean {
+  try {
+    assertMayFollowUp(principal, agent, settings, platformAdmin);
+    return true;
+  } catch {
+    return false;
   }
 }
 

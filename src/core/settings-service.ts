@@ -3,6 +3,7 @@ import { ErrandError } from './errors.js';
 import { isAdmin } from './policy.js';
 import { principalKey, type Principal } from './principal.js';
 import { parseRepoRef } from './repo-ref.js';
+import type { ModelRegistry } from './ports/model.js';
 import type { Log } from './ports/runtime.js';
 import type { AuditLog, SettingsStore } from './ports/store.js';
 import { Settings, SettingsPatch } from './settings.js';
@@ -20,6 +21,8 @@ export class InvalidSettingsError extends ErrandError {
 
 export interface SettingsServiceDeps {
   settings: SettingsStore;
+  /** When set, a default model is checked on save (an unknown one is refused, naming the field). */
+  models?: Pick<ModelRegistry, 'resolve'>;
   audit: AuditLog;
   log: Log;
 }
@@ -50,6 +53,14 @@ export class SettingsService {
     }
     const parsed = parsePatch(patch);
     assertRepositories(parsed);
+    if (parsed.defaultModel && this.deps.models) {
+      try {
+        this.deps.models.resolve(parsed.defaultModel);
+      } catch (error) {
+        if (error instanceof ErrandError) throw new InvalidSettingsError(['defaultModel'], `settings refused: defaultModel: ${error.message}`);
+        throw error;
+      }
+    }
     const next = Settings.parse({ ...current, ...parsed });
     const changed = (Object.keys(parsed) as (keyof Settings)[]).filter((key) => JSON.stringify(current[key]) !== JSON.stringify(next[key])).sort();
     if (changed.length === 0) return { settings: current, changed };

@@ -49,3 +49,16 @@ export function repoHostFor(hosts: RepoHost[], repo: RepoRef): RepoHost {
   }
   throw new ErrandError('invalid_request', `no repo host serves ${repo.url}`);
 }
+
+/**
+ * Whether the configuration serves a repository, without any network call: the launch check.
+ * `owner/name` needs a GitHub App; URLs go to the plain remote host.
+ */
+export function repoServedCheck(config: Pick<Config, 'githubAppId' | 'githubPrivateKey'>): (repo: RepoRef) => void {
+  const github = Boolean(config.githubAppId && config.githubPrivateKey);
+  const plain = new PlainRemoteHost();
+  return (repo) => {
+    if (repo.fullName ? github : plain.handles(repo)) return;
+    repoHostFor([plain], repo);
+  };
+}

@@ -107,6 +107,8 @@ describe('HTTP API v0: agents', () => {
       expect(reply.json.error?.code).toBe('not_found');
     }
     const id = await h.launch(h.keys.alice);
+    // Owner-only follow-ups: a teammate may neither see nor stop it (see team-follow-ups.test.ts for `everyone`).
+    await h.stores.settings.set('api', { ...(await h.stores.settings.get('api')), teamFollowUps: 'owner' });
     expect((await h.call('GET', `/v0/agents/${id}`, { key: h.keys.bob })).status).toBe(404);
     expect((await h.call('POST', `/v0/agents/${id}/stop`, { key: h.keys.bob })).status).toBe(404);
     expect((await h.call('GET', `/v0/agents/${id}`, { key: h.keys.admin })).status).toBe(200);

@@ -126,5 +126,12 @@ describe('the errand CLI', () => {
 
     expect((await run(['keys', 'revoke', 'carol'])).out).toContain('revoked carol');
     expect((await h.call('GET', '/v0/me', { key })).status).toBe(401);
+
+    // A key can carry its owner's name and e-mail: agents launched with it credit them as co-author.
+    const dave = (await run(['keys', 'create', '--name', 'dave-ci', '--owner-name', 'Dave Doe', '--email', 'dave@example.com'])).out.trim();
+    const launched = await h.call('POST', '/v0/agents', { key: dave, body: { prompt: { text: 'tidy up' }, source: { repository: 'acme/web' } } });
+    expect(launched.status).toBe(201);
+    expect((await h.agents.get(launched.json['id'] as string))?.owner).toMatchObject({ name: 'Dave Doe', email: 'dave@example.com' });
+    await expect(run(['keys', 'create', '--name', 'erin', '--email', 'not-an-address'])).rejects.toMatchObject({ code: 'invalid_request' });
   });
 });

@@ -42,3 +42,21 @@ describe("API: the agent's own branch is never the base or a protected branch", 
     expect((await launch('develop', 'trunk')).status).toBe(201);
   });
 });
+
+describe('API: settings are checked on save like a launch', () => {
+  let h: ApiHarness;
+  beforeEach(async () => {
+    h = await apiHarness();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  test('a default model the server cannot run is refused, naming the field, and not saved', async () => {
+    const reply = await h.call('PATCH', '/v0/settings', { key: h.keys.admin, body: { defaultModel: 'nope:x' } });
+    expect(reply.status).toBe(400);
+    expect(reply.json.error?.message).toContain('defaultModel');
+    expect((await h.stores.settings.get('api')).defaultModel).toBe('');
+    expect((await h.call('PATCH', '/v0/settings', { key: h.keys.admin, body: { defaultModel: 'openai:test-large' } })).status).toBe(200);
+  });
+});

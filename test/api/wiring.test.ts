@@ -19,7 +19,11 @@ describe('the API in Errand’s web role', () => {
       const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
       const me = await fetch(`${errand.http!.url}/v0/me`, { headers });
       expect(await me.json()).toMatchObject({ apiKeyName: 'ops', admin: true });
-      const launched = await fetch(`${errand.http!.url}/v0/agents`, { method: 'POST', headers, body: JSON.stringify({ prompt: { text: 'hello' }, source: { repository: 'acme/web' } }) });
+      // The core's launch validation, as wired: owner/name needs a GitHub App, which is not configured here.
+      const noApp = await fetch(`${errand.http!.url}/v0/agents`, { method: 'POST', headers, body: JSON.stringify({ prompt: { text: 'hello' }, source: { repository: 'acme/web' } }) });
+      expect(noApp.status).toBe(503);
+      expect(await noApp.json()).toMatchObject({ error: { code: 'not_configured', message: expect.stringContaining('no GitHub App is configured') } });
+      const launched = await fetch(`${errand.http!.url}/v0/agents`, { method: 'POST', headers, body: JSON.stringify({ prompt: { text: 'hello' }, source: { repository: 'https://git.example.com/acme/web.git' } }) });
       expect(launched.status).toBe(201);
       expect(await launched.json()).toMatchObject({ status: 'CREATING', model: 'openai:test-model' });
       const models = await fetch(`${errand.http!.url}/v0/models`, { headers });

@@ -43,6 +43,10 @@ export async function dashboardHarness(): Promise<DashboardHarness> {
     ERRAND_MODEL: 'openai:test-model',
     ERRAND_MODELS: 'openai:test-large',
     OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+    // owner/name repositories pass the launch check only with a GitHub App configured (web role: no call is made).
+    GITHUB_APP_ID: '1',
+    GITHUB_PRIVATE_KEY: 'not-used-in-the-web-role',
+    GITHUB_WEBHOOK_SECRET: 'not-used-by-these-tests',
     ERRAND_MASTER_KEY: randomBytes(32).toString('hex'),
     ERRAND_DATA_DIR: mkdtempSync(join(tmpdir(), 'errand-dash-')),
     LOG_LEVEL: 'silent',

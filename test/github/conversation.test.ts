@@ -61,4 +61,27 @@ describe('GitHub: one agent per issue or pull request', () => {
     expect(inbox[0]).toMatchObject({ text: 'please also handle the empty name', source: `github:${repo.toLowerCase()}#9` });
     await waitFor(() => h.fake.botComments(repo, 9).some((c) => c.body.includes('resuming')), { what: 'a tracking comment on the PR' });
   });
+
+  it('`@errand stop` stops the agent with the rights a Slack thread gives, and is never a follow-up', async () => {
+    await h.deliver('issue_comment', h.issueComment({ body: '@errand fix the greeting', number: 1 }));
+    const [agent] = await h.agents();
+    const id = agent!.id;
+    await h.core.service.transition(id, 'preparing');
+    await h.core.service.transition(id, 'running');
+    const workspace = String(installationId);
+    await h.core.stores.settings.set(workspace, { ...(await h.core.stores.settings.get(workspace)), teamFollowUps: 'owner' });
+
+    h.fake.grant(repo, 'hubot', 'write');
+    await h.deliver('issue_comment', h.issueComment({ body: '@errand stop', number: 1, login: 'hubot' }));
+    await waitFor(() => h.fake.botComments(repo, 1).some((c) => c.body.includes('@hubot only Codertocat')), { what: 'the refusal' });
+    expect((await h.core.service.require(id)).status).toBe('running');
+
+    await h.deliver('issue_comment', h.issueComment({ body: '@errand Stop.', number: 1 }));
+    await waitFor(() => h.fake.botComments(repo, 1).some((c) => c.body.includes('@Codertocat stopping the agent')), { what: 'the stop acknowledgement' });
+    const events = await h.core.stores.events.read(id);
+    expect(events.some((e) => e.type === 'milestone' && e.name === 'stop_requested')).toBe(true);
+    expect(events.some((e) => e.type === 'follow_up')).toBe(false);
+    expect(await h.core.stores.inbox.size(id)).toBe(0);
+    expect(await h.agents()).toHaveLength(1);
+  });
 });

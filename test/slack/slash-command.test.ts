@@ -1,4 +1,5 @@
 import type { Agent } from '../../src/core/index.js';
+import { botUserId } from '../support/fake-slack.js';
 import { slackHarness, type SlackHarness } from '../support/slack.js';
 import { waitFor } from '../support/wait.js';
 
@@ -24,6 +25,8 @@ describe('Slack: /agent', () => {
     const conversation = agent!.conversations[0]!;
     if (conversation.kind !== 'slack') throw new Error('expected a Slack conversation');
     expect(rootPosts()).toHaveLength(1);
+    // users.info (users:read.email) gives the requester's e-mail for the Co-authored-by trailer.
+    expect(agent!.owner).toMatchObject({ id: 'U1', name: 'Ada Lovelace', email: 'ada@example.com' });
     expect(rootPosts()[0]!.args.channel).toBe('C1');
     expect(conversation.threadTs).toBe(h.slack.messages[0]!.ts);
     const root = conversation.threadTs;
@@ -123,6 +126,17 @@ describe('Slack: /agent', () => {
     expect(rootPosts()[0]!.args.text).toContain('&lt;!channel&gt; &lt;!here&gt; ask &lt;@U2&gt; &amp; fix it');
     const summary = threadReplies(root.threadTs).find((c) => String(c.args.text).startsWith('Summary'))!;
     expect(summary.args.text).toContain('&lt;!everyone&gt; &lt;@U2&gt; &lt;https://evil.example|click&gt; &amp; more');
+  });
+
+  it('lets Slack workspace admins launch when an allowlist leaves them out, from /agent and from a mention', async () => {
+    await h.core.stores.settings.set('T1', { ...(await h.core.stores.settings.get('T1')), allowlist: ['U9'] });
+    const refused = await h.command('repo=acme/app fix it', { userId: 'U1' });
+    expect(refused.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('Not allowed') });
+    await h.command('repo=acme/app fix it as the admin', { userId: 'UADMIN' });
+    await waitFor(async () => ((await agents()).length === 1 ? agents() : undefined), { what: "the admin's agent" });
+    await h.event({ type: 'app_mention', channel: 'C1', user: 'UADMIN', text: `<@${botUserId}> repo=acme/app and again`, ts: h.slack.nextTs(), team: 'T1' });
+    const both = await waitFor(async () => ((await agents()).length === 2 ? agents() : undefined), { what: "the admin's second agent" });
+    expect(both.every((a) => a.owner.id === 'UADMIN')).toBe(true);
   });
 });
 

@@ -22,7 +22,7 @@ describe('Slack in a running Errand', () => {
     slack = await new FakeSlack().start();
     slack.addChannel('C1');
     const config = loadConfig({
-      REDIS_URL: testRedisUrl(), ERRAND_ROLE: 'web', PORT: '0', ERRAND_MODEL: 'openai:m',
+      REDIS_URL: testRedisUrl(), ERRAND_ROLE: 'web', PORT: '0', ERRAND_MODEL: 'openai:m', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
       SLACK_BOT_TOKEN: slack.token, SLACK_SIGNING_SECRET: 'wired-secret', SLACK_API_URL: slack.apiUrl, ERRAND_PUBLIC_URL: 'https://errand.example.com',
     });
     errand = await startErrand(config, { log: pino({ level: 'silent' }), scrubber: new Scrubber(), instance });
@@ -30,7 +30,7 @@ describe('Slack in a running Errand', () => {
     const challenge = await postSigned(url, JSON.stringify({ type: 'url_verification', challenge: 'abc123', token: 'x' }), 'application/json', { secret: 'wired-secret' });
     expect(challenge.json()).toEqual({ challenge: 'abc123' });
 
-    const command = await postSigned(url, slashCommandBody({ text: 'repo=acme/app fix it', responseUrl: slack.responseUrl('1') }), 'application/x-www-form-urlencoded', { secret: 'wired-secret' });
+    const command = await postSigned(url, slashCommandBody({ text: 'repo=https://git.example.com/acme/app.git fix it', responseUrl: slack.responseUrl('1') }), 'application/x-www-form-urlencoded', { secret: 'wired-secret' });
     expect(command.status).toBe(200);
     // The web role's dispatcher edits the root message the command posted and adds ⏳.
     await waitFor(() => slack.okCalls('reactions.add').length === 1, { what: 'the first render' });

@@ -26,6 +26,8 @@ export interface FakeUser {
   is_admin?: boolean;
   is_owner?: boolean;
   is_bot?: boolean;
+  /** Sent in `profile.email`, as Slack does for apps with `users:read.email`. */
+  email?: string;
 }
 
 type Answer = (args: Record<string, unknown>) => Record<string, unknown>;
@@ -222,7 +224,7 @@ export class FakeSlack {
     'users.info': (args) => {
       const user = this.users.get(String(args.user));
       if (!user) return { ok: false, error: 'user_not_found' };
-      return { ok: true, user: { ...user, team_id: this.teamId, deleted: false, profile: { real_name: user.real_name ?? user.name, display_name: user.name } } };
+      return { ok: true, user: { ...user, team_id: this.teamId, deleted: false, profile: { real_name: user.real_name ?? user.name, display_name: user.name, ...(user.email ? { email: user.email } : {}) } } };
     },
     'views.open': () => ({ ok: true, view: { id: `V${this.nextTs()}` } }),
     'views.publish': () => ({ ok: true, view: { id: `V${this.nextTs()}` } }),

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { NotifyDispatcher, SettingsService } from '../../src/core/index.js';
+import { NotifyDispatcher, SettingsService, type LaunchCapabilities } from '../../src/core/index.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/frontends/http/server.js';
 import { createSlackFrontend, slackEventsPath, type SlackFrontend } from '../../src/frontends/slack/slack-frontend.js';
 import { coreHarness, silentLog, type CoreHarness } from './core.js';
@@ -26,10 +26,10 @@ export interface SlackHarness {
  * The real Bolt app on Errand's HTTP server, the real core on Redis, a notification dispatcher
  * with a short interval, and a fake Slack Web API answering the real client.
  */
-export async function slackHarness(options: { retries?: number; dispatchIntervalMs?: number } = {}): Promise<SlackHarness> {
-  const core = await coreHarness();
+export async function slackHarness(options: { retries?: number; dispatchIntervalMs?: number; capabilities?: LaunchCapabilities } = {}): Promise<SlackHarness> {
+  const core = await coreHarness(options.capabilities ? { capabilities: options.capabilities } : {});
   const slack = await new FakeSlack().start();
-  slack.addUser({ id: 'U1', name: 'ada', real_name: 'Ada Lovelace' });
+  slack.addUser({ id: 'U1', name: 'ada', real_name: 'Ada Lovelace', email: 'ada@example.com' });
   slack.addUser({ id: 'U2', name: 'grace', real_name: 'Grace Hopper' });
   slack.addUser({ id: 'UADMIN', name: 'boss', real_name: 'The Admin', is_admin: true });
   slack.addChannel('C1');

@@ -58,7 +58,7 @@ export function createDashboard(options: DashboardOptions): { mount: HttpMount; 
     agents: options.agents,
     events: options.stores.events,
     inbox: options.stores.inbox,
-    settings: new SettingsService({ settings: options.stores.settings, audit: options.stores.audit, log }),
+    settings: new SettingsService({ settings: options.stores.settings, audit: options.stores.audit, log, ...(options.models ? { models: options.models } : {}) }),
     machines: options.machines ?? null,
     secrets: options.stores.secrets ? new SecretsService({ secrets: options.stores.secrets, settings: options.stores.settings, audit: options.stores.audit, log }) : null,
     audit: options.stores.audit,

@@ -56,7 +56,7 @@ export interface TriggerDeps {
   background(what: string, task: () => Promise<unknown>): void;
 }
 
-export type TriggerOutcome = 'ignored_bot' | 'denied' | 'unchecked' | 'duplicate' | 'launched' | 'followed_up' | 'resumed' | 'refused' | 'busy';
+export type TriggerOutcome = 'ignored_bot' | 'denied' | 'unchecked' | 'duplicate' | 'launched' | 'followed_up' | 'resumed' | 'refused' | 'busy' | 'stopped';
 
 const deniedTtlSeconds = 365 * 86_400;
 
@@ -146,6 +146,9 @@ export async function handleTrigger(trigger: Trigger, client: GitHubClient, repo
   };
 
   try {
+    if (trigger.origin === 'mention' && !trigger.request.forceNew && isStopRequest(trigger.request.text)) {
+      return await stop(trigger, principal, conversation, client, deps);
+    }
     if (trigger.request.forceNew) return await launch(trigger, principal, conversation, client, trust, deps, settings);
     const existing = await deps.agents.findByConversation(conversation);
     const continued = await continueExisting(existing, trigger, principal, conversation, client, deps);
@@ -199,6 +202,23 @@ async function waitForNewAgent(deps: TriggerDeps, conversation: GitHubThread, pr
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return null;
+}
+
+/** `@errand stop` (a period or `!` allowed): a command, never a follow-up with the text "stop". */
+export function isStopRequest(text: string): boolean {
+  return /^stop\s*[.!]*$/i.test(text.trim());
+}
+
+/** Stops this conversation's agent, with the rights a Slack thread gives (owner, admins, team follow-ups). */
+async function stop(trigger: Trigger, principal: Principal, conversation: GitHubThread, client: GitHubClient, deps: TriggerDeps): Promise<TriggerOutcome> {
+  const existing = await deps.agents.findByConversation(conversation);
+  if (!existing || !['queued', 'preparing', 'running'].includes(existing.status)) {
+    post(trigger, client, deps, replies.nothingToStop(principal.id));
+    return 'stopped';
+  }
+  const after = await deps.agents.stop(existing.id, principal);
+  post(trigger, client, deps, replies.stopping(principal.id, after.status === 'stopped'));
+  return 'stopped';
 }
 
 async function followUp(agent: Agent, trigger: Trigger, principal: Principal, conversation: GitHubThread, client: GitHubClient, deps: TriggerDeps): Promise<TriggerOutcome> {

@@ -11,4 +11,7 @@ export const replies = {
   fork: (repo: string, branch: string) =>
     `This pull request comes from a fork, which I can't push to. I'll work on a new branch \`${branch}\` in ${repo} and open a pull request from there.`,
   refused: (login: string, message: string) => `@${login} ${message}`,
+  stopping: (login: string, done: boolean) =>
+    done ? `@${login} stopped the agent before it started.` : `@${login} stopping the agent: it pushes what it has and stops.`,
+  nothingToStop: (login: string) => `@${login} there is no running agent here to stop.`,
 };

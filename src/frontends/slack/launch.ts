@@ -26,10 +26,12 @@ export interface CommandLaunch {
  * it. If the post fails, nothing is stored.
  */
 export async function launchFromCommand(ctx: SlackContext, input: CommandLaunch): Promise<{ agent: Agent; queuedBehind: number }> {
-  const principal = ctx.people.quick(input.teamId, input.userId, input.userName);
+  // users.info (cached ten minutes): whether they are a workspace admin (who may always launch).
+  const person = await ctx.people.lookup(input.teamId, input.userId, input.userName);
   const knownExternal = await ctx.state.channelExternal(input.teamId, input.channelId);
   return ctx.agents.launch({
-    principal,
+    principal: person.principal,
+    platformAdmin: person.platformAdmin,
     workspace: input.teamId,
     conversation: slackThread(input.teamId, input.channelId, '', knownExternal ?? false),
     text: input.text,
@@ -58,6 +60,8 @@ export interface MentionLaunch {
   messageTs: string;
   inThread: boolean;
   external: boolean;
+  /** A Slack workspace admin or owner. */
+  platformAdmin: boolean;
 }
 
 /**
@@ -70,6 +74,7 @@ export async function launchFromMention(ctx: SlackContext, input: MentionLaunch)
   const context = input.inThread ? await threadContext(ctx, input.channelId, input.threadTs, input.messageTs) : undefined;
   return ctx.agents.launch({
     principal: input.principal,
+    platformAdmin: input.platformAdmin,
     workspace: input.teamId,
     conversation,
     text: input.text,

@@ -121,7 +121,7 @@ export function registerListeners(app: App, ctx: SlackContext): void {
           if (existing && !parsed.forceNew) return await followUp(ctx, existing, message, user, conversation, text);
           const person = await ctx.people.get(teamId, user);
           const { agent } = await launchFromMention(ctx, {
-            teamId, channelId: message.channel, principal: person.principal, text: parsed.text, threadTs, messageTs: message.ts, inThread: Boolean(message.thread_ts), external,
+            teamId, channelId: message.channel, principal: person.principal, platformAdmin: person.platformAdmin, text: parsed.text, threadTs, messageTs: message.ts, inThread: Boolean(message.thread_ts), external,
           });
           ctx.log.info({ agentId: agent.id, teamId }, 'agent launched from slack mention');
           return;

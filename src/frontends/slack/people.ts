@@ -10,7 +10,8 @@ export const SlackUser = z.looseObject({
   is_admin: z.boolean().optional(),
   is_owner: z.boolean().optional(),
   is_bot: z.boolean().optional(),
-  profile: z.looseObject({ real_name: z.string().optional(), display_name: z.string().optional() }).optional(),
+  /** Present with the `users:read.email` scope: the Co-authored-by trailer of the person's agents. */
+  profile: z.looseObject({ real_name: z.string().optional(), display_name: z.string().optional(), email: z.string().optional() }).optional(),
 });
 export type SlackUser = z.infer<typeof SlackUser>;
 
@@ -35,6 +36,18 @@ export class People {
     return { kind: 'slack', workspace: teamId, id: userId, name: name || userId };
   }
 
+  /**
+   * The person as users.info describes them (cached), or, when Slack cannot answer, what the
+   * payload says (no admin rights, no e-mail): a lookup failure never blocks a launch.
+   */
+  async lookup(teamId: string, userId: string, name: string | undefined): Promise<Person> {
+    try {
+      return await this.get(teamId, userId);
+    } catch {
+      return { principal: this.quick(teamId, userId, name), platformAdmin: false };
+    }
+  }
+
   async get(teamId: string, userId: string): Promise<Person> {
     const key = `${teamId}:${userId}`;
     const cached = this.cache.get(key);
@@ -43,6 +56,8 @@ export class People {
     const user = SlackUser.parse(result.user);
     const name = user.profile?.real_name || user.real_name || user.profile?.display_name || user.name || userId;
     const principal: Principal = { kind: 'slack', workspace: teamId, id: userId, name };
+    const email = user.profile?.email?.trim();
+    if (email && z.email().safeParse(email).success) principal.email = email;
     if (user.is_bot) principal.isBot = true;
     const person = { principal, platformAdmin: Boolean(user.is_admin || user.is_owner) };
     this.cache.set(key, { person, until: Date.now() + ttlMs });

@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { isErrandError, parseRepoRef, snapshotMachine, type AgentQuery, type AgentStatus, type LaunchOptions } from '../../../core/index.js';
 import { callerOf } from './auth.js';
-import { baseUrlOf, callerIsAdmin, parse, visibleAgent, type ApiContext } from './context.js';
+import { actionableAgent, baseUrlOf, callerIsAdmin, parse, visibleAgent, type ApiContext } from './context.js';
 import { ApiError } from './errors.js';
 import { streamEvents, type FollowMode } from './event-stream.js';
 import { conversationOf, presentAgent, statusesFor } from './present.js';
@@ -98,7 +98,7 @@ export function agentRoutes(ctx: ApiContext): Router {
 
   router.post('/agents/:id/followup', async (req: Request<{ id: string }>, res: Response) => {
     const caller = callerOf(res);
-    const agent = await visibleAgent(ctx, caller, req.params.id);
+    const agent = await actionableAgent(ctx, caller, req.params.id);
     const body = parse(FollowUpBody, req.body);
     const result = await ctx.agents.followUp(agent.id, caller.principal, body.prompt.text, { kind: 'api' }, caller.key.admin);
     res.json({ id: agent.id, resumed: result.resumed, position: result.position, status: presentAgent(result.agent, baseUrlOf(ctx, req), ctx.scrubber).status });
@@ -106,7 +106,7 @@ export function agentRoutes(ctx: ApiContext): Router {
 
   router.post('/agents/:id/stop', async (req: Request<{ id: string }>, res: Response) => {
     const caller = callerOf(res);
-    const agent = await visibleAgent(ctx, caller, req.params.id);
+    const agent = await actionableAgent(ctx, caller, req.params.id);
     const after = await ctx.agents.stop(agent.id, caller.principal, caller.key.admin);
     res.json({ id: agent.id, status: presentAgent(after, baseUrlOf(ctx, req), ctx.scrubber).status });
   });

@@ -69,7 +69,7 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
   const keys = new ApiKeyStore(options.stores.apiKeys, options.clock);
   const webhookSecrets = options.stores.webhookSecrets;
   if (!webhookSecrets) throw new Error('the API needs the webhook secret store: pass a key provider to createRedisStores');
-  const settings = new SettingsService({ settings: options.stores.settings, audit: options.stores.audit, log });
+  const settings = new SettingsService({ settings: options.stores.settings, audit: options.stores.audit, log, ...(options.models ? { models: options.models } : {}) });
   const secrets = options.stores.secrets ? new SecretsService({ secrets: options.stores.secrets, settings: options.stores.settings, audit: options.stores.audit, log }) : null;
   const ctx: ApiContext = {
     agents: options.agents,

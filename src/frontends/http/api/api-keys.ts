@@ -12,6 +12,8 @@ export const ApiKeyRecord = z.object({
   /** Who acts when the key is used: the principal `api:<workspace>:<ownerId>`. */
   ownerId: z.string(),
   ownerName: z.string(),
+  /** The owner's e-mail, for the `Co-authored-by:` trailer of the agents' commits. */
+  ownerEmail: z.string().optional(),
   /** Platform admin of its workspace: settings, secrets, audit, anyone's agents. */
   admin: z.boolean(),
   createdAt: z.string(),
@@ -28,6 +30,8 @@ export interface NewApiKey {
   workspace?: string;
   ownerId?: string;
   ownerName?: string;
+  /** The owner's e-mail: agents launched with the key credit them as co-author. */
+  ownerEmail?: string;
   admin?: boolean;
 }
 
@@ -54,8 +58,8 @@ function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-export function principalOfKey(key: Pick<ApiKeyRecord, 'workspace' | 'ownerId' | 'ownerName'>): Principal {
-  return { kind: 'api', workspace: key.workspace, id: key.ownerId, name: key.ownerName };
+export function principalOfKey(key: Pick<ApiKeyRecord, 'workspace' | 'ownerId' | 'ownerName'> & { ownerEmail?: string | undefined }): Principal {
+  return { kind: 'api', workspace: key.workspace, id: key.ownerId, name: key.ownerName, ...(key.ownerEmail ? { email: key.ownerEmail } : {}) };
 }
 
 /**
@@ -75,6 +79,10 @@ export class ApiKeyStore {
     if (!namePattern.test(name)) {
       throw new ErrandError('invalid_request', `\`${name}\` is not a key name: use letters, digits, . _ @ - (at most 64), e.g. alice or ci-deploy`);
     }
+    const ownerEmail = input.ownerEmail?.trim();
+    if (ownerEmail && !z.email().safeParse(ownerEmail).success) {
+      throw new ErrandError('invalid_request', `\`${ownerEmail}\` is not an e-mail address`);
+    }
     const workspace = input.workspace?.trim() || defaultApiWorkspace;
     const key = generateApiKey();
     const record: ApiKeyRecord = {
@@ -83,6 +91,7 @@ export class ApiKeyStore {
       workspace,
       ownerId: input.ownerId?.trim() || name.toLowerCase(),
       ownerName: input.ownerName?.trim() || name,
+      ...(ownerEmail ? { ownerEmail } : {}),
       admin: input.admin ?? false,
       createdAt: this.clock.now().toISOString(),
       hint: key.slice(0, 8),

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import {
   ErrandError,
   isAdmin,
+  mayFollowUp,
   samePrincipal,
   type Agent,
   type AgentService,
@@ -71,5 +72,19 @@ export async function requireAdmin(ctx: ApiContext, caller: ApiCaller, what: str
 export async function visibleAgent(ctx: ApiContext, caller: ApiCaller, id: string): Promise<Agent> {
   const agent = await ctx.agents.get(id);
   if (agent && agent.workspace === caller.key.workspace && (samePrincipal(agent.owner, caller.principal) || (await callerIsAdmin(ctx, caller)))) return agent;
+  throw new ErrandError('not_found', `no agent ${id} (it may have expired or been deleted, or it is not yours)`);
+}
+
+/**
+ * An agent the caller may follow up on or stop: their own, an admin's pick, or a teammate's when
+ * the workspace's team follow-ups setting lets them (as in a Slack thread). Anything else is
+ * "not found", like `visibleAgent`; the core checks the same policy again.
+ */
+export async function actionableAgent(ctx: ApiContext, caller: ApiCaller, id: string): Promise<Agent> {
+  const agent = await ctx.agents.get(id);
+  if (agent && agent.workspace === caller.key.workspace) {
+    if (samePrincipal(agent.owner, caller.principal) || (await callerIsAdmin(ctx, caller))) return agent;
+    if (mayFollowUp(caller.principal, agent, await ctx.settings.get(agent.workspace), caller.key.admin)) return agent;
+  }
   throw new ErrandError('not_found', `no agent ${id} (it may have expired or been deleted, or it is not yours)`);
 }
