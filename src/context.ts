@@ -10,6 +10,7 @@ import { startLocalRedis } from './redis/local-server.js';
 import type { Scrubber } from './redact/scrubber.js';
 import { keyProviderFromConfig } from './secrets/index.js';
 import { createRedisStores, type RedisStores } from './store/redis/index.js';
+import { checkEnvironmentText } from './environment/load-environment.js';
 
 export interface ContextDeps {
   log: Logger;
@@ -86,7 +87,7 @@ export async function openCore(config: Config, deps: ContextDeps, options: { sta
     const queue = new BullRunQueue(redis, undefined, prefix.replace(/:$/, ''));
     cleanups.unshift(() => queue.close());
     const agents = new AgentService({ ...stores, queue, clock, log, defaultModel: config.defaultModel ?? null });
-    const settings = new SettingsService({ settings: stores.settings, audit: stores.audit, log });
+    const settings = new SettingsService({ settings: stores.settings, audit: stores.audit, log, checkEnvironment: checkEnvironmentText });
     const secrets = stores.secrets ? new SecretsService({ secrets: stores.secrets, settings: stores.settings, audit: stores.audit, log }) : null;
     return {
       config, log, scrubber, clock, prefix, redis, redisUrl, localRedis, stores, queue, agents, settings, secrets,

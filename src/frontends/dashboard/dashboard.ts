@@ -11,6 +11,7 @@ import type { DashboardContext } from './context.js';
 import { loginRoutes } from './login-routes.js';
 import { dashboardErrorHandler } from './respond.js';
 import { defaultSessionTimes, LoginLinkStore, SessionStore, type SessionTimes } from './sessions.js';
+import { checkEnvironmentText } from '../../environment/load-environment.js';
 
 export interface DashboardOptions {
   /** The sandbox, for the agent page's "Save as snapshot" button. */
@@ -52,7 +53,7 @@ export function createDashboard(options: DashboardOptions): { mount: HttpMount; 
     agents: options.agents,
     events: options.stores.events,
     inbox: options.stores.inbox,
-    settings: new SettingsService({ settings: options.stores.settings, audit: options.stores.audit, log }),
+    settings: new SettingsService({ settings: options.stores.settings, audit: options.stores.audit, log, checkEnvironment: checkEnvironmentText }),
     machines: options.machines ?? null,
     secrets: options.stores.secrets ? new SecretsService({ secrets: options.stores.secrets, settings: options.stores.settings, audit: options.stores.audit, log }) : null,
     audit: options.stores.audit,

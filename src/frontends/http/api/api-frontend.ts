@@ -27,6 +27,7 @@ import { WebhookDeliveries } from './webhook-delivery.js';
 import { WebhookNotifier } from './webhook-notifier.js';
 import { WebhookSecretStore } from './webhook-secrets.js';
 import type { WebhookUrlPolicy } from './webhook-url.js';
+import { checkEnvironmentText } from '../../../environment/load-environment.js';
 
 export interface ApiFrontendOptions {
   redis: Redis;
@@ -70,7 +71,7 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
   const { log, scrubber } = options;
   const keys = new ApiKeyStore(options.redis, options.prefix, options.clock);
   const webhookSecrets = new WebhookSecretStore(options.redis, options.prefix, options.keyProvider);
-  const settings = new SettingsService({ settings: options.stores.settings, audit: options.stores.audit, log });
+  const settings = new SettingsService({ settings: options.stores.settings, audit: options.stores.audit, log, checkEnvironment: checkEnvironmentText });
   const secrets = options.stores.secrets ? new SecretsService({ secrets: options.stores.secrets, settings: options.stores.settings, audit: options.stores.audit, log }) : null;
   const ctx: ApiContext = {
     agents: options.agents,
