@@ -14,6 +14,7 @@ import type { Scrubber } from './redact/scrubber.js';
 import { keyProviderFromConfig } from './secrets/index.js';
 import { resolveInstance } from './instance.js';
 import { createRedisStores, Keys, type RedisStores } from './store/redis/index.js';
+import { checkEnvironmentText } from './environment/load-environment.js';
 
 export interface ContextDeps {
   log: Logger;
@@ -105,7 +106,7 @@ export async function openCore(config: Config, deps: ContextDeps, options: { sta
     cleanups.unshift(() => webhooks.close());
     const agents = new AgentService({ ...stores, queue, clock, log, defaultModel: config.defaultModel ?? null, localRepos: config.localRepos === 'allow', capabilities, containers: stores.containerSignals });
     agents.forgetter.addQueue(webhooks);
-    const settings = new SettingsService({ settings: stores.settings, audit: stores.audit, log, models });
+    const settings = new SettingsService({ settings: stores.settings, audit: stores.audit, log, models, checkEnvironment: checkEnvironmentText });
     const secrets = stores.secrets ? new SecretsService({ secrets: stores.secrets, settings: stores.settings, audit: stores.audit, log }) : null;
     return {
       config, log, scrubber, clock, instance, prefix, redis, redisUrl, localRedis, stores, queue, webhooks, agents, settings, secrets,

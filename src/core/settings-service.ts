@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { ErrandError } from './errors.js';
 import { isAdmin } from './policy.js';
 import { principalKey, type Principal } from './principal.js';
-import { parseRepoRef } from './repo-ref.js';
+import { machineRepoLabel, parseRepoRef } from './repo-ref.js';
 import type { ModelRegistry } from './ports/model.js';
 import type { Log } from './ports/runtime.js';
 import type { AuditLog, SettingsStore } from './ports/store.js';
@@ -25,6 +25,11 @@ export interface SettingsServiceDeps {
   models?: Pick<ModelRegistry, 'resolve'>;
   audit: AuditLog;
   log: Log;
+  /**
+   * Checks an environment file's text as the worker will read it (`environments` setting); throws
+   * an ErrandError naming the field and the fix. Without it, texts are stored unchecked.
+   */
+  checkEnvironment?: (text: string) => void;
 }
 
 export interface SettingsUpdate {
@@ -61,6 +66,7 @@ export class SettingsService {
         throw error;
       }
     }
+    if (parsed.environments) parsed.environments = checkEnvironments(parsed.environments, this.deps.checkEnvironment);
     const next = Settings.parse({ ...current, ...parsed });
     const changed = (Object.keys(parsed) as (keyof Settings)[]).filter((key) => JSON.stringify(current[key]) !== JSON.stringify(next[key])).sort();
     if (changed.length === 0) return { settings: current, changed };
@@ -69,6 +75,34 @@ export class SettingsService {
     this.deps.log.info({ workspace, actor: principalKey(actor), changed }, 'settings updated');
     return { settings: next, changed };
   }
+}
+
+/**
+ * `environments`, like every map setting, is replaced as a whole; an entry with empty text is
+ * dropped. Keys are normalised as agents' machines name repositories (`owner/name` in lower
+ * case, or a URL's path), and each text must load as an environment file.
+ */
+function checkEnvironments(patch: Record<string, string>, check?: (text: string) => void): Record<string, string> {
+  const next: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const [key, text] of Object.entries(patch)) {
+    let repo: string;
+    try {
+      repo = machineRepoLabel(parseRepoRef(key));
+    } catch (error) {
+      problems.push(`environments.${key}: ${error instanceof Error ? error.message : String(error)}`);
+      continue;
+    }
+    if (text.trim() === '') continue;
+    try {
+      check?.(text);
+      next[repo] = text;
+    } catch (error) {
+      problems.push(`environments.${repo}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (problems.length > 0) throw new InvalidSettingsError(['environments'], `settings refused: ${problems.join('; ')}`);
+  return next;
 }
 
 /** Validates a patch strictly; the error names each refused field and says what is wrong with it. */

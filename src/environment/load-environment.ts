@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
@@ -77,6 +78,14 @@ export function environmentOf(repoDir: string, settingsText?: string): Environme
   const own = loadEnvironment(repoDir);
   if (own.source !== null || settingsText === undefined || settingsText.trim() === '') return own;
   return { ...parseEnvironment(repoDir, settingsEnvironmentSource, settingsText), fromSettings: true };
+}
+
+/**
+ * Checks environment file text kept in settings the way the worker will read it (as
+ * `.errand/environment.json` of a repository); throws `environment_invalid` naming field and fix.
+ */
+export function checkEnvironmentText(text: string): void {
+  parseEnvironment(tmpdir(), settingsEnvironmentSource, text);
 }
 
 /** Parses an environment file's text as if it were at `source` inside `repoDir`. */

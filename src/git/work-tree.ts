@@ -31,10 +31,14 @@ const kept = new Set<string>(['file', 'directory', 'symlink', 'link']);
  */
 export async function importWorkTree(dir: string, tar: Readable | NodeJS.ReadableStream, options: ImportOptions = {}): Promise<void> {
   const strip = options.strip ?? 1;
-  const only = options.only ? selection(dir, options.only) : null;
+  const only = options.only ? selection(options.only) : null;
   if (only) {
-    // Changed files go too: an entry must never be written through a symlink the checkout holds.
-    for (const path of [...only.deleted, ...only.files]) await rm(join(dir, path), { recursive: true, force: true });
+    // Deleted paths first (a symlink the agent replaced by a directory goes here), then the old
+    // copies of changed files: an entry must never be written through a symlink the checkout holds.
+    for (const path of [...only.deleted, ...only.files]) {
+      if (throughSymlink(dir, path)) throw new ErrandError('sandbox_failed', `the agent's changes reach through a symbolic link: ${path}`);
+      await rm(join(dir, path), { recursive: true, force: true });
+    }
   } else {
     for (const entry of await readdir(dir)) {
       if (entry !== '.git') await rm(join(dir, entry), { recursive: true, force: true });
@@ -79,11 +83,11 @@ export async function importWorkTree(dir: string, tar: Readable | NodeJS.Readabl
 }
 
 /** The selected paths as native relative paths, each checked to stay inside the work tree and out of `.git`. */
-function selection(dir: string, only: { changed: string[]; deleted: string[] }): { files: Set<string>; parents: Set<string>; deleted: string[] } {
+function selection(only: { changed: string[]; deleted: string[] }): { files: Set<string>; parents: Set<string>; deleted: string[] } {
   const safe = (path: string) => {
     const native = normalize(path.split('/').join(sep));
     const parts = native.split(sep);
-    if (native === '.' || isAbsolute(native) || parts.includes('..') || parts.includes('.git') || throughSymlink(dir, native)) {
+    if (native === '.' || isAbsolute(native) || parts.includes('..') || parts.includes('.git')) {
       throw new ErrandError('sandbox_failed', `the agent's changes name a path outside the work tree: ${path}`);
     }
     return native;

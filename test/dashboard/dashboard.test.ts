@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Page } from 'playwright-core';
 import { printLoginLink } from '../../src/cli/login-link.js';
+import { makeGitRepo } from '../support/git-repo.js';
+import { recordingSpec, removeByRepo, testDocker, testSandbox } from '../support/docker.js';
 import { dashboardHarness, resultsDir, type DashboardHarness } from './harness.js';
 
 let h: DashboardHarness;
@@ -189,6 +191,27 @@ describe('dashboard agents', () => {
     const inbox = await h.errand.stores.inbox.drain(id);
     expect(inbox).toEqual([expect.objectContaining({ text: 'Also keep Node 20 support, please.', author: expect.objectContaining({ id: 'alice' }) })]);
     await context.close();
+  });
+
+  it("saves a finished agent's machine as the repository's snapshot with its button", async () => {
+    const repo = `acme/dash-snapshot-${process.pid}`;
+    const docker = testDocker();
+    const project = makeGitRepo({});
+    try {
+      const id = await launchAs('alice', 'Set up the toolchain', repo);
+      await testSandbox(docker).prepare(recordingSpec(project.dir, repo, { agentId: id, workspace: 'api' }));
+      await h.drive(id, 'preparing', 'running', { status: 'finished', patch: { summary: 'Ready.' } });
+      const { context, page } = await h.context(h.keys.alice);
+      await page.goto(`/agents/${id}`);
+      await page.getByRole('button', { name: 'Save machine as snapshot' }).click();
+      await page.getByRole('status').filter({ hasText: "Saved this agent's machine as the repository's snapshot" }).waitFor();
+      const images = await docker.listImages({ filters: { label: ['errand.snapshot-kind=manual', 'errand.workspace=api', `errand.repo=${repo}`] } });
+      expect(images).toHaveLength(1);
+      await context.close();
+    } finally {
+      project.remove();
+      await removeByRepo(docker, repo);
+    }
   });
 
   it('stops another agent with its Stop button', async () => {

@@ -159,4 +159,17 @@ describe('environment keys in the machine', () => {
     const other = await sandbox.prepare(elsewhere);
     expect((await other.exec('test -e ~/.toolrc')).exitCode).toBe(1);
   });
+
+  it("uses the environment kept in Errand's settings when the repository has none, and the repository's own file when it has one", async () => {
+    const kept = JSON.stringify({ install: 'echo from-settings > /tmp/which' });
+    const bare = gitRepo({});
+    const spec = recordingSpec(bare.dir, repo, { environmentText: kept });
+    const handle = await sandbox.prepare(spec);
+    expect(await run('cat /tmp/which', handle)).toBe('from-settings');
+    expect(spec.recorded.text('environment')).toContain("using the environment kept in Errand's settings for");
+
+    const own = gitRepo({ '.cursor/environment.json': JSON.stringify({ install: 'echo from-repository > /tmp/which' }) });
+    const mine = await sandbox.prepare(recordingSpec(own.dir, repo, { environmentText: kept }));
+    expect(await run('cat /tmp/which', mine)).toBe('from-repository');
+  });
 });

@@ -10,6 +10,7 @@ import type { DashboardContext } from './context.js';
 import { loginRoutes } from './login-routes.js';
 import { dashboardErrorHandler } from './respond.js';
 import { defaultSessionTimes, type LoginLinkStore, type SessionStore, type SessionTimes } from '../../store/redis/dashboard-sessions.js';
+import { checkEnvironmentText } from '../../environment/load-environment.js';
 
 export interface DashboardOptions {
   /** The sandbox, for the agent page's "Save as snapshot" button. */
@@ -58,7 +59,7 @@ export function createDashboard(options: DashboardOptions): { mount: HttpMount; 
     agents: options.agents,
     events: options.stores.events,
     inbox: options.stores.inbox,
-    settings: new SettingsService({ settings: options.stores.settings, audit: options.stores.audit, log, ...(options.models ? { models: options.models } : {}) }),
+    settings: new SettingsService({ settings: options.stores.settings, audit: options.stores.audit, log, ...(options.models ? { models: options.models } : {}), checkEnvironment: checkEnvironmentText }),
     machines: options.machines ?? null,
     secrets: options.stores.secrets ? new SecretsService({ secrets: options.stores.secrets, settings: options.stores.settings, audit: options.stores.audit, log }) : null,
     audit: options.stores.audit,

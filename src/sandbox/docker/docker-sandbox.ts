@@ -19,7 +19,7 @@ import { labels } from './labels.js';
 import { lastLines } from './output-buffer.js';
 import { recordReadyState } from './ready-state.js';
 import { resolveImage } from './resolve-image.js';
-import { restartMachine, saveRestartScripts } from './restart.js';
+import { restartMachine, restartScripts } from './restart.js';
 import { findManualSnapshot, findSnapshot, manualSnapshotKey, pruneImages, saveSnapshot, snapshotKey, type ImageScope } from './snapshot.js';
 import { openTerminals } from './terminals.js';
 import { ensureUser } from './users.js';
@@ -135,8 +135,7 @@ export class DockerSandbox implements Sandbox {
     checkAborted();
     egress?.enterAgentPhase();
     const terminals = await openTerminals(target, environment.terminals, spec.agentEnv ?? {});
-    await saveRestartScripts(target, environment.start, terminals);
-    if (!(await recordReadyState(target))) {
+    if (!(await recordReadyState(target, restartScripts(environment.start, terminals)))) {
       emit('environment', 'system', 'warning: git is not in the image, so the commit cannot leave out what install and start wrote: it holds every file in /workspace that is not gitignored');
     }
     spec.onMilestone?.('environment_ready', describe(environment, resolved.source, Boolean(snapshot)));

@@ -1,5 +1,5 @@
 import type { WorkspaceChanges } from '../../core/ports/sandbox.js';
-import { readContainerFile, writeContainerFiles } from './container-files.js';
+import { readContainerFile, writeContainerFiles, type ContainerFile } from './container-files.js';
 import { execInContainer, type ExecTarget } from './exec.js';
 
 /** Errand's own files in the machine: root-owned, so an unprivileged agent cannot rewrite them. */
@@ -44,17 +44,19 @@ function parseListing(base64: string): Map<string, string> {
 
 /**
  * Records /workspace as it is when the environment becomes ready (after install and start), so the
- * agent's commit holds only what changed since. False when it cannot (no git in the image).
+ * agent's commit holds only what changed since, and writes `more` of Errand's files in the same
+ * trip (one archive). False when the state cannot be recorded (no git in the image).
  */
-export async function recordReadyState(target: ExecTarget): Promise<boolean> {
+export async function recordReadyState(target: ExecTarget, more: ContainerFile[] = []): Promise<boolean> {
   const result = await execInContainer(target, listing, { cwd: '/', timeoutMs: 10 * 60_000, maxOutputBytes: 512 * 1024 * 1024 });
-  if (result.exitCode !== 0 || result.truncated) return false;
+  const recorded = result.exitCode === 0 && !result.truncated;
   const container = target.docker.getContainer(target.containerId);
   await writeContainerFiles(container, [
     { path: stateDir, mode: 0o755, uid: 0, gid: 0 },
-    { path: manifestPath, content: result.output.trim(), mode: 0o644, uid: 0, gid: 0 },
+    ...(recorded ? [{ path: manifestPath, content: result.output.trim(), mode: 0o644, uid: 0, gid: 0 }] : []),
+    ...more,
   ]);
-  return true;
+  return recorded;
 }
 
 /** Files new, changed or deleted since the environment became ready; null without a record. */

@@ -1,5 +1,5 @@
 import type { SandboxSpec } from '../../core/ports/sandbox.js';
-import { readContainerFile, writeContainerFiles } from './container-files.js';
+import { readContainerFile, type ContainerFile } from './container-files.js';
 import { execInContainer, type ExecTarget } from './exec.js';
 import { lastLines } from './output-buffer.js';
 import { stateDir } from './ready-state.js';
@@ -9,16 +9,15 @@ const startPath = `${stateDir}/start.sh`;
 const terminalsPath = `${stateDir}/terminals.sh`;
 
 /**
- * Keeps the environment's `start` command and the terminals script in the machine (root-owned,
+ * The environment's `start` command and the terminals script, to keep in the machine (root-owned,
  * no secrets: those come in as environment variables each time), so a stopped machine can be
  * brought back as it was.
  */
-export async function saveRestartScripts(target: ExecTarget, start: string | null, terminals: string): Promise<void> {
-  await writeContainerFiles(target.docker.getContainer(target.containerId), [
-    { path: stateDir, mode: 0o755, uid: 0, gid: 0 },
+export function restartScripts(start: string | null, terminals: string): ContainerFile[] {
+  return [
     { path: startPath, content: start ? `${start}\n` : '', mode: 0o644, uid: 0, gid: 0 },
     { path: terminalsPath, content: terminals, mode: 0o644, uid: 0, gid: 0 },
-  ]);
+  ];
 }
 
 /**

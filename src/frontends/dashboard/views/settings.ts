@@ -4,7 +4,7 @@ import type { Viewer } from '../auth.js';
 import { csrfField } from './layout.js';
 
 type Field =
-  | { name: keyof Settings; kind: 'text' | 'number' | 'list' | 'map' | 'bool'; label: string; help: string }
+  | { name: keyof Settings; kind: 'text' | 'number' | 'list' | 'map' | 'bool' | 'environments'; label: string; help: string }
   | { name: keyof Settings; kind: 'choice'; label: string; help: string; choices: [string, string][] };
 
 /** Every setting the form shows, in the order people think about them. */
@@ -39,7 +39,37 @@ const fields: Field[] = [
     name: 'networkAllowlist', kind: 'list', label: 'Network allowlist',
     help: 'One per line: registry.npmjs.org, *.pypi.org, or preset:package-registries (npm, PyPI, crates.io, Go, RubyGems, Maven, Debian/Ubuntu, GitHub, GitLab).',
   },
+  {
+    name: 'environments', kind: 'environments', label: 'Environments kept here',
+    help: 'For repositories without an environment file of their own: a line "### owner/name", then that repository’s environment.json text.',
+  },
 ];
+
+/** `### owner/name` headers, each followed by that repository's environment file text. */
+export function environmentsFromText(raw: string): Record<string, string> {
+  const map: Record<string, string> = {};
+  let repo: string | null = null;
+  let lines: string[] = [];
+  const flush = () => {
+    if (repo && lines.join('\n').trim()) map[repo] = `${lines.join('\n').trim()}\n`;
+  };
+  for (const line of raw.replace(/\r\n/g, '\n').split('\n')) {
+    const header = /^###\s+(\S+)\s*$/.exec(line);
+    if (header) {
+      flush();
+      repo = header[1]!;
+      lines = [];
+    } else {
+      lines.push(line);
+    }
+  }
+  flush();
+  return map;
+}
+
+function environmentsText(map: Record<string, string>): string {
+  return Object.entries(map).map(([repo, text]) => `### ${repo}\n${text.trim()}\n`).join('\n');
+}
 
 function control(field: Field, settings: Settings): SafeHtml {
   const id = `s-${field.name}`;
@@ -54,6 +84,8 @@ function control(field: Field, settings: Settings): SafeHtml {
       return html`<textarea id="${id}" name="${field.name}" rows="3"${described}>${(value as string[]).join('\n')}</textarea>`;
     case 'map':
       return html`<textarea id="${id}" name="${field.name}" rows="3"${described}>${Object.entries(value as Record<string, string>).map(([k, v]) => `${k} = ${v}`).join('\n')}</textarea>`;
+    case 'environments':
+      return html`<textarea id="${id}" name="${field.name}" rows="8" class="code" spellcheck="false"${described}>${environmentsText(value as Record<string, string>)}</textarea>`;
     case 'bool':
       return html`<input id="${id}" name="${field.name}" type="checkbox"${value ? html` checked` : ''}${described}>`;
     case 'choice':
@@ -110,6 +142,9 @@ export function settingsPatchFromForm(body: Record<string, unknown>): SettingsPa
             .map((line) => line.split('=').map((s) => s.trim()))
             .filter((pair) => pair.length === 2 && pair[0] && pair[1]),
         );
+        break;
+      case 'environments':
+        patch[field.name] = environmentsFromText(raw);
         break;
       case 'bool':
         patch[field.name] = body[field.name] === 'on';

@@ -27,6 +27,7 @@ import type { RedisApiKeyRecords, WebhookSecretStore } from '../../../store/redi
 import { WebhookSender } from './webhook-delivery.js';
 import { WebhookNotifier } from './webhook-notifier.js';
 import type { WebhookUrlPolicy } from './webhook-url.js';
+import { checkEnvironmentText } from '../../../environment/load-environment.js';
 
 export interface ApiFrontendOptions {
   agents: AgentService;
@@ -69,7 +70,7 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
   const keys = new ApiKeyStore(options.stores.apiKeys, options.clock);
   const webhookSecrets = options.stores.webhookSecrets;
   if (!webhookSecrets) throw new Error('the API needs the webhook secret store: pass a key provider to createRedisStores');
-  const settings = new SettingsService({ settings: options.stores.settings, audit: options.stores.audit, log, ...(options.models ? { models: options.models } : {}) });
+  const settings = new SettingsService({ settings: options.stores.settings, audit: options.stores.audit, log, ...(options.models ? { models: options.models } : {}), checkEnvironment: checkEnvironmentText });
   const secrets = options.stores.secrets ? new SecretsService({ secrets: options.stores.secrets, settings: options.stores.settings, audit: options.stores.audit, log }) : null;
   const ctx: ApiContext = {
     agents: options.agents,
