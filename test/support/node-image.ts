@@ -26,7 +26,7 @@ export async function buildNodeImage(docker: Docker, repo: string): Promise<stri
         '',
       ].join('\n'),
     );
-    const stream = await docker.buildImage(tar.pack(context), { t: tag, networkmode: 'none', labels: { 'errand.repo': repo } });
+    const stream = await docker.buildImage(tar.pack(context) as unknown as NodeJS.ReadableStream, { t: tag, networkmode: 'none', labels: { 'errand.repo': repo } });
     await new Promise<void>((resolve, reject) =>
       docker.modem.followProgress(stream, (error: Error | null, output: { error?: string }[]) => {
         const failed = error ?? output.find((entry) => entry.error);
