@@ -184,8 +184,12 @@ export class EgressProxy {
       headers: endToEnd(req.headers),
       setHost: false,
       agent: false,
-      timeout: this.options.limits.connectTimeoutMs,
     });
+    // A plain timer rather than the `timeout` option: that one re-arms a socket timer on every read.
+    const connectTimer = setTimeout(
+      () => upstream.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })),
+      this.options.limits.connectTimeoutMs,
+    );
     if (!req.headers.host) upstream.setHeader('host', url.host);
     let socket: Socket | null = null;
     let reported = false;
@@ -195,13 +199,15 @@ export class EgressProxy {
       this.options.onEvent({ type: 'egress', host, port, allowed: true, reason: verdict.reason, phase, bytesUp: socket?.bytesWritten ?? 0, bytesDown: socket?.bytesRead ?? 0 });
     };
     upstream.on('socket', (s: Socket) => {
+      s.setNoDelay(true);
+      s.once('connect', () => clearTimeout(connectTimer));
+      s.once('close', () => clearTimeout(connectTimer));
       socket = s;
       this.upstreams.add(s);
       s.on('close', () => this.upstreams.delete(s));
     });
-    upstream.on('timeout', () => upstream.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })));
     upstream.on('response', (answer) => {
-      upstream.setTimeout(this.options.limits.idleTimeoutMs);
+      answer.socket.setTimeout(this.options.limits.idleTimeoutMs, () => answer.socket.destroy());
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEnd(answer.headers));
       answer.pipe(res);
       answer.on('error', () => res.destroy());
