@@ -124,7 +124,8 @@ export class DockerSandbox implements Sandbox {
     if (!info) return null;
     const sidecar = containers.find(isEgressSidecar);
     if (info.State !== 'running') await this.docker.getContainer(info.Id).start().catch(() => undefined);
-    if (sidecar && (info.State !== 'running' || sidecar.State !== 'running')) await restartEgressSidecar(this.docker, sidecar);
+    // Always: it must join a restarted agent's namespace, and re-mount the socket directory the proxy made anew.
+    if (sidecar) await restartEgressSidecar(this.docker, sidecar);
     return new DockerSandboxHandle(this.docker, agentId, info.Id, info.Labels[labels.user] ?? 'errand');
   }
 
