@@ -181,7 +181,8 @@ export class EgressProxy {
       port,
       method: req.method,
       path: `${url.pathname}${url.search}`,
-      headers: endToEnd(req.headers),
+      // RFC 9112 3.2.2: a proxy replaces Host with the absolute URI's authority (the vetted one).
+      headers: { ...endToEnd(req.headers), host: url.host },
       setHost: false,
       agent: false,
     });
@@ -190,7 +191,6 @@ export class EgressProxy {
       () => upstream.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })),
       this.options.limits.connectTimeoutMs,
     );
-    if (!req.headers.host) upstream.setHeader('host', url.host);
     let socket: Socket | null = null;
     let reported = false;
     const report = () => {
