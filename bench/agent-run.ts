@@ -54,7 +54,7 @@ const scrubber = new Scrubber();
 const deps: EngineDeps = {
   agents: service, store: stores.agents, events: stores.events, inbox: stores.inbox, history: stores.history,
   models: new ProviderRegistry({ config: { defaultModel: 'openai:bench', models: [], openaiApiKey: 'sk-bench-0123456789abcdefghij', openaiBaseUrl: model.baseUrl, anthropicApiKey: undefined, anthropicBaseUrl: undefined, modelEndpoints: {}, modelMaxRetries: 0, modelTimeoutMs: 60_000 } }),
-  sandbox, repoHosts: [new PlainRemoteHost({ credentials: [{ urlPrefix: gitServer.url, token }] })], secrets: null, scrubber,
+  sandbox, repoHosts: [new PlainRemoteHost({ credentials: [{ urlPrefix: gitServer.url, token }] })], secrets: null, runLeases: stores.runLeases, scrubber,
   settings: { dataDir: join(work, 'data'), limits: { maxSteps: 10, maxMs: 600_000, maxTokens: null }, commandTimeoutMs: 60_000, bot: { name: 'Errand', email: 'errand@example.com' } },
 };
 const worker = new RunWorker({ connection: redis, handler: createRunHandler(deps), stops: stores.stops, log: silent, concurrency: concurrent, queueName: 'runs', prefix: 'bench' });
@@ -101,7 +101,7 @@ try {
 
     const agentId = newAgentId();
     const t = performance.now();
-    await sandbox.prepare({ agentId, repoDir: checkout, repo: repoName, network: 'none' });
+    await sandbox.prepare({ agentId, workspace: 'bench', repoDir: checkout, repo: repoName, network: 'none' });
     prepareOnly.push(performance.now() - t);
     await sandbox.remove(agentId);
   }

@@ -69,8 +69,10 @@ export const Config = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   retentionDays: z.coerce.number().int().min(1).max(365).default(3),
   workerConcurrency: z.coerce.number().int().min(1).max(64).default(2),
+  /** How often workers look for runs whose worker died; a run lease lives as long. */
+  stalledIntervalMs: z.coerce.number().int().min(500).max(600_000).default(30_000),
   dockerHost: optionalString,
-  baseImage: z.string().default('errand-base:bookworm'),
+  baseImage: z.string().default('errand-machine:bookworm'),
   defaultModel: optionalString,
   openaiApiKey: optionalString,
   openaiBaseUrl: z.preprocess(emptyToUndefined, z.url().optional()),
@@ -97,6 +99,8 @@ export const Config = z.object({
   gitToken: optionalString,
   gitTokenUrl: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
   gitTokenUser: optionalString,
+  /** `allow`: admin API keys may launch agents on a path or file:// URL of this server (one person, own machine). */
+  localRepos: z.preprocess(emptyToUndefined, z.enum(['allow', 'refuse']).default('refuse')),
   masterKey: z.preprocess(emptyToUndefined, z.string().trim().regex(masterKeyPattern, masterKeyHint).optional()),
   /** A file holding the master key (wins over masterKey); retired keys may follow, one per line. */
   masterKeyFile: optionalString,
@@ -107,6 +111,8 @@ export const Config = z.object({
   sandboxMemoryMb: z.coerce.number().int().min(64).default(4096),
   sandboxCpus: z.coerce.number().min(0.1).default(2),
   sandboxPids: z.coerce.number().int().min(16).default(1024),
+  /** Size of /tmp (a tmpfs, also capped at half the memory) and, where the engine can, of the machine's disk. */
+  sandboxDiskMb: z.coerce.number().int().min(64).default(10240),
   /** `none` (the default: agents reach the internet only through the egress proxy), `bridge` or a named network; `host` needs unsafeHostNetwork. */
   sandboxNetwork: z.string().default('none'),
   /** Lets ERRAND_SANDBOX_NETWORK=host through: agents then reach everything the host reaches, Errand's Redis included. */
@@ -146,6 +152,7 @@ export const configEnv: Record<keyof Config, string> = {
   logLevel: 'LOG_LEVEL',
   retentionDays: 'ERRAND_RETENTION_DAYS',
   workerConcurrency: 'ERRAND_WORKER_CONCURRENCY',
+  stalledIntervalMs: 'ERRAND_STALLED_INTERVAL_MS',
   dockerHost: 'DOCKER_HOST',
   baseImage: 'ERRAND_BASE_IMAGE',
   defaultModel: 'ERRAND_MODEL',
@@ -169,6 +176,7 @@ export const configEnv: Record<keyof Config, string> = {
   gitToken: 'ERRAND_GIT_TOKEN',
   gitTokenUrl: 'ERRAND_GIT_TOKEN_URL',
   gitTokenUser: 'ERRAND_GIT_TOKEN_USER',
+  localRepos: 'ERRAND_LOCAL_REPOS',
   masterKey: 'ERRAND_MASTER_KEY',
   masterKeyFile: 'ERRAND_MASTER_KEY_FILE',
   masterKeyPrevious: 'ERRAND_MASTER_KEY_PREVIOUS',
@@ -176,6 +184,7 @@ export const configEnv: Record<keyof Config, string> = {
   sandboxMemoryMb: 'ERRAND_SANDBOX_MEMORY_MB',
   sandboxCpus: 'ERRAND_SANDBOX_CPUS',
   sandboxPids: 'ERRAND_SANDBOX_PIDS',
+  sandboxDiskMb: 'ERRAND_SANDBOX_DISK_MB',
   sandboxNetwork: 'ERRAND_SANDBOX_NETWORK',
   unsafeHostNetwork: 'ERRAND_UNSAFE_HOST_NETWORK',
   egressImage: 'ERRAND_EGRESS_IMAGE',

@@ -88,7 +88,7 @@ export async function openCore(config: Config, deps: ContextDeps, options: { sta
     });
     const queue = new BullRunQueue(redis, undefined, prefix.replace(/:$/, ''));
     cleanups.unshift(() => queue.close());
-    const agents = new AgentService({ ...stores, queue, clock, log, defaultModel: config.defaultModel ?? null });
+    const agents = new AgentService({ ...stores, queue, clock, log, defaultModel: config.defaultModel ?? null, localRepos: config.localRepos === 'allow' });
     const settings = new SettingsService({ settings: stores.settings, audit: stores.audit, log });
     const secrets = stores.secrets ? new SecretsService({ secrets: stores.secrets, settings: stores.settings, audit: stores.audit, log }) : null;
     return {

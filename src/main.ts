@@ -8,7 +8,7 @@ import { createEngine, createRunHandler } from './engine/index.js';
 import { RunWorker } from './queue/run-worker.js';
 import { networkSupply } from './egress/from-config.js';
 import { redactUrl } from './redis/connect.js';
-import { createDockerClient, Reaper } from './sandbox/docker/index.js';
+import { createDockerClient, describeIsolation, detectIsolation, Reaper } from './sandbox/docker/index.js';
 
 export type ErrandDeps = ContextDeps;
 
@@ -46,6 +46,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
         concurrency: config.workerConcurrency,
         prefix: core.prefix.replace(/:$/, ''),
         admission: new RunAdmission(core.stores),
+        stalledIntervalMs: config.stalledIntervalMs,
       });
       await worker.start();
       errand.worker = worker;
@@ -68,7 +69,9 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       await dispatcher.start();
       errand.dispatcher = dispatcher;
       core.onClose(() => dispatcher.close());
-      const http = await startHttpServer({ host: config.host, port: config.port, log: core.log, mounts: frontends.mounts });
+      const http = await startHttpServer({
+        host: config.host, port: config.port, log: core.log, mounts: frontends.mounts, redisReady: () => core.redis.status === 'ready',
+      });
       errand.http = http;
       core.onClose(() => http.close());
       errand.apiHint = await frontends.bannerLine();
@@ -98,7 +101,8 @@ async function pingDocker(config: Config): Promise<{ reachable: boolean; detail:
   const docker = createDockerClient(config.dockerHost);
   try {
     const version = await docker.version();
-    return { reachable: true, detail: `Docker ${version.Version}` };
+    const isolation = await detectIsolation(docker);
+    return { reachable: true, detail: `Docker ${version.Version}, isolation ${isolation} (${describeIsolation(isolation)})` };
   } catch (error) {
     return { reachable: false, detail: error instanceof Error ? error.message : String(error) };
   }

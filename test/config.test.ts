@@ -13,7 +13,7 @@ function configError(env: NodeJS.ProcessEnv): string {
 describe('configuration', () => {
   it('starts with no variables at all, with every integration off', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ role: 'all', port: 3000, retentionDays: 3, baseImage: 'errand-base:bookworm' });
+    expect(config).toMatchObject({ role: 'all', port: 3000, retentionDays: 3, baseImage: 'errand-machine:bookworm', sandboxDiskMb: 10240 });
     expect(config.redisUrl).toBeUndefined();
     expect(integrations(config).every((i) => !i.on)).toBe(true);
   });

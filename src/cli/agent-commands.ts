@@ -165,6 +165,12 @@ export async function followUp(deps: AgentCliDeps, id: string, text: string): Pr
   deps.stdout.write(result.resumed ? `${id} resumes with your follow-up\n` : `sent; ${id} reads it before its next step (${result.position} waiting)\n`);
 }
 
+/** `errand snapshot <id>`: the agent's machine becomes its repository's snapshot in this workspace. */
+export async function snapshotAgent(deps: AgentCliDeps, id: string): Promise<void> {
+  const result = await clientOf(deps).request<{ repository: string; snapshot: string }>('POST', `/v0/agents/${encodeURIComponent(id)}/snapshot`);
+  deps.stdout.write(`saved ${id}'s machine as the snapshot for ${result.repository} (${result.snapshot}); new agents for it in this workspace start from it\n`);
+}
+
 export async function stopAgent(deps: AgentCliDeps, id: string): Promise<void> {
   const result = await clientOf(deps).request<{ status: string }>('POST', `/v0/agents/${encodeURIComponent(id)}/stop`);
   deps.stdout.write(result.status === 'STOPPED' ? `${id} stopped\n` : `asked ${id} to stop (it pushes what it has, then stops)\n`);
@@ -227,6 +233,11 @@ export function registerAgentCommands(program: Command, deps: AgentCliDeps): voi
     .argument('<text...>')
     .action((id: string, words: string[]) => followUp(deps, id, words.join(' ')));
   program.command('stop').description('stop an agent (it pushes what it has)').argument('<id>').action((id: string) => stopAgent(deps, id));
+  program
+    .command('snapshot')
+    .description("save an agent's machine as its repository's snapshot: new agents for the repository start from it")
+    .argument('<id>')
+    .action((id: string) => snapshotAgent(deps, id));
   program
     .command('attach')
     .description("take over an agent's machine: opens its tmux session here (detach with Ctrl-b d)")

@@ -4,11 +4,14 @@ import { conversationKey, type Conversation } from './conversation.js';
 import { ErrandError, isErrandError } from './errors.js';
 import type { AgentEvent } from './events.js';
 import { newAgentId } from './ids.js';
+import { assertRepoAllowed } from './launch-checks.js';
+import { assertAgentBranch } from './protected-branch.js';
 import { parseLaunchRequest, type LaunchOptions } from './launch-request.js';
 import { assertMayFollowUp, assertMayLaunch, assertMayStop } from './policy.js';
 import type { Principal } from './principal.js';
 import { principalKey } from './principal.js';
 import type { RunQueue, StopSignals } from './ports/queue.js';
+import type { RunLeases } from './ports/run-lease.js';
 import type { Clock, Log } from './ports/runtime.js';
 import type { AgentPage, AgentQuery, AgentStore, AuditLog, EventLog, Inbox, SettingsStore } from './ports/store.js';
 import { parseRepoRef } from './repo-ref.js';
@@ -29,6 +32,10 @@ export interface AgentServiceDeps {
   newId?: () => string;
   /** Records who launched, followed up and stopped which agent. */
   audit?: AuditLog;
+  /** ERRAND_LOCAL_REPOS=allow: admin API keys may launch on a path or file:// URL of this server. */
+  localRepos?: boolean;
+  /** Which agents a live worker runs: a stop of an agent whose worker died ends it here. */
+  runLeases?: RunLeases;
 }
 
 export interface LaunchInput {
@@ -52,6 +59,8 @@ export interface LaunchInput {
    * the conversation that names it. A throw stores nothing.
    */
   openConversation?: (agent: Agent) => Promise<Conversation>;
+  /** The front end vouches that the principal is a platform admin (an admin API key). */
+  platformAdmin?: boolean;
 }
 
 export interface LaunchResult {
@@ -121,6 +130,8 @@ export class AgentService {
     if (!agent.repo && mode === 'agent') {
       throw new ErrandError('invalid_request', 'which repository? add `repo=owner/name`, or ask an admin to set a default repo');
     }
+    assertAgentBranch(agent.branch, { base: agent.baseBranch, patterns: settings.protectedBranches });
+    if (agent.repo) assertRepoAllowed(agent.repo, { principal: input.principal, platformAdmin: input.platformAdmin ?? false }, this.deps.localRepos ?? false);
     if (input.openConversation) agent.conversations = [await input.openConversation(agent)];
     const queuedBehind = await this.activeAhead(agent, settings);
     await this.deps.agents.create(agent);
@@ -158,20 +169,39 @@ export class AgentService {
     assertMayStop(by, agent, settings, platformAdmin);
     if (!isActive(agent.status)) return agent;
     await this.audit(by, 'agent.stop', agent);
-    if (agent.status === 'queued') {
-      // The store's compare-and-set decides the race with a worker picking the job up: if the
-      // worker won, the agent is preparing and gets the stop signal below instead.
-      try {
-        const stopped = await this.transition(agentId, 'stopped', { message: `stopped by ${by.name} before it started` });
-        await this.deps.queue.cancel(agentId);
-        return stopped;
-      } catch (error) {
-        if (!isErrandError(error, 'invalid_transition')) throw error;
+    return this.stopActive(agentId, by);
+  }
+
+  /**
+   * A queued agent stops here; a running one gets the stop signal its worker listens to. When no
+   * live worker holds the agent's run lease (its worker died), nobody would hear the signal: the
+   * agent stops here too, and a `salvage` job lets any worker push what its container holds.
+   * The store's compare-and-set decides every race with a worker picking the agent up or taking
+   * it over; the loser looks again.
+   */
+  private async stopActive(agentId: string, by: Principal): Promise<Agent> {
+    for (let round = 0; ; round += 1) {
+      const agent = await this.require(agentId);
+      if (!isActive(agent.status)) return agent;
+      const orphaned = agent.status !== 'queued' && this.deps.runLeases !== undefined && !(await this.deps.runLeases.held(agentId));
+      if (agent.status === 'queued' || orphaned) {
+        const message = orphaned
+          ? `stopped by ${by.name}; its worker had stopped, so another worker pushes the work so far`
+          : `stopped by ${by.name} before it started`;
+        try {
+          const stopped = await this.transition(agentId, 'stopped', { message, patch: orphaned ? { summary: 'Stopped on request after its worker stopped.' } : {} });
+          await this.deps.queue.cancel(agentId);
+          if (orphaned) await this.deps.queue.enqueue('salvage', agentId);
+          return stopped;
+        } catch (error) {
+          if (!isErrandError(error, 'invalid_transition') || round >= 3) throw error;
+          continue;
+        }
       }
+      await this.deps.events.append(agentId, { type: 'milestone', name: 'stop_requested', text: `${by.name} asked the agent to stop` });
+      await this.deps.stops.requestStop(agentId);
+      return agent;
     }
-    await this.deps.events.append(agentId, { type: 'milestone', name: 'stop_requested', text: `${by.name} asked the agent to stop` });
-    await this.deps.stops.requestStop(agentId);
-    return agent;
   }
 
   /** Stops the agent if it is active, then deletes its record, events and inbox. Same rights as stop. */

@@ -6,6 +6,7 @@ export const AuditAction = z.enum([
   'agent.follow_up',
   'agent.stop',
   'agent.delete',
+  'agent.snapshot',
   'settings.update',
   'secret.set',
   'secret.remove',

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { ErrandError } from './errors.js';
 import { isAdmin } from './policy.js';
 import { principalKey, type Principal } from './principal.js';
+import { parseRepoRef } from './repo-ref.js';
 import type { Log } from './ports/runtime.js';
 import type { AuditLog, SettingsStore } from './ports/store.js';
 import { Settings, SettingsPatch } from './settings.js';
@@ -48,6 +49,7 @@ export class SettingsService {
       throw new ErrandError('forbidden', "only this workspace's admins can change its settings; ask an admin, or ask one to add you to `admins`");
     }
     const parsed = parsePatch(patch);
+    assertRepositories(parsed);
     const next = Settings.parse({ ...current, ...parsed });
     const changed = (Object.keys(parsed) as (keyof Settings)[]).filter((key) => JSON.stringify(current[key]) !== JSON.stringify(next[key])).sort();
     if (changed.length === 0) return { settings: current, changed };
@@ -81,6 +83,21 @@ export function parsePatch(patch: unknown): SettingsPatch {
   }
   const unique = [...new Set(fields)].sort();
   throw new InvalidSettingsError(unique, `settings refused: ${problems.join('; ')}`);
+}
+
+/** Default repositories are checked like a launch's: a URL with credentials is refused, not stored. */
+function assertRepositories(patch: SettingsPatch): void {
+  const repos: [string, string][] = [];
+  if (patch.defaultRepo) repos.push(['defaultRepo', patch.defaultRepo]);
+  for (const [channel, repo] of Object.entries(patch.channelRepos ?? {})) repos.push([`channelRepos.${channel}`, repo]);
+  for (const [field, repo] of repos) {
+    try {
+      parseRepoRef(repo);
+    } catch (error) {
+      if (error instanceof ErrandError) throw new InvalidSettingsError([field.split('.')[0]!], `settings refused: ${field}: ${error.message}`);
+      throw error;
+    }
+  }
 }
 
 function describe(issue: z.core.$ZodIssue): string {

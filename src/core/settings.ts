@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultProtectedBranches } from './protected-branch.js';
 import { NetworkMode, NetworkPattern, type NetworkPolicy } from './network.js';
 
 export const FollowUpPolicy = z.enum(['owner', 'service_accounts', 'everyone']);
@@ -12,6 +13,8 @@ export const Settings = z.object({
   defaultRepo: z.string().default(''),
   /** Empty means the repository's default branch. */
   baseBranch: z.string().default(''),
+  /** Branches an agent may never push to as its own (`*` within a segment); the base and default branch always are. */
+  protectedBranches: z.array(z.string().min(1)).default([...defaultProtectedBranches]),
   /** Per Slack channel id: the default repo there. */
   channelRepos: z.record(z.string(), z.string()).default({}),
   /** Empty: anyone in the workspace may launch. Otherwise principal keys or bare user ids/logins. */
@@ -33,6 +36,11 @@ export const Settings = z.object({
   networkAgent: NetworkMode.default('full'),
   /** Domains (`registry.npmjs.org`, `*.pypi.org`) and presets (`preset:package-registries`) the `allowlist` mode allows. */
   networkAllowlist: z.array(NetworkPattern).default([]),
+  /**
+   * Per repository (`owner/name` in lower case, or the URL's path): environment file text kept here
+   * instead of in the repository. Used when the repository has no environment file of its own.
+   */
+  environments: z.record(z.string(), z.string()).default({}),
 });
 export type Settings = z.infer<typeof Settings>;
 

@@ -1,5 +1,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import {
+  assertAgentBranch,
+  defaultProtectedBranches,
+  machineRepoLabel,
   toErrandError,
   type Agent,
   type AgentEvent,
@@ -13,13 +16,15 @@ import {
   type EventLog,
   type Inbox,
   type Log,
+  type LogPhase,
   type ModelHistory,
   type ModelMessage,
   type ModelRegistry,
   type PullRequestRef,
   type RepoHost,
-  type RunJobKind,
+  type RunLeases,
   type Sandbox,
+  type FindOptions,
   type SandboxHandle,
   type SecretStore,
   type SettingsStore,
@@ -30,6 +35,8 @@ import { push } from '../git/remote.js';
 import { repoHostFor } from '../git/repo-hosts.js';
 import { importWorkTree } from '../git/work-tree.js';
 import type { Scrubber } from '../redact/scrubber.js';
+import { environmentOf } from '../environment/load-environment.js';
+import { cloneDependencies, type DependencyCheckout } from './dependencies.js';
 import { checkoutDir, emptyDir, prepareCheckout, refreshGitDir, revParse } from './host-checkout.js';
 import { readRepoFacts, runAgentLoop, systemPrompt, taskMessage, toolsFor, type LoopLimits, type LoopResult } from './loop/index.js';
 import { commitMessage, formatDiffstat, pullRequestBody } from './run-text.js';
@@ -44,6 +51,8 @@ export interface EngineSettings {
   bot: GitIdentity;
   /** ERRAND_PUBLIC_URL, for links back to the agent. */
   publicUrl?: string | undefined;
+  /** Lifetime of a run lease (default 30 s): a crashed worker's agents are taken over after it lapses. */
+  leaseMs?: number;
 }
 
 export interface EngineDeps {
@@ -57,6 +66,8 @@ export interface EngineDeps {
   sandbox: Sandbox;
   repoHosts: RepoHost[];
   secrets: SecretStore | null;
+  /** Which worker runs which agent; a takeover needs the lease of the earlier worker to have lapsed. */
+  runLeases: RunLeases;
   scrubber: Scrubber;
   settings: EngineSettings;
   /** The workspace's settings: their network policy decides what the agent's container reaches. */
@@ -87,8 +98,11 @@ export class AgentRun {
   private handle: SandboxHandle | null = null;
   private host: RepoHost | null = null;
   private base: string | null = null;
+  private protectedBranches: readonly string[] = defaultProtectedBranches;
+  private defaultBranch: string | null = null;
   private existingBranch = false;
   private agentEnv: Record<string, string> = {};
+  private dependencies: DependencyCheckout[] = [];
   private pending: Promise<void> = Promise.resolve();
   private egress: EgressSession | null = null;
   /** Denied egress per host, for the summary's "requests blocked" line. */
@@ -97,8 +111,8 @@ export class AgentRun {
   constructor(
     private readonly deps: EngineDeps,
     public agent: Agent,
-    private readonly kind: RunJobKind,
-    private readonly attempt: number,
+    /** A resume, a retry or a takeover: reuse the container and the saved conversation. */
+    private readonly continuing: boolean,
     private readonly signal: AbortSignal,
     private readonly log: Log,
   ) {
@@ -123,18 +137,14 @@ export class AgentRun {
     const secrets = await this.resolveSecrets();
     this.agentEnv = secrets.agent;
     if (agent.repo) {
-      this.host = repoHostFor(deps.repoHosts, agent.repo);
-      const access = await this.host.access(agent.repo, signal);
-      deps.scrubber.add(access.token);
-      this.base = agent.baseBranch ?? (await this.host.defaultBranch(agent.repo));
-      const checkout = await prepareCheckout(access, this.dir, this.base, agent.branch, signal);
-      this.existingBranch = checkout.existingBranch;
+      await this.checkout();
     } else {
       await emptyDir(this.dir);
       await mkdir(this.dir);
     }
 
-    const reuse = this.kind === 'resume' || this.attempt > 1 ? await deps.sandbox.find(agent.id) : null;
+    const onLog = (phase: LogPhase, stream: 'stdout' | 'stderr' | 'system', text: string) => void this.emit({ type: 'log', phase, stream, text: cut(text, eventTextChars) });
+    const reuse = this.continuing ? await this.attach({ env: secrets.agent, onLog }) : null;
     const settings = await deps.workspaceSettings?.get(agent.workspace);
     const policy = settings ? networkPolicy(settings) : { install: 'full' as const, agent: 'full' as const, allowlist: [] };
     const offline = policy.install === 'none' && policy.agent === 'none';
@@ -143,23 +153,59 @@ export class AgentRun {
       this.egress = await deps.egress.open(agent.id, { policy, phase: reuse ? 'agent' : 'install', onEvent: (event) => this.onEgress(event) });
     }
     if (reuse) {
-      if (agent.repo) await refreshGitDir(reuse, this.dir);
-      this.handle = reuse;
       void this.emit({ type: 'milestone', name: 'resumed', text: 'resumed in the same container' });
     } else {
+      const repo = machineRepoLabel(agent.repo);
+      const environmentText = (await deps.workspaceSettings?.get(agent.workspace))?.environments?.[repo];
+      this.dependencies = agent.repo ? await this.cloneDependencies(environmentText) : [];
       this.handle = await deps.sandbox.prepare({
         agentId: agent.id,
+        workspace: agent.workspace,
         repoDir: this.dir,
-        repo: repoLabel(agent),
+        repo,
         installEnv: secrets.install,
         ...(offline ? { network: 'none' } : {}),
         ...(this.egress ? { egress: { socketDir: this.egress.socketDir, enterAgentPhase: () => this.egress?.setPhase('agent') } } : {}),
+        installSecretVersions: secrets.installVersions,
+        agentEnv: secrets.agent,
+        dependencies: this.dependencies.filter((d) => d.dir !== null).map((d) => ({ name: d.name, dir: d.dir! })),
+        ...(environmentText ? { environmentText } : {}),
         signal,
-        onLog: (phase, stream, text) => void this.emit({ type: 'log', phase, stream, text: cut(text, eventTextChars) }),
+        onLog,
         onMilestone: (name, text) => void this.emit({ type: 'milestone', name, text }),
       });
     }
     await this.pending;
+  }
+
+  /** Re-attaches to the agent's container if it is still there, with the host checkout's git data copied in. */
+  async attach(options: FindOptions = {}): Promise<SandboxHandle | null> {
+    const found = await this.deps.sandbox.find(this.agent.id, options);
+    if (!found) return null;
+    if (this.agent.repo) await refreshGitDir(found, this.dir);
+    this.handle = found;
+    return found;
+  }
+
+  /** Host checkout only, for a worker that pushes what a dead worker's container holds. */
+  async checkout(): Promise<void> {
+    const { agent, deps, signal } = this;
+    if (!agent.repo) return;
+    this.host = repoHostFor(deps.repoHosts, agent.repo);
+    const access = await this.host.access(agent.repo, signal);
+    deps.scrubber.add(access.token);
+    const defaultBranch = agent.baseBranch ? await this.host.defaultBranch(agent.repo).catch(() => null) : await this.host.defaultBranch(agent.repo);
+    this.defaultBranch = defaultBranch;
+    this.base = agent.baseBranch ?? defaultBranch ?? '';
+    this.protectedBranches = (await deps.workspaceSettings?.get(agent.workspace))?.protectedBranches ?? defaultProtectedBranches;
+    // Checked at launch too; only here is the repository's default branch known.
+    assertAgentBranch(agent.branch, { base: this.base, defaultBranch: this.defaultBranch, patterns: this.protectedBranches });
+    const checkout = await prepareCheckout(access, this.dir, this.base, agent.branch, signal);
+    this.existingBranch = checkout.existingBranch;
+    for (const submodule of checkout.submodules) {
+      const text = submodule.ok ? `submodule ${submodule.path} initialised from ${submodule.url}` : `warning: submodule ${submodule.path} (${submodule.url}) was not initialised: ${cut(submodule.problem ?? '', 500)}`;
+      void this.emit({ type: 'log', phase: 'git', stream: 'system', text });
+    }
   }
 
   /** The agent loop, with the conversation restored on resume and saved after every step. */
@@ -188,7 +234,8 @@ export class AgentRun {
           usage: { inputTokens: a.usage.inputTokens + usage.inputTokens, outputTokens: a.usage.outputTokens + usage.outputTokens },
         }));
       },
-      onStep: (history) => deps.history.save(agent.id, history, agent.expiresAt),
+      // The transcript kept for resume lands in Redis (and its AOF): secrets out, as for events.
+      onStep: (history) => deps.history.save(agent.id, deps.scrubber.scrubDeep(history), agent.expiresAt),
       endOnText: agent.mode === 'ask',
       log: this.log,
     });
@@ -201,7 +248,10 @@ export class AgentRun {
   async deliver(summary: string, options: { note?: string; openPr: boolean }): Promise<Delivery> {
     const { agent, deps, handle, host, base } = this;
     if (agent.mode === 'ask' || !agent.repo || !handle || !host || !base) return noDelivery;
-    await importWorkTree(this.dir, await handle.readArchive(handle.workdir));
+    // Only what the agent changed since the environment became ready: install and start output stays out.
+    const changes = await handle.changesSinceReady();
+    if (!changes) this.log.info({ agentId: agent.id }, 'no ready state recorded: importing the whole work tree');
+    await importWorkTree(this.dir, await handle.readArchive(handle.workdir), changes ? { only: changes } : {});
     const coAuthor = agent.owner.email ? { name: agent.owner.name, email: agent.owner.email } : null;
     const message = deps.scrubber.scrub(commitMessage(summary, agent, options.note));
     const commit = await commitAll(this.dir, { message, author: deps.settings.bot, coAuthor });
@@ -212,7 +262,7 @@ export class AgentRun {
       // A fresh access: installation tokens expire during long runs.
       const access = await host.access(agent.repo);
       deps.scrubber.add(access.token);
-      await push(access, this.dir, agent.branch);
+      await push(access, this.dir, agent.branch, { protect: { base, defaultBranch: this.defaultBranch, patterns: this.protectedBranches } });
       pushed = true;
       await this.emit({ type: 'milestone', name: 'pushed', text: `pushed ${agent.branch}`, data: { branch: agent.branch, sha: head ?? '' } });
     }
@@ -250,6 +300,11 @@ export class AgentRun {
     }
   }
 
+  /** Stops the agent's machine when its run is over; a follow-up or `errand attach` starts it again. */
+  async park(): Promise<void> {
+    await this.deps.sandbox.park(this.agent.id).catch((error: unknown) => this.log.warn({ err: error }, 'could not stop the agent machine'));
+  }
+
   /** Drops what privacy mode keeps only for the run: the conversation and the event transcript. */
   async forgetTranscript(): Promise<void> {
     await this.pending;
@@ -280,12 +335,36 @@ export class AgentRun {
     await this.egress?.close().catch((error: unknown) => this.log.warn({ err: error }, 'could not close the egress proxy'));
     this.egress = null;
     await this.pending;
-    await rm(this.dir, { recursive: true, force: true }).catch((error: unknown) => this.log.warn({ err: error }, 'could not remove the checkout'));
+    for (const dir of [this.dir, `${this.dir}-deps`]) {
+      await rm(dir, { recursive: true, force: true }).catch((error: unknown) => this.log.warn({ err: error }, 'could not remove the checkout'));
+    }
+  }
+
+  /**
+   * Clones the environment's `repositoryDependencies` on the host, beside the checkout, with the
+   * same hosts and token rules as the agent's repository. Each one that fails is one warning in
+   * the environment log; the run goes on without it.
+   */
+  private async cloneDependencies(environmentText: string | undefined): Promise<DependencyCheckout[]> {
+    let references: string[];
+    try {
+      references = environmentOf(this.dir, environmentText).dependencies;
+    } catch {
+      return []; // An unusable environment file is reported by the sandbox, with its fix.
+    }
+    if (references.length === 0) return [];
+    const cloned = await cloneDependencies(this.deps.repoHosts, references, `${this.dir}-deps`, this.signal, (token) => this.deps.scrubber.add(token));
+    for (const dependency of cloned) {
+      if (dependency.error !== undefined) {
+        void this.emit({ type: 'log', phase: 'environment', stream: 'system', text: `warning: repository dependency ${dependency.reference} was not cloned: ${cut(dependency.error, 500)}` });
+      }
+    }
+    return cloned;
   }
 
   private async startingMessages(): Promise<ModelMessage[]> {
     const { agent, deps } = this;
-    const continuing = this.kind === 'resume' || this.attempt > 1;
+    const continuing = this.continuing;
     const previous = continuing ? await deps.history.load(agent.id) : null;
     if (previous && previous.length > 0) return previous;
     const task = taskMessage(agent);
@@ -293,23 +372,24 @@ export class AgentRun {
     return [{ role: 'user', content: `${task}\n\n(You worked on this before; that conversation is no longer available. Your earlier work is on the branch.)` }];
   }
 
-  private async resolveSecrets(): Promise<{ install: Record<string, string>; agent: Record<string, string> }> {
+  private async resolveSecrets(): Promise<{ install: Record<string, string>; agent: Record<string, string>; installVersions: string[] }> {
     const store = this.deps.secrets;
-    if (!store) return { install: {}, agent: {} };
+    if (!store) return { install: {}, agent: {}, installVersions: [] };
     const repo = this.agent.repo ? (this.agent.repo.fullName ?? this.agent.repo.url) : undefined;
     const scope = { workspace: this.agent.workspace, ...(repo ? { repo } : {}) };
-    const [install, agent] = await Promise.all([store.resolve(scope, 'install'), store.resolve(scope, 'agent')]);
+    const [install, agent, workspaceInfo, repoInfo] = await Promise.all([
+      store.resolve(scope, 'install'),
+      store.resolve(scope, 'agent'),
+      store.list({ workspace: this.agent.workspace }),
+      repo ? store.list(scope) : Promise.resolve([]),
+    ]);
     for (const value of [...Object.values(install), ...Object.values(agent)]) this.deps.scrubber.add(value);
-    return { install, agent };
+    // Names and versions only, in the order resolve overlays them (a repository secret wins).
+    const versions = new Map<string, string>();
+    for (const info of [...workspaceInfo, ...repoInfo]) versions.set(info.name, `${info.name}@${info.scope.repo ? 'repo' : 'workspace'}@${info.updatedAt}`);
+    const installVersions = Object.keys(install).map((name) => versions.get(name) ?? `${name}@unknown`);
+    return { install, agent, installVersions };
   }
-}
-
-/** Labels the agent's images so snapshots are pruned per repository: `owner/name` or the URL's path. */
-function repoLabel(agent: Agent): string {
-  if (!agent.repo) return 'none';
-  if (agent.repo.fullName) return agent.repo.fullName.toLowerCase();
-  const path = /^[a-z]+:\/\//i.test(agent.repo.url) ? new URL(agent.repo.url).pathname : agent.repo.url;
-  return path.replace(/^\/+/, '').replace(/\.git$/, '') || agent.repo.url;
 }
 
 /** The installation of a GitHub conversation the agent already has on its own repository. */

@@ -25,6 +25,7 @@ export function createEngine(core: CoreContext): EngineDeps {
     sandbox: createDockerSandbox(config, log, core.prefix),
     repoHosts: repoHostsFromConfig(config, { log, clock: core.clock, onToken: (token) => scrubber.add(token) }),
     secrets: stores.secrets ?? null,
+    runLeases: stores.runLeases,
     workspaceSettings: stores.settings,
     ...egressFromConfig(config, core.redisUrl, log),
     scrubber,
@@ -34,6 +35,7 @@ export function createEngine(core: CoreContext): EngineDeps {
       commandTimeoutMs: config.commandTimeoutSeconds * 1000,
       bot: { name: config.gitAuthorName, email: config.gitAuthorEmail },
       publicUrl: config.publicUrl,
+      leaseMs: config.stalledIntervalMs,
     },
   };
 }

@@ -5,6 +5,7 @@ import type { GitAccess, SandboxHandle } from '../core/index.js';
 import { checkoutExisting, createBranch } from '../git/commit.js';
 import { runGit } from '../git/git.js';
 import { checkout, clone } from '../git/remote.js';
+import { initSubmodules, type SubmoduleResult } from '../git/submodules.js';
 
 /** The host directory an agent's checkout lives in during a run. */
 export function checkoutDir(dataDir: string, agentId: string): string {
@@ -19,18 +20,22 @@ export async function emptyDir(dir: string): Promise<void> {
 export interface HostCheckout {
   /** True when the agent's branch already existed on the remote (a resume, a PR's head). */
   existingBranch: boolean;
+  /** The checkout's submodules, initialised on the host (or why not). */
+  submodules: SubmoduleResult[];
 }
 
 /**
  * Clones the base branch onto the host (the token stays here) and checks out the agent's branch:
- * the remote's copy when it has one, else a new branch from the base.
+ * the remote's copy when it has one, else a new branch from the base. Submodules are initialised
+ * here too, so the container gets them with the checkout.
  */
 export async function prepareCheckout(access: GitAccess, dir: string, base: string, branch: string, signal?: AbortSignal): Promise<HostCheckout> {
   await emptyDir(dir);
   await clone(access, dir, { branch: base, ...(signal ? { signal } : {}) });
   const existingBranch = await checkoutExisting(access, dir, branch, signal);
   if (!existingBranch) await createBranch(dir, branch);
-  return { existingBranch };
+  const submodules = await initSubmodules(access, dir, signal);
+  return { existingBranch, submodules };
 }
 
 /** A ref's commit, or null when the ref does not exist. */

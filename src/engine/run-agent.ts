@@ -2,13 +2,15 @@ import { UnrecoverableError } from 'bullmq';
 import { isErrandError, toErrandError, type Agent, type AgentStatus, type ErrorCode, type RunJobKind } from '../core/index.js';
 import { abortKind, type JobContext, type JobHandler } from '../queue/run-worker.js';
 import { AgentRun, type Delivery, type EngineDeps } from './agent-run.js';
+import { defaultLeaseMs, HeldRunLease } from './run-lease.js';
+import { salvageStopped } from './salvage.js';
 
 /** Errors that another attempt cannot fix: the agent fails and the job is not retried. */
 const badInput = new Set<ErrorCode>(['invalid_request', 'not_configured', 'environment_invalid', 'forbidden', 'not_found', 'secret_unreadable', 'empty_prompt']);
 
 /** The worker's handler for `run` and `resume` jobs. */
 export function createRunHandler(deps: EngineDeps): JobHandler {
-  return (name, payload, context) => runAgentJob(deps, name, payload.agentId, context);
+  return (name, payload, context) => (name === 'salvage' ? salvageStopped(deps, payload.agentId, context) : runAgentJob(deps, name, payload.agentId, context));
 }
 
 /**
@@ -18,9 +20,10 @@ export function createRunHandler(deps: EngineDeps): JobHandler {
  * what is there.
  */
 export async function runAgentJob(deps: EngineDeps, kind: RunJobKind, agentId: string, context: JobContext): Promise<void> {
-  const agent = await claim(deps, kind, agentId, context);
-  if (!agent) return;
-  const run = new AgentRun(deps, agent, kind, context.attempt, context.signal, context.log);
+  const claimed = await claim(deps, kind, agentId, context);
+  if (!claimed) return;
+  const { agent, lease, continuing } = claimed;
+  const run = new AgentRun(deps, agent, continuing, context.signal, context.log);
   try {
     await run.prepare();
     run.agent = await deps.agents.transition(agentId, 'running');
@@ -37,33 +40,75 @@ export async function runAgentJob(deps: EngineDeps, kind: RunJobKind, agentId: s
     await onFailure(deps, run, error, context);
   } finally {
     await run.cleanUp();
+    await lease.release();
   }
 }
 
-/** Takes the agent from `queued` to `preparing`; null when there is nothing to run. */
-async function claim(deps: EngineDeps, kind: RunJobKind, agentId: string, context: JobContext): Promise<Agent | null> {
+interface Claimed {
+  agent: Agent;
+  lease: HeldRunLease;
+  /** A resume, a retry, or a takeover from a worker that died: the container and conversation carry on. */
+  continuing: boolean;
+}
+
+/**
+ * Takes the agent's run lease and moves it from `queued` to `preparing`; null when there is
+ * nothing to run. An agent found `preparing` or `running` belongs to a worker that died (BullMQ
+ * hands out a stalled job again without counting an attempt): once that worker's lease has lapsed,
+ * this worker takes it over. While a live worker holds the lease, the job is a duplicate.
+ */
+async function claim(deps: EngineDeps, kind: RunJobKind, agentId: string, context: JobContext): Promise<Claimed | null> {
   const { log } = context;
-  const agent = await deps.agents.get(agentId);
-  if (!agent) {
+  const first = await deps.agents.get(agentId);
+  if (!first) {
     log.warn({ agentId }, 'agent to run no longer exists');
     return null;
   }
-  if (agent.status !== 'queued') {
-    // A retried job whose earlier attempt died with its worker finds the agent mid-run.
-    const interrupted = context.attempt > 1 && (agent.status === 'preparing' || agent.status === 'running');
-    if (!interrupted) {
-      log.info({ agentId, status: agent.status }, 'agent is not queued; nothing to run');
-      return null;
-    }
-    await deps.agents.transition(agentId, 'queued', { message: 'the earlier attempt was interrupted; retrying' });
+  if (first.status !== 'queued' && first.status !== 'preparing' && first.status !== 'running') {
+    log.info({ agentId, status: first.status }, 'agent is not queued; nothing to run');
+    return null;
+  }
+  const lease = await HeldRunLease.take(deps.runLeases, agentId, deps.settings.leaseMs ?? defaultLeaseMs, log, context.signal);
+  if (!lease) {
+    log.info({ agentId, status: first.status }, 'a live worker runs this agent; nothing to do');
+    return null;
   }
   try {
-    return await deps.agents.transition(agentId, 'preparing', kind === 'resume' ? { message: 'resuming' } : {});
+    const agent = await deps.agents.require(agentId);
+    let takeover = false;
+    if ((agent.status === 'preparing' || agent.status === 'running') && (await stopWasRequested(deps, agentId))) {
+      // Someone pressed Stop while the dead worker's lease still looked alive: honour it now.
+      log.warn({ agentId, status: agent.status }, 'stopping an agent whose worker stopped before it could');
+      await deps.agents.transition(agentId, 'stopped', { message: 'stopped on request; its worker had stopped', patch: { summary: 'Stopped on request after its worker stopped.' } });
+      await lease.release();
+      await salvageStopped(deps, agentId, context);
+      return null;
+    }
+    if (agent.status === 'preparing' || agent.status === 'running') {
+      log.warn({ agentId, status: agent.status }, 'taking over an agent whose worker stopped');
+      await deps.agents.transition(agentId, 'queued', { message: 'the worker running it stopped; resuming on another worker' });
+      takeover = true;
+    } else if (agent.status !== 'queued') {
+      log.info({ agentId, status: agent.status }, 'agent is not queued; nothing to run');
+      await lease.release();
+      return null;
+    }
+    const claimed = await deps.agents.transition(agentId, 'preparing', kind === 'resume' ? { message: 'resuming' } : {});
+    return { agent: claimed, lease, continuing: kind === 'resume' || context.attempt > 1 || takeover };
   } catch (error) {
+    await lease.release();
     // Stopped (or expired) between the queue handing the job out and now.
     if (isErrandError(error, 'invalid_transition')) return null;
     throw error;
   }
+}
+
+/** A stop was asked for after the agent's last status change (and nobody acted on it). */
+async function stopWasRequested(deps: EngineDeps, agentId: string): Promise<boolean> {
+  const events = await deps.events.read(agentId);
+  const lastStop = events.findLastIndex((event) => event.type === 'milestone' && event.name === 'stop_requested');
+  const lastStatus = events.findLastIndex((event) => event.type === 'status');
+  return lastStop > lastStatus;
 }
 
 async function onFailure(deps: EngineDeps, run: AgentRun, error: unknown, context: JobContext): Promise<void> {
@@ -116,6 +161,7 @@ async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentSt
     // Privacy mode keeps no paths or diffs past the run: the summary carries links only.
     await run.emit({ type: 'summary', text, branch: agent.branch, prUrl: delivery.pr?.url ?? agent.prUrl, diffstat: agent.privacy ? null : delivery.diffstat });
   }
+  await run.park();
   const prUrl = delivery.pr?.url ?? agent.prUrl;
   const prNumber = delivery.pr?.number ?? agent.prNumber;
   try {

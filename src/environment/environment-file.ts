@@ -15,11 +15,6 @@ export const BuildSpec = z.looseObject({
 });
 export type BuildSpec = z.infer<typeof BuildSpec>;
 
-export const PortSpec = z.looseObject({
-  name: z.string().optional(),
-  port: z.number().int().min(1).max(65535),
-});
-export type PortSpec = z.infer<typeof PortSpec>;
 
 /**
  * `.errand/environment.json` or Cursor's `.cursor/environment.json`, as Cursor defines it. Outside
@@ -35,8 +30,12 @@ export const EnvironmentFile = z.looseObject({
   build: BuildSpec.optional(),
   snapshot: z.string().optional(),
   agentCanUpdateSnapshot: z.boolean().optional(),
-  ports: z.array(PortSpec).optional(),
-  repositoryDependencies: z.array(z.unknown()).optional(),
+  /** Any shape (a list of `{ name, port }`, numbers, "3000:3000" strings, a name → port map): listed, never refused. */
+  ports: z.unknown().optional(),
+  /** Other repositories cloned next to /workspace: URLs or `owner/name`, as strings or `{ url }` / `{ repository }`. */
+  repositoryDependencies: z.unknown().optional(),
+  /** Cursor keeps these folders between runs; Errand keeps the whole stopped machine, so it only warns. */
+  persistedDirectories: z.unknown().optional(),
 });
 export type EnvironmentFile = z.infer<typeof EnvironmentFile>;
 

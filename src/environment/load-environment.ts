@@ -5,6 +5,7 @@ import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { ErrandError } from '../core/errors.js';
 import { EnvironmentFile, environmentFileCandidates, knownEnvironmentKeys } from './environment-file.js';
+import { readDependencies, readPorts, type EnvironmentPort } from './loose-keys.js';
 
 export interface EnvironmentTerminal {
   name: string;
@@ -23,6 +24,8 @@ export interface EnvironmentBuild {
 export interface Environment {
   /** Repository-relative path of the file read, or null when the repo has none (defaults). */
   source: string | null;
+  /** True when the text came from Errand's settings for the repository, not from the checkout. */
+  fromSettings?: true;
   /** The file as written, unknown keys included. */
   file: EnvironmentFile;
   /** sha256 of the file's text ('' without a file): part of the snapshot key. */
@@ -35,12 +38,16 @@ export interface Environment {
   build: EnvironmentBuild | null;
   /** An image reference to start from, when present locally or pullable. */
   snapshot: string | null;
+  /** `ports`, whatever shape the file used: listed, not forwarded. */
+  ports: EnvironmentPort[];
+  /** `repositoryDependencies`: repository references cloned next to /workspace. */
+  dependencies: string[];
   /** Things in the file Errand ignores or had to guess; never fatal. */
   warnings: string[];
 }
 
 export function defaultEnvironment(): Environment {
-  return { source: null, file: {}, fileHash: '', user: null, install: null, start: null, terminals: [], build: null, snapshot: null, warnings: [] };
+  return { source: null, file: {}, fileHash: '', user: null, install: null, start: null, terminals: [], build: null, snapshot: null, ports: [], dependencies: [], warnings: [] };
 }
 
 /**
@@ -57,6 +64,19 @@ export function loadEnvironment(repoDir: string): Environment {
   if (found.length > 1) warnings.push(`${found.slice(1).join(', ')} ignored: ${source} takes precedence`);
   const text = readFileSync(join(root, source), 'utf8');
   return parseEnvironment(root, source, text, warnings);
+}
+
+/** Where an environment kept in Errand's settings is read as if it were, for its relative paths. */
+export const settingsEnvironmentSource = '.errand/environment.json';
+
+/**
+ * The repository's own environment file when it has one, else the text kept in Errand's settings
+ * for the repository (read as if it were `.errand/environment.json`), else defaults.
+ */
+export function environmentOf(repoDir: string, settingsText?: string): Environment {
+  const own = loadEnvironment(repoDir);
+  if (own.source !== null || settingsText === undefined || settingsText.trim() === '') return own;
+  return { ...parseEnvironment(repoDir, settingsEnvironmentSource, settingsText), fromSettings: true };
 }
 
 /** Parses an environment file's text as if it were at `source` inside `repoDir`. */
@@ -105,6 +125,9 @@ export function parseEnvironment(repoDir: string, source: string, text: string, 
     terminals,
     build: file.build ? resolveBuild(root, source, fileDir, file.build.dockerfile ?? 'Dockerfile', file.build.context ?? '.', warnings) : null,
     snapshot: file.snapshot?.trim() || null,
+    ports: readPorts(file.ports, warnings),
+    ...(file.persistedDirectories === undefined ? {} : persisted(warnings)),
+    dependencies: readDependencies(file.repositoryDependencies, warnings),
     warnings,
   };
 }
@@ -147,7 +170,6 @@ function unknownKeys(file: EnvironmentFile): string[] {
   }
   const nested: [string, Record<string, unknown>[], string[]][] = [
     ['terminals', file.terminals ?? [], ['name', 'command', 'description']],
-    ['ports', file.ports ?? [], ['name', 'port']],
     ['build', file.build ? [file.build] : [], ['dockerfile', 'context']],
   ];
   for (const [field, items, known] of nested) {
@@ -158,6 +180,11 @@ function unknownKeys(file: EnvironmentFile): string[] {
     });
   }
   return warnings;
+}
+
+function persisted(warnings: string[]): Record<string, never> {
+  warnings.push('persistedDirectories is kept but not needed: an agent keeps its whole machine (stopped) between runs');
+  return {};
 }
 
 function invalid(source: string, problem: string, fix: string): ErrandError {

@@ -2,6 +2,7 @@ import type { CoreContext } from '../context.js';
 import type { Notifier } from '../core/index.js';
 import { networkSupply } from '../egress/from-config.js';
 import { ProviderRegistry } from '../engine/providers/index.js';
+import { createDockerSandbox } from '../sandbox/docker/index.js';
 import { keyProviderFromConfig } from '../secrets/index.js';
 import { createDashboard } from './dashboard/index.js';
 import { GitHubFrontend } from './github/frontend.js';
@@ -27,7 +28,10 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
   const stops: (() => Promise<void>)[] = [];
   const models = new ProviderRegistry({ config, log: errand.log });
   for (const key of models.apiKeys()) errand.scrubber.add(key);
+  // Saving an agent's machine as a snapshot needs the Docker host that runs the agents.
+  const machines = createDockerSandbox(config, errand.log, errand.prefix);
   const api = createApiFrontend({
+    machines,
     redis: errand.redis,
     prefix: errand.prefix,
     agents: errand.agents,
@@ -88,6 +92,7 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
   }
   // Last: its routes are specific paths, and `/` is its own.
   const dashboard = createDashboard({
+    machines,
     redis: errand.redis,
     prefix: errand.prefix,
     agents: errand.agents,

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { GitAccess } from '../core/ports/repo-host.js';
 import { ErrandError } from '../core/errors.js';
+import { protectedBranchProblem, type ProtectedBranches } from '../core/protected-branch.js';
 import { runGit, type GitCredentials } from './git.js';
 
 const loopback = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -73,13 +74,32 @@ export async function fetchBranch(access: GitAccess, dir: string, branch: string
 export interface PushOptions {
   /** Replace the remote branch even if it moved (only for the agent's own branch). */
   force?: boolean;
+  /** The base, default and protected branches: a push to any of them is refused before git runs. */
+  protect?: ProtectedBranches;
   signal?: AbortSignal;
+}
+
+/**
+ * A push into a repository on this machine runs `git receive-pack` here, in that repository, with
+ * its hooks (pre-receive, update, post-receive, post-update, reference-transaction) and config:
+ * command-scope config for the receiving side switches every hook off.
+ */
+export const localReceivePack = 'git -c core.hooksPath=/dev/null receive-pack';
+
+export function isLocalRemote(url: string): boolean {
+  return url.startsWith('/') || /^file:\/\//i.test(url);
 }
 
 /** Pushes the local branch to the same name on the remote, straight to the URL (no stored remote config). */
 export async function push(access: GitAccess, dir: string, branch: string, options: PushOptions = {}): Promise<void> {
+  if (options.protect) {
+    const problem = protectedBranchProblem(branch, options.protect);
+    if (problem) throw new ErrandError('git_failed', `refusing to push to ${problem}: the agent only pushes its own branch`);
+  }
   const refspec = `${options.force ? '+' : ''}refs/heads/${branch}:refs/heads/${branch}`;
-  await runGit(['push', '--no-verify', '--porcelain', '--', remoteUrl(access), refspec], {
+  const url = remoteUrl(access);
+  const receive = isLocalRemote(url) ? [`--receive-pack=${localReceivePack}`] : [];
+  await runGit(['push', '--no-verify', '--porcelain', ...receive, '--', url, refspec], {
     ...checkout(dir),
     credentials: credentialsOf(access),
     ...(options.signal ? { signal: options.signal } : {}),

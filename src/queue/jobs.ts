@@ -4,6 +4,7 @@ import { z } from 'zod';
 export const jobs = {
   run: z.object({ agentId: z.string().regex(/^ag_[0-9a-z]{12}$/) }).strict(),
   resume: z.object({ agentId: z.string().regex(/^ag_[0-9a-z]{12}$/) }).strict(),
+  salvage: z.object({ agentId: z.string().regex(/^ag_[0-9a-z]{12}$/) }).strict(),
 } as const;
 
 export type JobName = keyof typeof jobs;

@@ -26,7 +26,7 @@ export class BullRunQueue implements RunQueue {
 
   async enqueue(kind: RunJobKind, agentId: string): Promise<void> {
     const payload = jobs[kind as JobName].parse({ agentId });
-    const jobId = kind === 'run' ? agentId : `${agentId}-resume-${Date.now().toString(36)}`;
+    const jobId = kind === 'run' ? agentId : `${agentId}-${kind}-${Date.now().toString(36)}`;
     await this.queue.add(kind, payload, { jobId });
   }
 

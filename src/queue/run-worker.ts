@@ -42,6 +42,11 @@ export interface RunWorkerOptions {
     release(agentId: string): Promise<void>;
   };
   admissionRetryMs?: number;
+  /**
+   * How often BullMQ looks for jobs whose worker died (default 30 s). A job's lock lives twice
+   * that, so a killed worker's job runs again within about three intervals.
+   */
+  stalledIntervalMs?: number;
 }
 
 /**
@@ -60,7 +65,10 @@ export class RunWorker {
       concurrency,
       autorun: false,
       ...(prefix ? { prefix } : {}),
-      lockDuration: 60_000,
+      lockDuration: 2 * (options.stalledIntervalMs ?? 30_000),
+      stalledInterval: options.stalledIntervalMs ?? 30_000,
+      // A run that keeps killing its worker fails after this many takeovers instead of looping.
+      maxStalledCount: 2,
     });
     this.worker.on('error', (error) => log.error({ err: error }, 'queue worker error'));
     this.worker.on('failed', (job, error) =>
@@ -101,7 +109,9 @@ export class RunWorker {
     }
     const { agentId } = parsed.payload;
     const { admission } = this.options;
-    if (admission && !(await admission.admit(agentId)).admitted) {
+    // Salvaging a stopped agent's work is not a run: it takes no slot.
+    const admitted = parsed.name === 'salvage' ? null : admission;
+    if (admitted && !(await admitted.admit(agentId)).admitted) {
       // Not a failure: the job goes back to wait, without using up an attempt.
       await job.moveToDelayed(Date.now() + (this.options.admissionRetryMs ?? 5_000), token);
       throw new DelayedError();
@@ -118,7 +128,7 @@ export class RunWorker {
       });
     } finally {
       if (this.running.get(agentId) === controller) this.running.delete(agentId);
-      await admission?.release(agentId).catch((error: unknown) => log.warn({ err: error, agentId }, 'could not release run slot'));
+      await admitted?.release(agentId).catch((error: unknown) => log.warn({ err: error, agentId }, 'could not release run slot'));
     }
   }
 }

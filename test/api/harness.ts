@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
-import { AgentService, NotifyDispatcher, type Agent, type AgentEvent, type Principal } from '../../src/core/index.js';
+import { AgentService, NotifyDispatcher, type Agent, type AgentEvent, type Principal, type Sandbox } from '../../src/core/index.js';
 import { ProviderRegistry } from '../../src/engine/providers/index.js';
 import { createApiFrontend, type ApiFrontend } from '../../src/frontends/http/api/index.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/frontends/http/server.js';
@@ -38,7 +38,7 @@ export interface ApiHarness {
 }
 
 /** The API mounted on Errand's HTTP server, on the real core and a real Redis, with a dispatcher for webhooks. */
-export async function apiHarness(options: { masterKey?: boolean; heartbeatMs?: number; webhookBackoffMs?: number } = {}): Promise<ApiHarness> {
+export async function apiHarness(options: { masterKey?: boolean; heartbeatMs?: number; webhookBackoffMs?: number; localRepos?: boolean; machines?: Pick<Sandbox, 'snapshot'> } = {}): Promise<ApiHarness> {
   const redis = await testRedis();
   const prefix = uniquePrefix('api');
   const clock = { now: () => new Date() };
@@ -46,7 +46,7 @@ export async function apiHarness(options: { masterKey?: boolean; heartbeatMs?: n
   const keyProvider = new EnvKeyProvider({ ERRAND_MASTER_KEY: options.masterKey === false ? undefined : randomBytes(32).toString('hex') });
   const stores = createRedisStores(redis, { prefix, clock, retentionDays: 3, keyProvider, scrubber });
   const queue = new BullRunQueue(redis, 'runs', prefix.replace(/:$/, ''));
-  const agents = new AgentService({ ...stores, queue, clock, log: silent, defaultModel: 'openai:test-model' });
+  const agents = new AgentService({ ...stores, queue, clock, log: silent, defaultModel: 'openai:test-model', localRepos: options.localRepos ?? false });
   const models = new ProviderRegistry({
     config: {
       defaultModel: 'openai:test-model',
@@ -67,6 +67,7 @@ export async function apiHarness(options: { masterKey?: boolean; heartbeatMs?: n
     heartbeatMs: options.heartbeatMs ?? 15_000,
     webhookAttempts: 4,
     webhookBackoffMs: options.webhookBackoffMs ?? 50,
+    ...(options.machines ? { machines: options.machines } : {}),
   });
   await api.start();
   http = await startHttpServer({ host: '127.0.0.1', port: 0, log: silent, mounts: [api.mount] });

@@ -12,6 +12,8 @@ describe('the API in Errand’s web role', () => {
     const errand = await startErrand(config, { log: silent, scrubber: new Scrubber(), prefix });
     try {
       expect(banner(errand)).toContain('keys create --name <you> --admin --save');
+      // This machine's engine runs with userns-remap, so the banner says sudo works in the machines.
+      expect(banner(errand)).toMatch(/Docker .*, isolation userns \(user namespaces .*sudo works\)/);
       const { key } = await new ApiKeyStore(errand.redis, prefix, { now: () => new Date() }).create({ name: 'ops', admin: true });
       const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
       const me = await fetch(`${errand.http!.url}/v0/me`, { headers });

@@ -95,6 +95,8 @@ describe('agent service use cases', () => {
   it('signals a running agent to stop', async () => {
     const { agent } = await launch('repo=a/b task');
     await h.service.transition(agent.id, 'preparing');
+    // A live worker holds the agent's run lease.
+    await h.stores.runLeases.acquire(agent.id, 60_000);
     const signalled: string[] = [];
     const unsubscribe = await h.stores.stops.onStop((id) => signalled.push(id));
     await h.service.stop(agent.id, owner);
@@ -102,6 +104,18 @@ describe('agent service use cases', () => {
     await unsubscribe();
     expect(signalled).toEqual([agent.id]);
     expect((await h.stores.events.read(agent.id)).some((e) => e.type === 'milestone' && e.name === 'stop_requested')).toBe(true);
+  });
+
+  it('stops a running agent whose worker is gone at once, and leaves its work to a salvage job', async () => {
+    const { agent } = await launch('repo=a/b task');
+    await h.service.transition(agent.id, 'preparing');
+    await h.service.transition(agent.id, 'running');
+    const stopped = await h.service.stop(agent.id, owner);
+    expect(stopped.status).toBe('stopped');
+    const jobs = await h.queue.queue.getJobs(['waiting']);
+    expect(jobs.map((job) => [job.name, job.data])).toEqual([['salvage', { agentId: agent.id }]]);
+    const last = (await h.stores.events.read(agent.id)).at(-1);
+    expect(last).toMatchObject({ type: 'status', status: 'stopped' });
   });
 
   it('links a second conversation so mentions there find the agent', async () => {

@@ -9,11 +9,16 @@ const fixturesDir = fileURLToPath(new URL('../fixtures/environment-json', import
 const fixtures = readdirSync(fixturesDir).filter((name) => name.endsWith('.json'));
 
 /** Warnings each real-world file should produce; files not listed produce none. */
+const ports = (list: string) => `ports are kept but not forwarded (processes reach them inside the machine): ${list}`;
 const expectedWarnings: Record<string, string[]> = {
   '0xPlaygrounds__playgrounds-website.json': [
     'unknown key "env" is kept but not used by Errand',
-    'unknown key "persistedDirectories" is kept but not used by Errand',
+    'persistedDirectories is kept but not needed: an agent keeps its whole machine (stopped) between runs',
   ],
+  '0rl4nd0l__tenn.json': [ports('backend-api 8000, ollama-api 11434')],
+  '0venBurn__coin-catcher.json': [ports('timescaledb 5432')],
+  '41agent41__tradingapp.json': [ports('frontend 3000, backend 4000, broker_service 8000')],
+  'langfuse__langfuse.json': [ports('Langfuse web 3000, Langfuse worker health 3030')],
 };
 
 const repos: TestRepo[] = [];
@@ -128,6 +133,31 @@ describe('environment files', () => {
     expect(error.message).toContain('field "install"');
     expect(error.message).toContain('field "terminals[0].command"');
     expect(error.message).toContain('fix: ');
+  });
+
+  it.each([
+    ['a list of numbers and strings', [3000, '8080:80', '5432/tcp'], [{ name: null, port: 3000 }, { name: null, port: 80 }, { name: null, port: 5432 }], ports('3000, 80, 5432')],
+    ['a name to port map', { web: 3000, api: '4000' }, [{ name: 'web', port: 3000 }, { name: 'api', port: 4000 }], ports('web 3000, api 4000')],
+    ['objects with string ports', [{ name: 'web', port: '3000' }], [{ name: 'web', port: 3000 }], ports('web 3000')],
+  ])('keeps ports given as %s and lists them in a warning', (_shape, value, expected, warning) => {
+    const environment = loadEnvironment(repoWith({ '.cursor/environment.json': JSON.stringify({ ports: value }) }).dir);
+    expect(environment.ports).toEqual(expected);
+    expect(environment.warnings).toEqual([warning]);
+  });
+
+  it('warns about ports it cannot read instead of refusing the file', () => {
+    const environment = loadEnvironment(repoWith({ '.cursor/environment.json': JSON.stringify({ ports: [{ name: 'web' }, 'http'], install: 'true' }) }).dir);
+    expect(environment.install).toBe('true');
+    expect(environment.ports).toEqual([]);
+    expect(environment.warnings).toEqual(['ports[0] is not a port number and is ignored', 'ports[1] is not a port number and is ignored']);
+  });
+
+  it('reads repositoryDependencies given as strings or objects', () => {
+    const environment = loadEnvironment(repoWith({
+      '.cursor/environment.json': JSON.stringify({ repositoryDependencies: ['acme/lib', { url: 'https://github.com/acme/tools' }, 42, 'acme/lib'] }),
+    }).dir);
+    expect(environment.dependencies).toEqual(['acme/lib', 'https://github.com/acme/tools']);
+    expect(environment.warnings).toEqual(['repositoryDependencies[2] names no repository and is ignored']);
   });
 
   it('refuses a file that is not an object', () => {

@@ -151,4 +151,51 @@ describe('git on the host never runs what the agent planted', () => {
     const tree = await git(['ls-tree', `refs/heads/${branch}`, 'link.ts'], { cwd: bed.server.bareDir(name) });
     expect(tree).toMatch(/^120000 blob/);
   });
+
+  test("a push into a repository on this machine runs none of the receiving repository's hooks", async () => {
+    const receiving = join(bed.work, 'receiving.git');
+    await git(['init', '-q', '--bare', '--initial-branch=main', receiving], { cwd: bed.work });
+    const marker = join(bed.work, 'receive-marker');
+    for (const hook of ['pre-receive', 'update', 'post-receive', 'post-update', 'reference-transaction', 'push-to-checkout']) {
+      await trap(join(receiving, 'hooks', hook), marker);
+    }
+    const seed = join(bed.work, 'seed');
+    await git(['init', '-q', '--initial-branch=main', seed], { cwd: bed.work });
+    await writeFile(join(seed, 'README.md'), '# local\n');
+    await git(['add', '-A'], { cwd: seed });
+    await git(['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'core.hooksPath=/dev/null', 'commit', '-q', '-m', 'seed'], { cwd: seed });
+    await git(['-c', 'core.hooksPath=/dev/null', 'push', '-q', `--receive-pack=git -c core.hooksPath=/dev/null receive-pack`, receiving, 'main'], { cwd: seed });
+    expect(existsSync(marker)).toBe(false);
+
+    // The traps are live: a plain push into the repository runs them.
+    await git(['push', '-q', receiving, 'main:refs/heads/control'], { cwd: seed });
+    expect(existsSync(marker)).toBe(true);
+    await rm(marker);
+
+    for (const url of [receiving, `file://${receiving}`]) {
+      const host = join(bed.work, `host-${url.startsWith('file') ? 'file' : 'path'}`);
+      const access = await new PlainRemoteHost().access({ url });
+      await clone(access, host);
+      await createBranch(host, branch);
+      await writeFile(join(host, 'change.txt'), url);
+      await commitAll(host, { message: 'local push', author: bot });
+      await push(access, host, branch, { force: true });
+      expect(existsSync(marker)).toBe(false);
+      expect(await git(['show', `refs/heads/${branch}:change.txt`], { cwd: receiving })).toContain(url);
+    }
+  });
+
+  test('a push to the base, default or a protected branch is refused before git runs', async () => {
+    const { name, access, host } = await setUp();
+    const before = await bed.server.readFile(name, 'main', 'README.md');
+    await git(['checkout', '-q', '-B', 'main'], { cwd: host });
+    await writeFile(join(host, 'README.md'), 'overwritten\n');
+    await commitAll(host, { message: 'straight onto main', author: bot });
+    const protect = { base: 'main', defaultBranch: 'main', patterns: ['release/*'] };
+    await expect(push(access, host, 'main', { protect })).rejects.toMatchObject({ code: 'git_failed', message: expect.stringContaining('the base branch') });
+    await git(['checkout', '-q', '-B', 'release/1'], { cwd: host });
+    await expect(push(access, host, 'release/1', { protect })).rejects.toMatchObject({ code: 'git_failed', message: expect.stringContaining('protected') });
+    expect(await bed.server.readFile(name, 'main', 'README.md')).toBe(before);
+    expect(await bed.server.readFile(name, 'release/1', 'README.md')).toBeNull();
+  });
 });

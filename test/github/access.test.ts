@@ -16,6 +16,27 @@ describe('GitHub: who may start an agent', () => {
     expect(h.fake.reactions).toHaveLength(0);
   });
 
+  it('says it could not check when GitHub fails the permission lookup, and keeps the polite refusal for later', async () => {
+    h.fake.grant(repo, 'writer', 'write');
+    h.fake.grant(repo, 'visitor', 'read');
+    h.fake.failNext('GET', '/repos/:owner/:repo/collaborators/:user/permission', 500, { times: 20 });
+    await h.deliver('issue_comment', h.issueComment({ body: '@errand fix the typo', number: 1, login: 'writer' }));
+    await h.github.idle();
+    expect(await h.agents()).toHaveLength(0);
+    const said = h.fake.botComments(repo, 1).map((c) => c.body);
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain("couldn't check your access");
+    expect(said[0]).not.toContain('Only people with write access');
+
+    // GitHub answers again: the writer's next mention starts the agent, and a reader still gets the one refusal.
+    h.fake.clearFailures();
+    await h.deliver('issue_comment', h.issueComment({ body: '@errand fix the typo', number: 1, login: 'writer' }));
+    await h.deliver('issue_comment', h.issueComment({ body: '@errand delete the tests', number: 1, login: 'visitor' }));
+    await h.github.idle();
+    expect((await h.agents()).map((a) => a.owner.id)).toEqual(['writer']);
+    expect(h.fake.botComments(repo, 1).filter((c) => c.body.includes('Only people with write access'))).toHaveLength(1);
+  });
+
   it('lets triage and read roles ask nothing, but maintain and write roles start agents', async () => {
     h.fake.grant(repo, 'triager', 'triage');
     h.fake.grant(repo, 'maintainer', 'maintain');

@@ -26,13 +26,15 @@ afterAll(async () => {
 });
 
 describe('operating sandboxes', () => {
-  it('runs containers unprivileged, with capabilities dropped and limits set', async () => {
+  // This engine runs with userns-remap, so machines may use sudo (no-new-privileges off, the sudo
+  // capability set); the engine without user namespaces is covered in isolation.test.ts.
+  it('runs containers unprivileged, with capabilities dropped to what sudo needs and limits set', async () => {
     const handle = await sandbox.prepare(recordingSpec(project.dir, repo));
     const { HostConfig, Config } = await docker.getContainer(handle.containerId).inspect();
     expect(HostConfig).toMatchObject({
       Privileged: false,
       CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges'],
+      SecurityOpt: [],
       PidsLimit: 200,
       Memory: 384 * 1024 * 1024,
       MemorySwap: 384 * 1024 * 1024,
@@ -40,15 +42,18 @@ describe('operating sandboxes', () => {
       NetworkMode: 'none',
       Init: true,
     });
-    expect(HostConfig.CapAdd ?? []).toEqual([]);
+    expect([...(HostConfig.CapAdd ?? [])].sort()).toEqual(['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL', 'SETGID', 'SETUID']);
     expect(HostConfig.Binds ?? []).toEqual([]);
-    expect(Config.User).toBe('errand');
-    const status = await handle.exec('grep -E "^(CapEff|NoNewPrivs)" /proc/self/status');
+    // The kill supervisor is the main process (root only inside the remapped machine); commands run as the user.
+    expect(Config.User).toBe('root');
+    expect(handle.user).toBe('errand');
+    const status = await handle.exec('id -un; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status');
+    expect(status.output).toMatch(/^errand\n/);
     expect(status.output).toMatch(/CapEff:\s+0000000000000000/);
-    expect(status.output).toMatch(/NoNewPrivs:\s+1/);
+    expect(status.output).toMatch(/NoNewPrivs:\s+0/);
   });
 
-  it('gives a root environment only the capabilities package managers need', async () => {
+  it('gives a root environment only the capabilities package managers and sudo need', async () => {
     const rootProject = makeGitRepo({ '.errand/environment.json': JSON.stringify({ user: 'root', install: 'chown nobody /tmp && echo chowned' }) });
     try {
       const spec = recordingSpec(rootProject.dir, repo);
@@ -56,7 +61,7 @@ describe('operating sandboxes', () => {
       expect(spec.recorded.text('install')).toContain('chowned');
       const { HostConfig } = await docker.getContainer(handle.containerId).inspect();
       expect(HostConfig.CapDrop).toEqual(['ALL']);
-      expect([...(HostConfig.CapAdd ?? [])].sort()).toEqual(['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID']);
+      expect([...(HostConfig.CapAdd ?? [])].sort()).toEqual(['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL', 'SETGID', 'SETUID']);
       expect((await handle.exec('mknod /tmp/dev c 1 3 || echo refused')).output).toContain('refused');
     } finally {
       rootProject.remove();
@@ -98,7 +103,7 @@ describe('operating sandboxes', () => {
     await sandbox.prepare(spec);
     const args = await attachCommand(docker, spec.agentId);
     expect(args.slice(0, 4)).toEqual(['exec', '-it', '-u', 'errand']);
-    expect(args.slice(-4)).toEqual(['tmux', 'attach-session', '-t', 'errand']);
+    expect(args.slice(-5)).toEqual(['tmux', 'new-session', '-A', '-s', 'errand']);
 
     const session = `errand-attach-${randomBytes(4).toString('hex')}`;
     hostSessions.push(session);

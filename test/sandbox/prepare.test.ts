@@ -116,7 +116,7 @@ describe('preparing a sandbox', () => {
     const project = gitRepo({ '.cursor/environment.json': JSON.stringify({ snapshot: 'snapshot-20250525-2f11184f-7221-40af-ab9a-6dfe1637cc86' }) });
     const spec = recordingSpec(project.dir, repo);
     const handle = await sandbox.prepare(spec);
-    expect(spec.recorded.text('environment')).toContain('snapshot image snapshot-20250525-2f11184f-7221-40af-ab9a-6dfe1637cc86 is neither present nor pullable');
+    expect(spec.recorded.text('environment')).toContain('snapshot image snapshot-20250525-2f11184f-7221-40af-ab9a-6dfe1637cc86 is a Cursor snapshot id, not an image on this Docker host; using the base image errand-base:bookworm instead');
     expect(await run('cat /etc/debian_version', handle)).toMatch(/^12\./);
   });
 

@@ -43,6 +43,13 @@ describe('Slack rendering', () => {
     expect(parseCommand('stop')).toEqual({ kind: 'stop' });
     expect(parseCommand('stop ag_7k2m9x4p1q3r')).toEqual({ kind: 'stop', agentId: 'ag_7k2m9x4p1q3r' });
     expect(parseCommand('stop the flaky test from failing')).toEqual({ kind: 'launch', text: 'stop the flaky test from failing', forceNew: false });
+    expect(parseCommand('stop ag_typo')).toEqual({ kind: 'stop', agentId: 'ag_typo' });
+    expect(parseCommand('stop ag_7k2m9x4p1q3r.')).toEqual({ kind: 'stop', agentId: 'ag_7k2m9x4p1q3r' });
+    expect(parseCommand('stop `ag_7k2m9x4p1q3r` please')).toEqual({ kind: 'stop', agentId: 'ag_7k2m9x4p1q3r' });
+    expect(parseCommand('help.')).toEqual({ kind: 'help' });
+    expect(parseCommand('repo=<https://git.example.com/acme/app.git|git.example.com/acme/app.git> fix <https://example.com/issue/1>')).toEqual({
+      kind: 'launch', text: 'repo=https://git.example.com/acme/app.git fix https://example.com/issue/1', forceNew: false,
+    });
     expect(parseCommand('agent repo=a/b go')).toEqual({ kind: 'launch', text: 'repo=a/b go', forceNew: true });
     expect(parseCommand('list')).toEqual({ kind: 'list' });
   });

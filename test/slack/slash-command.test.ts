@@ -60,6 +60,19 @@ describe('Slack: /agent', () => {
     expect(empty.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('tell the agent what to do') });
     const noRepo = await h.command('fix it');
     expect(noRepo.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('repo=owner/name') });
+    for (const local of ['/srv/app', 'file:///srv/app']) {
+      const refusedLocal = await h.command(`repo=${local} read the server's files`);
+      expect(refusedLocal.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('local repositories') });
+    }
+    const withToken = await h.command('repo=https://ghp_tokenInUrl0123456789abcdefghijklmnop@github.com/acme/app fix it');
+    expect(withToken.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('must not carry credentials') });
+    expect(JSON.stringify(withToken.json())).not.toContain('ghp_tokenInUrl');
+    for (const typo of ['stop ag_typo', 'stop ag_7k2m9x4p1q3r.']) {
+      await h.command(typo);
+      const stop = await waitFor(() => h.slack.responses.find((r) => String(r.body['text']).includes('no agent ag_')), { what: `the answer to ${typo}` });
+      expect(stop.body).toMatchObject({ response_type: 'ephemeral' });
+      h.slack.responses.length = 0;
+    }
     await h.core.stores.settings.set('T1', { ...(await h.core.stores.settings.get('T1')), allowlist: ['U9'] });
     const refused = await h.command('repo=acme/app fix it');
     expect(refused.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('Not allowed') });
@@ -93,5 +106,55 @@ describe('Slack: /agent', () => {
     await waitFor(async () => (await h.core.service.get(agent!.id))?.status === 'stopped', { what: 'the stop' });
     await waitFor(() => h.slack.okCalls('chat.postEphemeral').some((c) => String(c.args.text).includes('Stopped')), { what: 'the stop confirmation' });
     await waitFor(() => h.slack.okCalls('reactions.add').some((c) => c.args.name === 'x'), { what: 'the ❌ reaction' });
+  });
+
+  it('escapes <!channel>, <!here> and <@U…> in the fallback text of the status and summary messages, so they cannot ping', async () => {
+    await h.command('repo=acme/app <!channel> <!here> ask <@U2> & fix it');
+    const [agent] = await waitFor(async () => ((await agents()).length === 1 ? agents() : undefined), { what: 'the agent' });
+    const root = agent!.conversations[0]!;
+    if (root.kind !== 'slack') throw new Error('expected a Slack conversation');
+    await h.core.stores.events.append(agent!.id, { type: 'summary', text: 'Done. <!everyone> <@U2> <https://evil.example|click> & more', branch: agent!.branch, prUrl: null, diffstat: null });
+    await h.core.service.transition(agent!.id, 'stopped');
+    await waitFor(() => threadReplies(root.threadTs).some((c) => String(c.args.text).startsWith('Summary')), { what: 'the summary reply' });
+    await waitFor(() => h.slack.okCalls('chat.update').some((c) => c.args.ts === root.threadTs), { what: 'a status update' });
+
+    const texts = [...rootPosts(), ...threadReplies(root.threadTs), ...h.slack.okCalls('chat.update')].map((c) => String(c.args.text));
+    for (const text of texts) expect(text).not.toMatch(/<[!@#]|<https?:/);
+    expect(rootPosts()[0]!.args.text).toContain('&lt;!channel&gt; &lt;!here&gt; ask &lt;@U2&gt; &amp; fix it');
+    const summary = threadReplies(root.threadTs).find((c) => String(c.args.text).startsWith('Summary'))!;
+    expect(summary.args.text).toContain('&lt;!everyone&gt; &lt;@U2&gt; &lt;https://evil.example|click&gt; &amp; more');
+  });
+});
+
+describe('Slack: /agent when Slack fails the root message once', () => {
+  let h: SlackHarness;
+  beforeEach(async () => {
+    h = await slackHarness();
+  });
+  afterEach(async () => {
+    expect(h.slack.unexpected).toEqual([]);
+    await h.close();
+  });
+
+  const agents = async (): Promise<Agent[]> => (await h.core.service.list({ workspace: 'T1' })).agents;
+  const roots = () => h.slack.messages.filter((m) => m.channel === 'C1' && !m.threadTs);
+
+  it('posts it again after a 500 that posted nothing, and starts the agent in that thread', async () => {
+    h.slack.httpError('chat.postMessage', 1, 500);
+    expect((await h.command('repo=acme/app fix the flaky login test')).status).toBe(200);
+    const [agent] = await waitFor(async () => ((await agents()).length === 1 ? agents() : undefined), { what: 'the agent' });
+    expect(roots()).toHaveLength(1);
+    expect(agent!.conversations[0]).toMatchObject({ kind: 'slack', threadTs: roots()[0]!.ts });
+    expect(h.slack.calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts === undefined)).toHaveLength(2);
+  });
+
+  it('finds the message a 500 hid instead of posting it twice', async () => {
+    h.slack.httpError('chat.postMessage', 1, 500, { carriedOut: true });
+    expect((await h.command('repo=acme/app fix the flaky login test')).status).toBe(200);
+    const [agent] = await waitFor(async () => ((await agents()).length === 1 ? agents() : undefined), { what: 'the agent' });
+    expect(roots()).toHaveLength(1);
+    expect(agent!.conversations[0]).toMatchObject({ kind: 'slack', threadTs: roots()[0]!.ts });
+    expect(h.slack.okCalls('conversations.history')).toHaveLength(1);
+    expect(h.slack.calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts === undefined)).toHaveLength(1);
   });
 });

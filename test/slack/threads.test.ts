@@ -155,4 +155,11 @@ describe('Slack: threads, mentions and follow-ups', () => {
     expect(publish.args.user_id).toBe('U1');
     expect(JSON.stringify(publish.args.view)).toContain(agent.id);
   });
+
+  it('unwraps the <https://…|label> form Slack gives links, so repo= names the repository', async () => {
+    await h.event({ type: 'app_mention', channel: 'C1', user: 'U1', text: `<@${botUserId}> repo=<https://git.example.com/acme/app.git|git.example.com/acme/app.git> fix <https://example.com/issues/1>`, ts: h.slack.nextTs(), team: 'T1' });
+    const [agent] = await waitFor(async () => ((await agents()).length === 1 ? agents() : undefined), { what: 'the agent' });
+    expect(agent!.repo).toEqual({ url: 'https://git.example.com/acme/app.git' });
+    expect(agent!.prompt).toBe('fix https://example.com/issues/1');
+  });
 });

@@ -53,6 +53,7 @@ export function recordingSpec(repoDir: string, repo: string, extra: Partial<Sand
   };
   return {
     agentId: newAgentId(),
+    workspace: 'T-test',
     repoDir,
     repo,
     network: 'none',

@@ -87,6 +87,7 @@ export async function engineHarness(options: HarnessOptions): Promise<EngineHarn
     sandbox: options.sandbox ?? testSandbox(options.docker),
     repoHosts: [...(options.hosts ?? []), new PlainRemoteHost({ credentials: [{ urlPrefix: options.gitServer.url, token: pushToken }] })],
     secrets,
+    runLeases: core.stores.runLeases,
     scrubber,
     ...(options.egress ? { egress: options.egress, workspaceSettings: core.stores.settings } : {}),
     settings: {

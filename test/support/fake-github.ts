@@ -225,6 +225,11 @@ export class FakeGitHub {
     this.failures.push({ method, pattern, status, remaining: options.times ?? 1, headers: options.headers ?? {}, body: options.body ?? { message: 'injected failure' } });
   }
 
+  /** Drops failures injected with failNext that have not happened yet. */
+  clearFailures(): void {
+    this.failures.length = 0;
+  }
+
   callsTo(method: string, pattern: string): RecordedCall[] {
     return this.calls.filter((c) => c.route === `${method} ${pattern}`);
   }

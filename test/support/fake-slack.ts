@@ -50,6 +50,7 @@ export class FakeSlack {
   private readonly limits: { method: string; remaining: number; retryAfter: number }[] = [];
   private readonly failures: { method: string; remaining: number; error: string }[] = [];
   private readonly drops: { method: string; remaining: number }[] = [];
+  private readonly httpErrors: { method: string; remaining: number; status: number; carriedOut: boolean }[] = [];
   private server: Server | null = null;
   private seq = 0;
   baseUrl = '';
@@ -93,6 +94,14 @@ export class FakeSlack {
   /** The next `times` calls of `method` are carried out, but the connection breaks before the answer. */
   dropAnswer(method: string, times: number): void {
     this.drops.push({ method, remaining: times });
+  }
+
+  /**
+   * The next `times` calls of `method` answer HTTP `status` (a 500 from Slack's edge). With
+   * `carriedOut` the call takes effect first, so only the answer is lost.
+   */
+  httpError(method: string, times: number, status: number, options: { carriedOut?: boolean } = {}): void {
+    this.httpErrors.push({ method, remaining: times, status, carriedOut: options.carriedOut ?? false });
   }
 
   /** Calls answered normally (not 429) of one method. */
@@ -142,6 +151,13 @@ export class FakeSlack {
     if (!answer) {
       this.unexpected.push(method);
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: 'unknown_method' }));
+      return;
+    }
+    const httpError = this.httpErrors.find((e) => e.remaining > 0 && e.method === method);
+    if (httpError) {
+      httpError.remaining -= 1;
+      if (httpError.carriedOut) answer(args);
+      res.writeHead(httpError.status, { 'content-type': 'text/html' }).end('<html><body>Internal Server Error</body></html>');
       return;
     }
     let body: Record<string, unknown>;
@@ -195,6 +211,13 @@ export class FakeSlack {
         .filter((m) => m.channel === args.channel && (m.ts === args.ts || m.threadTs === args.ts))
         .map((m) => ({ type: 'message', ts: m.ts, text: m.text, ...(m.user ? { user: m.user } : {}), ...(m.botId ? { bot_id: m.botId } : {}), ...(m.threadTs ? { thread_ts: m.threadTs } : {}), ...(String(args.include_all_metadata) === 'true' && m.metadata ? { metadata: m.metadata } : {}) }));
       return { ok: true, messages: thread, has_more: false };
+    },
+    'conversations.history': (args) => {
+      const top = this.messages
+        .filter((m) => m.channel === args.channel && !m.threadTs)
+        .reverse()
+        .map((m) => ({ type: 'message', ts: m.ts, text: m.text, ...(m.user ? { user: m.user } : {}), ...(m.botId ? { bot_id: m.botId } : {}), ...(String(args.include_all_metadata) === 'true' && m.metadata ? { metadata: m.metadata } : {}) }));
+      return { ok: true, messages: top, has_more: false };
     },
     'users.info': (args) => {
       const user = this.users.get(String(args.user));

@@ -184,6 +184,11 @@ export class GitServer {
     }
   }
 
+  /** Successful pushes the server took into `name` (receive-pack requests answered 200). */
+  pushes(name: string): number {
+    return this.requests.filter((r) => r.repo === name && r.method === 'POST' && r.path.endsWith('/git-receive-pack') && r.status === 200).length;
+  }
+
   /** Every object in the repository, uncompressed, for "the token is nowhere" checks. */
   async allObjects(name: string): Promise<string> {
     return git(['cat-file', '--batch-all-objects', '--batch'], { cwd: this.bareDir(name) });

@@ -1,5 +1,8 @@
-/** Jobs carry ids, not state: the worker re-reads the agent from the store. */
-export type RunJobKind = 'run' | 'resume';
+/**
+ * Jobs carry ids, not state: the worker re-reads the agent from the store. `salvage` pushes the
+ * work of an agent that was stopped after its worker died (see AgentService.stop).
+ */
+export type RunJobKind = 'run' | 'resume' | 'salvage';
 
 export interface RunQueue {
   /** Enqueues the agent's run; enqueuing the same agent twice while one is waiting runs it once. */

@@ -3,12 +3,28 @@ import type { LogPhase } from '../events.js';
 /** What the worker needs to bring up an agent's machine. */
 export interface SandboxSpec {
   agentId: string;
+  /** The agent's workspace (tenant): install snapshots and build caches are never shared across workspaces. */
+  workspace: string;
   /** A host directory holding the repository checkout (the environment file is read from it). */
   repoDir: string;
   /** `owner/name`: labels snapshot images so old ones are pruned per repository (default: repoDir's folder name). */
   repo?: string;
   /** Environment variables for install only (secrets marked for install). */
   installEnv?: Record<string, string>;
+  /**
+   * Names and versions (never values) of the install-phase secrets, e.g. `NPM_TOKEN@2026-01-01T…`:
+   * part of the install snapshot key, so a changed or removed secret installs again.
+   */
+  installSecretVersions?: string[];
+  /** Environment variables for `start` and the terminals (the agent-phase secrets). */
+  agentEnv?: Record<string, string>;
+  /** Host checkouts of `repositoryDependencies`, copied to `/workspace-deps/<name>` before install. */
+  dependencies?: { name: string; dir: string }[];
+  /**
+   * Environment file text kept in Errand's settings for this repository; used when the checkout has
+   * no environment file of its own.
+   */
+  environmentText?: string;
   network?: 'none' | 'host' | 'bridge' | (string & {});
   /**
    * The agent's egress proxy (network `none` only): a sidecar bridges the container's loopback
@@ -39,6 +55,21 @@ export interface ExecResult {
   truncated: boolean;
   timedOut: boolean;
   aborted: boolean;
+  /** A timed-out or aborted command could not be stopped: its processes may still run. */
+  stillRunning?: boolean;
+}
+
+/** Paths relative to /workspace that the agent changed since the environment became ready. */
+export interface WorkspaceChanges {
+  /** New or modified files (and symlinks). */
+  changed: string[];
+  deleted: string[];
+}
+
+export interface FindOptions {
+  /** Environment for `start` and the terminals when a stopped machine is started again (agent secrets). */
+  env?: Record<string, string>;
+  onLog?: SandboxSpec['onLog'];
 }
 
 export interface SandboxHandle {
@@ -56,12 +87,27 @@ export interface SandboxHandle {
   readArchive(path: string): Promise<NodeJS.ReadableStream>;
   /** Unpacks a tar stream into a path inside the container. */
   writeArchive(path: string, tar: NodeJS.ReadableStream | Buffer): Promise<void>;
+  /**
+   * What changed in /workspace since the environment became ready (gitignored files aside), so
+   * install and start output stays out of the commit; null when no ready state was recorded.
+   */
+  changesSinceReady(): Promise<WorkspaceChanges | null>;
 }
 
 export interface Sandbox {
   /** Builds or reuses the image, starts the container, installs, starts and opens terminals. */
   prepare(spec: SandboxSpec): Promise<SandboxHandle>;
-  /** Re-attaches to an agent's container if it still exists. */
-  find(agentId: string): Promise<SandboxHandle | null>;
+  /**
+   * Re-attaches to an agent's container if it still exists. A stopped (parked) one is started
+   * again, and its `start` command and terminals run again.
+   */
+  find(agentId: string, options?: FindOptions): Promise<SandboxHandle | null>;
+  /**
+   * Saves the agent's machine as its repository's snapshot in its workspace (`errand snapshot`):
+   * new agents for that repository in that workspace start from it. Returns the image id.
+   */
+  snapshot(agentId: string, target: { workspace: string; repo: string }): Promise<string>;
+  /** Stops an agent's container when its run ends, keeping its files for a follow-up or attach. */
+  park(agentId: string): Promise<void>;
   remove(agentId: string): Promise<void>;
 }

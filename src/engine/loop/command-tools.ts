@@ -55,7 +55,8 @@ export const run = defineTool({
     const timeoutMs = Math.min(timeoutSeconds ? timeoutSeconds * 1000 : context.commandTimeoutMs, context.commandTimeoutMs);
     const result = await context.sandbox.exec(command, { env: context.env, signal: context.signal, timeoutMs, maxOutputBytes: commandOutputBytes });
     if (result.aborted) throw new ToolFailure('the command was stopped');
-    const head = result.timedOut ? `timed out after ${Math.round(timeoutMs / 1000)} s (the command was killed)` : `exit code ${result.exitCode}`;
+    const killed = result.stillRunning ? 'Errand could not stop it: its processes may still be running' : 'the command was killed';
+    const head = result.timedOut ? `timed out after ${Math.round(timeoutMs / 1000)} s (${killed})` : `exit code ${result.exitCode}`;
     const output = result.output.trim() === '' ? '(no output)' : result.output;
     return `${head}\n${output}`;
   },

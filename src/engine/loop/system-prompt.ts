@@ -7,21 +7,28 @@ export interface RepoFacts {
   /** Top-level entries of /workspace. */
   topLevel: string;
   terminals: string[];
+  /** Folders under /workspace-deps: the environment's `repositoryDependencies`. */
+  dependencies?: string[];
 }
 
 const notesBytes = 4000;
+/** Where the sandbox puts `repositoryDependencies` (see sandbox/docker/dependencies.ts). */
+const dependenciesRoot = '/workspace-deps';
 
 /** Reads the repository's own instructions and layout from the container, never failing the run. */
 export async function readRepoFacts(sandbox: SandboxHandle, signal?: AbortSignal): Promise<RepoFacts> {
   const script = `for f in AGENTS.md AGENT.md CLAUDE.md .cursorrules README.md README.rst README.txt README; do
   if [ -f "$f" ]; then printf '=== %s ===\\n' "$f"; head -c ${notesBytes} -- "$f"; printf '\\n'; fi
 done`;
-  const [notes, topLevel, terminals] = await Promise.all([
+  const [notes, topLevel, terminals, dependencies] = await Promise.all([
     sandbox.exec(script, { maxOutputBytes: notesBytes * 3, timeoutMs: 15_000, ...(signal ? { signal } : {}) }).then((r) => r.output.trim(), () => ''),
     sandbox.exec('ls -Ap | head -n 100', { timeoutMs: 15_000, ...(signal ? { signal } : {}) }).then((r) => r.output.trim(), () => ''),
     sandbox.terminals().catch(() => [] as string[]),
+    sandbox
+      .exec(`[ -d ${dependenciesRoot} ] && ls -A ${dependenciesRoot} | head -n 50 || true`, { cwd: '/', timeoutMs: 15_000, ...(signal ? { signal } : {}) })
+      .then((r) => r.output.split('\n').map((line) => line.trim()).filter(Boolean), () => [] as string[]),
   ]);
-  return { notes, topLevel, terminals };
+  return { notes, topLevel, terminals, dependencies };
 }
 
 export interface PromptInput {
@@ -39,6 +46,9 @@ export function systemPrompt({ agent, baseBranch, facts }: PromptInput): string 
     '## Where you work',
     agent.repo ? `- Repository: ${agent.repo.fullName ?? agent.repo.url}, checked out at /workspace.` : '- /workspace (no repository).',
     agent.repo ? `- Branch: \`${agent.branch}\`${baseBranch ? ` (from \`${baseBranch}\`)` : ''}. It is yours.` : '',
+    ...(facts.dependencies?.length
+      ? [`- Other repositories this one depends on, cloned for you to read (changes there are not kept): ${facts.dependencies.map((name) => `${dependenciesRoot}/${name}`).join(', ')}.`]
+      : []),
     facts.terminals.length
       ? `- Terminals (long-running processes; read them with terminal_output): ${facts.terminals.join(', ')}.`
       : '- The environment has no terminals.',

@@ -1,5 +1,5 @@
 import express, { Router, type Request, type Response } from 'express';
-import { ErrandError, isActive, isAgentId, isErrandError, samePrincipal, type Agent, type LaunchOptions } from '../../core/index.js';
+import { ErrandError, isActive, isAgentId, isErrandError, samePrincipal, snapshotMachine, type Agent, type LaunchOptions } from '../../core/index.js';
 import { streamEvents } from '../http/api/event-stream.js';
 import { checkCsrf, loadViewer, PageError, requireViewer, viewerOfRes, type Viewer } from './auth.js';
 import type { DashboardContext } from './context.js';
@@ -53,6 +53,8 @@ function noticeOf(query: Request['query']): string | null {
       return 'Sent. The agent resumes on its branch with your message.';
     case 'stopping':
       return 'Stop requested: the agent finishes its current step, pushes what it has and stops.';
+    case 'snapshot-saved':
+      return "Saved this agent's machine as the repository's snapshot: new agents for it in this workspace start from it.";
     case 'stopped':
       return 'Stopped.';
     default:
@@ -126,7 +128,7 @@ export function agentRoutes(ctx: DashboardContext): Router {
         ...(values.model ? { model: values.model } : {}),
         mode: values.mode,
       };
-      const { agent } = await ctx.agents.launch({ principal: viewer.principal, workspace: viewer.workspace, conversation: { kind: 'api' }, prompt: values.prompt, options });
+      const { agent } = await ctx.agents.launch({ principal: viewer.principal, workspace: viewer.workspace, conversation: { kind: 'api' }, prompt: values.prompt, options, platformAdmin: viewer.key.admin });
       res.redirect(303, `/agents/${agent.id}?notice=launched`);
     } catch (error) {
       if (!isErrandError(error) || error.code === 'internal') throw error;
@@ -169,6 +171,13 @@ export function agentRoutes(ctx: DashboardContext): Router {
     const agent = await visibleAgent(ctx, viewer, req.params.id);
     const result = await ctx.agents.followUp(agent.id, viewer.principal, text(req.body?.['text']), { kind: 'api' }, viewer.key.admin);
     res.redirect(303, `/agents/${agent.id}?notice=${result.resumed ? 'resumed' : `queued-followup&position=${result.position}`}`);
+  });
+
+  router.post('/agents/:id/snapshot', ...form, async (req: Request<{ id: string }>, res: Response) => {
+    const viewer = viewerOfRes(res);
+    const agent = await visibleAgent(ctx, viewer, req.params.id);
+    await snapshotMachine({ machines: ctx.machines, audit: ctx.audit }, agent, viewer.principal);
+    res.redirect(303, `/agents/${agent.id}?notice=snapshot-saved`);
   });
 
   router.post('/agents/:id/stop', ...form, async (req: Request<{ id: string }>, res: Response) => {

@@ -6,6 +6,7 @@ import type {
   Inbox,
   Log,
   ModelRegistry,
+  Sandbox,
   SecretsService,
   SettingsService,
   NetworkSupply,
@@ -42,4 +43,6 @@ export interface DashboardContext {
   heartbeatMs: number;
   /** How often the agents list polls for changes. */
   pollMs: number;
+  /** Saves agents' machines as snapshots; null without Docker access. */
+  machines: Pick<Sandbox, 'snapshot'> | null;
 }

@@ -1,6 +1,6 @@
 import { Router, type Express } from 'express';
 import type { Redis } from 'ioredis';
-import { SecretsService, SettingsService, type AgentService, type AuditLog, type Clock, type EventLog, type Inbox, type Log, type ModelRegistry, type NetworkSupply, type SecretStore, type SettingsStore } from '../../core/index.js';
+import { SecretsService, SettingsService, type AgentService, type AuditLog, type Clock, type EventLog, type Inbox, type Log, type ModelRegistry, type NetworkSupply, type Sandbox, type SecretStore, type SettingsStore } from '../../core/index.js';
 import type { Scrubber } from '../../redact/scrubber.js';
 import type { ApiKeyStore } from '../http/api/index.js';
 import type { HttpMount } from '../http/server.js';
@@ -13,6 +13,8 @@ import { dashboardErrorHandler } from './respond.js';
 import { defaultSessionTimes, LoginLinkStore, SessionStore, type SessionTimes } from './sessions.js';
 
 export interface DashboardOptions {
+  /** The sandbox, for the agent page's "Save as snapshot" button. */
+  machines?: Pick<Sandbox, 'snapshot'>;
   redis: Redis;
   /** Errand's Redis key prefix (`errand:`). */
   prefix: string;
@@ -53,6 +55,7 @@ export function createDashboard(options: DashboardOptions): { mount: HttpMount; 
     events: options.stores.events,
     inbox: options.stores.inbox,
     settings: new SettingsService({ settings: options.stores.settings, audit: options.stores.audit, log }),
+    machines: options.machines ?? null,
     secrets: options.stores.secrets ? new SecretsService({ secrets: options.stores.secrets, settings: options.stores.settings, audit: options.stores.audit, log }) : null,
     audit: options.stores.audit,
     keys: options.keys,

@@ -5,6 +5,7 @@ import type { AgentService, DedupStore, SettingsStore } from '../../core/index.j
 import type { Logger } from '../../logger.js';
 import type { Scrubber } from '../../redact/scrubber.js';
 import type { HttpMount } from '../http/server.js';
+import { Keys, RedisLeases } from '../../store/redis/index.js';
 import { errandApp } from './app.js';
 import { GitHubClient } from './github-client.js';
 import { GitHubNotifier } from './notifier.js';
@@ -93,6 +94,7 @@ export class GitHubFrontend {
     const triggerDeps = {
       agents: options.agents,
       dedup: options.dedup,
+      claims: new RedisLeases(options.redis, new Keys(options.prefix)),
       settings: options.settings,
       scrubber,
       log: log.child({ frontend: 'github' }),

@@ -5,7 +5,9 @@ import {
   type Agent,
   type AgentService,
   type DedupStore,
+  conversationKey,
   type GitHubThread,
+  type Leases,
   type Log,
   type Principal,
   type Settings,
@@ -43,6 +45,8 @@ export interface Trigger {
 export interface TriggerDeps {
   agents: AgentService;
   dedup: DedupStore;
+  /** Short claims on a conversation while its agent is being started, so two mentions start one. */
+  claims: Leases;
   settings: SettingsStore;
   scrubber: Scrubber;
   log: Log;
@@ -52,7 +56,7 @@ export interface TriggerDeps {
   background(what: string, task: () => Promise<unknown>): void;
 }
 
-export type TriggerOutcome = 'ignored_bot' | 'denied' | 'duplicate' | 'launched' | 'followed_up' | 'resumed' | 'refused' | 'busy';
+export type TriggerOutcome = 'ignored_bot' | 'denied' | 'unchecked' | 'duplicate' | 'launched' | 'followed_up' | 'resumed' | 'refused' | 'busy';
 
 const deniedTtlSeconds = 365 * 86_400;
 
@@ -94,7 +98,14 @@ export async function handleTrigger(trigger: Trigger, client: GitHubClient, repo
 
   const trust = new Trust(client, trigger.repo, listed, log);
   if (trigger.senderRole) trust.prime(sender.login, trigger.senderRole);
-  if (!isBot(sender) && !(await trust.mayDirect(sender.login))) {
+  const access = isBot(sender) ? 'write' : await trust.access(sender.login);
+  if (access === 'unknown') {
+    // GitHub could not tell us (a 5xx): say so, start nothing, and keep the one "no access" reply.
+    log.warn({ sender: sender.login }, 'could not check the sender’s access');
+    if (await deps.dedup.claim(`github:unchecked:${trigger.deliveryId}`)) post(trigger, client, deps, replies.unchecked(sender.login, deps.trigger));
+    return 'unchecked';
+  }
+  if (access !== 'write') {
     log.info({ sender: sender.login }, 'mention from someone without write access');
     if (await deps.dedup.claim(`github:denied:${trigger.repo.toLowerCase()}#${trigger.number}`, deniedTtlSeconds)) {
       post(trigger, client, deps, replies.denied(sender.login, deps.trigger));
@@ -117,6 +128,12 @@ export async function handleTrigger(trigger: Trigger, client: GitHubClient, repo
     log.info({}, 'webhook redelivered; already handled');
     return 'duplicate';
   }
+  // The same comment can come again under another delivery id (GitHub redelivers, or sends an
+  // event twice): one comment is one request.
+  if (trigger.comment && !(await deps.dedup.claim(`github:comment:${trigger.comment.kind}:${trigger.repo.toLowerCase()}:${trigger.comment.id}`))) {
+    log.info({ commentId: trigger.comment.id }, 'comment already handled under another delivery');
+    return 'duplicate';
+  }
 
   const principal = githubPrincipal(trigger.installationId, sender);
   const conversation: GitHubThread = {
@@ -129,23 +146,59 @@ export async function handleTrigger(trigger: Trigger, client: GitHubClient, repo
   };
 
   try {
-    if (!trigger.request.forceNew) {
-      const existing = await deps.agents.findByConversation(conversation);
-      if (existing && existing.status !== 'expired') {
-        if (trigger.origin !== 'mention') {
-          if (['queued', 'preparing', 'running'].includes(existing.status)) return 'busy';
-        } else {
-          return await followUp(existing, trigger, principal, conversation, client, deps);
-        }
-      }
+    if (trigger.request.forceNew) return await launch(trigger, principal, conversation, client, trust, deps, settings);
+    const existing = await deps.agents.findByConversation(conversation);
+    const continued = await continueExisting(existing, trigger, principal, conversation, client, deps);
+    if (continued) return continued;
+    // One conversation, one agent: whoever claims the conversation first starts it; a mention
+    // arriving meanwhile waits for that agent and becomes its follow-up.
+    const claim = `github-launch:${conversationKey(conversation)}`;
+    const token = await deps.claims.acquire(claim, launchClaimMs);
+    if (!token) {
+      const started = await waitForNewAgent(deps, conversation, existing?.id);
+      const joined = started && (await continueExisting(started, trigger, principal, conversation, client, deps));
+      if (joined) return joined;
+      log.warn({}, 'another launch in this conversation did not finish; starting one');
     }
-    return await launch(trigger, principal, conversation, client, trust, deps, settings);
+    try {
+      return await launch(trigger, principal, conversation, client, trust, deps, settings);
+    } finally {
+      if (token) await deps.claims.release(claim, token);
+    }
   } catch (error) {
     if (!isErrandError(error)) throw error;
     log.info({ code: error.code }, 'request refused');
     post(trigger, client, deps, replies.refused(sender.login, error.message));
     return 'refused';
   }
+}
+
+const launchClaimMs = 15_000;
+const launchWaitMs = 5_000;
+
+/** A mention continues the conversation's agent; an assignment or label only notes that one is busy. */
+async function continueExisting(
+  existing: Agent | null,
+  trigger: Trigger,
+  principal: Principal,
+  conversation: GitHubThread,
+  client: GitHubClient,
+  deps: TriggerDeps,
+): Promise<TriggerOutcome | null> {
+  if (!existing || existing.status === 'expired') return null;
+  if (trigger.origin === 'mention') return followUp(existing, trigger, principal, conversation, client, deps);
+  return ['queued', 'preparing', 'running'].includes(existing.status) ? 'busy' : null;
+}
+
+/** Waits (briefly: the webhook is answered after this) for another delivery's launch in the conversation. */
+async function waitForNewAgent(deps: TriggerDeps, conversation: GitHubThread, previousId: string | undefined): Promise<Agent | null> {
+  const deadline = Date.now() + launchWaitMs;
+  while (Date.now() < deadline) {
+    const found = await deps.agents.findByConversation(conversation);
+    if (found && found.id !== previousId) return found;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return null;
 }
 
 async function followUp(agent: Agent, trigger: Trigger, principal: Principal, conversation: GitHubThread, client: GitHubClient, deps: TriggerDeps): Promise<TriggerOutcome> {

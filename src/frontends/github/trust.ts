@@ -1,5 +1,8 @@
 import type { Log } from '../../core/index.js';
-import type { GitHubClient } from './github-client.js';
+import { statusOf, type GitHubClient } from './github-client.js';
+
+/** Write access, none, or unknown: GitHub could not be asked (a 5xx, a timeout). */
+export type Access = 'write' | 'none' | 'unknown';
 
 const writeRoles = new Set(['admin', 'maintain', 'write']);
 /** Only these author associations can come with write access; others need no lookup. */
@@ -11,7 +14,7 @@ const maybeWriter = new Set(['OWNER', 'MEMBER', 'COLLABORATOR']);
  * thread costs a handful of calls; anyone not confirmed is untrusted.
  */
 export class Trust {
-  private readonly cache = new Map<string, Promise<boolean>>();
+  private readonly cache = new Map<string, Promise<Access>>();
   private lookups = 0;
 
   constructor(
@@ -25,15 +28,15 @@ export class Trust {
   /** Starts a lookup early (while other work is in flight); `mayDirect` then uses its answer. */
   prime(login: string, role: Promise<string>): void {
     this.lookups++;
-    this.cache.set(login.toLowerCase(), role.then((r) => writeRoles.has(r), (error: unknown) => {
-      this.log.warn({ err: error, repo: this.repo, login }, 'permission lookup failed; treating as untrusted');
-      return false;
-    }));
+    this.cache.set(login.toLowerCase(), this.answer(login, role));
   }
 
-  /** The commenter who triggered: always asks GitHub (or the list). */
-  async mayDirect(login: string): Promise<boolean> {
-    if (this.listed(login)) return true;
+  /**
+   * The commenter who triggered: always asks GitHub (or the list). `unknown` when GitHub could not
+   * answer: nobody may be told they lack access on that basis.
+   */
+  async access(login: string): Promise<Access> {
+    if (this.listed(login)) return 'write';
     return this.lookup(login);
   }
 
@@ -42,23 +45,30 @@ export class Trust {
     if (this.listed(login)) return true;
     if (!maybeWriter.has(association.toUpperCase())) return false;
     if (!this.cache.has(login.toLowerCase()) && this.lookups >= this.maxLookups) return false;
-    return this.lookup(login);
+    return (await this.lookup(login)) === 'write';
   }
 
-  private lookup(login: string): Promise<boolean> {
+  private lookup(login: string): Promise<Access> {
     const key = login.toLowerCase();
     let answer = this.cache.get(key);
     if (!answer) {
       this.lookups++;
-      answer = this.client.permission(this.repo, login).then(
-        (role) => writeRoles.has(role),
-        (error: unknown) => {
-          this.log.warn({ err: error, repo: this.repo, login }, 'permission lookup failed; treating as untrusted');
-          return false;
-        },
-      );
+      answer = this.answer(login, this.client.permission(this.repo, login));
       this.cache.set(key, answer);
     }
     return answer;
+  }
+
+  /** A 4xx means GitHub knows no such access; anything else (5xx, no answer) leaves it unknown. */
+  private answer(login: string, role: Promise<string>): Promise<Access> {
+    return role.then(
+      (r): Access => (writeRoles.has(r) ? 'write' : 'none'),
+      (error: unknown): Access => {
+        const status = statusOf(error);
+        const known = status !== null && status >= 400 && status < 500;
+        this.log.warn({ err: error, repo: this.repo, login, status }, known ? 'permission lookup refused; treating as untrusted' : 'permission lookup failed; access unknown');
+        return known ? 'none' : 'unknown';
+      },
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../../logger.js';
+import { redisGate } from './redis-gate.js';
 
 /** A front end adds its routes to Errand's one HTTP server. */
 export interface HttpMount {
@@ -13,6 +14,8 @@ export interface HttpServerOptions {
   port: number;
   log: Logger;
   mounts: HttpMount[];
+  /** Whether Errand's Redis connection is up: readiness, and the gate that refuses requests while it is down. */
+  redisReady?: () => boolean;
 }
 
 export interface RunningHttpServer {
@@ -25,13 +28,19 @@ export interface RunningHttpServer {
  * Errand's HTTP server. No global body parser: Slack and GitHub verify signatures over the raw
  * body, so each mount parses its own bodies (with its own size cap).
  */
-export function createApp(options: Pick<HttpServerOptions, 'log' | 'mounts'>): Express {
+export function createApp(options: Pick<HttpServerOptions, 'log' | 'mounts' | 'redisReady'>): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // Liveness: the process answers. Readiness: it can take requests (Redis is reachable).
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
+  app.get('/readyz', (_req, res) => {
+    const redis = options.redisReady?.() ?? true;
+    res.status(redis ? 200 : 503).json({ ready: redis, redis: redis ? 'up' : 'down' });
+  });
+  if (options.redisReady) app.use(redisGate(options.redisReady));
   for (const mount of options.mounts) mount.mount(app);
   app.use((_req, res) => {
     res.status(404).json({ error: { message: 'not found', code: 'not_found' } });

@@ -68,7 +68,8 @@ export function statusMessage(agent: Agent, view: View, publicUrl: string | unde
   if (agent.prUrl) buttons.push({ type: 'button' as const, action_id: actionIds.pr, text: { type: 'plain_text' as const, text: 'View PR' }, url: agent.prUrl, value: agent.id });
   if (buttons.length > 0) blocks.push({ type: 'actions', block_id: `errand_agent_${agent.id}`, elements: buttons });
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `\`${agent.id}\` · started by <@${agent.owner.id}>` }] });
-  return { text: `${agent.title}: ${statusLabel[agent.status].replace(/^:[a-z_]+: /, '')}`, blocks };
+  // The fallback text is mrkdwn too (notifications, screen readers): escaped like the blocks, so it cannot ping.
+  return { text: `${escape(agent.title)}: ${statusLabel[agent.status].replace(/^:[a-z_]+: /, '')}`, blocks };
 }
 
 /** A thread reply for an event, or null when the event has none (status changes, logs, tool steps). */
@@ -127,7 +128,7 @@ export function summaryMessages(event: Extract<StoredEvent, { type: 'summary' }>
   const messages: SlackMessage[] = [];
   for (let i = 0; i < parts.length; i += blocksPerMessage) {
     const chunk = parts.slice(i, i + blocksPerMessage);
-    messages.push({ text: i === 0 ? `Summary: ${truncate(body, 200)}` : 'Summary (continued)', blocks: chunk.map(section) });
+    messages.push({ text: i === 0 ? `Summary: ${escape(truncate(body, 200))}` : 'Summary (continued)', blocks: chunk.map(section) });
   }
   return messages;
 }

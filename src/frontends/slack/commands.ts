@@ -11,30 +11,51 @@ export type SlackCommand =
 
 /**
  * Sub-commands are single words (`help`, `list`, `settings`, `stop [id]`); anything else is a
- * launch request, so `stop the flaky test from failing` is a prompt, not a stop.
+ * launch request, so `stop the flaky test from failing` is a prompt, not a stop. A sub-command
+ * word is never a prompt, though: `stop ag_typo`, `stop ag_7k2m9x4p1q3r.` or `help.` stay commands
+ * (an unknown id is answered "no such agent", never launched as "stop …").
  */
 export function parseCommand(text: string): SlackCommand {
-  const trimmed = text.trim();
-  const first = trimmed.split(/\s+/, 1)[0] ?? '';
-  const rest = trimmed.slice(first.length).trim();
-  switch (first.toLowerCase()) {
+  const trimmed = unwrapLinks(text).trim();
+  const word = trimmed.split(/\s+/, 1)[0] ?? '';
+  const rest = trimmed.slice(word.length).trim();
+  const first = unpunctuated(word).toLowerCase();
+  const bare = !unpunctuated(rest);
+  switch (first) {
     case 'help':
-      if (!rest) return { kind: 'help' };
+      if (bare) return { kind: 'help' };
       break;
     case 'list':
-      if (!rest) return { kind: 'list' };
+      if (bare) return { kind: 'list' };
       break;
     case 'settings':
-      if (!rest) return { kind: 'settings' };
+      if (bare) return { kind: 'settings' };
       break;
-    case 'stop':
-      if (!rest) return { kind: 'stop' };
-      if (isAgentId(rest)) return { kind: 'stop', agentId: rest };
+    case 'stop': {
+      if (bare) return { kind: 'stop' };
+      const target = unpunctuated(rest.split(/\s+/, 1)[0] ?? '');
+      if (isAgentId(target) || /^ag_/i.test(target) || !/\s/.test(rest)) return { kind: 'stop', agentId: target };
       break;
+    }
     case 'agent':
-      return { kind: 'launch', text: rest, forceNew: true };
+      if (word.toLowerCase() === 'agent') return { kind: 'launch', text: rest, forceNew: true };
+      break;
   }
   return { kind: 'launch', text: trimmed, forceNew: false };
+}
+
+/** A word without the quotes, code ticks and punctuation people put around or after it. */
+function unpunctuated(word: string): string {
+  return word.replace(/^[`'"(<*_]+|[`'".,;:!?)>*_]+$/g, '');
+}
+
+/**
+ * Slack sends links in message text as `<https://…>` or `<https://…|label>`: back to the plain URL,
+ * so `repo=<https://git.example.com/acme/app.git>` names the repository. Only web links: user,
+ * channel and special mentions (`<@U…>`, `<#C…>`, `<!here>`) stay as they are.
+ */
+export function unwrapLinks(text: string): string {
+  return text.replace(/<(https?:\/\/[^|>\s]+)(?:\|[^>]*)?>/g, '$1');
 }
 
 /** Removes the bot's own mention (`<@U123>` or `<@U123|errand>`) from a message's text. */

@@ -1,4 +1,5 @@
 import { isErrandError } from '../../core/index.js';
+import { escape } from './blocks.js';
 
 /** Slack API errors that mean "the bot is not where it needs to be", with the fix. */
 const slackFixes: Record<string, string> = {
@@ -17,19 +18,21 @@ export function slackErrorCode(error: unknown): string | null {
 /** What to tell the person, ephemerally, when their request failed: what went wrong and the fix. */
 export function explain(error: unknown): string {
   if (isErrandError(error)) {
+    // Messages may quote what the person typed: escaped, so `<!channel>` in it cannot ping.
+    const message = escape(error.message);
     switch (error.code) {
       case 'forbidden':
-        return `:no_entry: Not allowed: ${error.message}`;
+        return `:no_entry: Not allowed: ${message}`;
       case 'not_configured':
-        return `:gear: Not set up yet: ${error.message}`;
+        return `:gear: Not set up yet: ${message}`;
       case 'unknown_option':
       case 'empty_prompt':
       case 'invalid_request':
-        return `:warning: ${error.message}`;
+        return `:warning: ${message}`;
       case 'not_found':
-        return `:mag: ${error.message}`;
+        return `:mag: ${message}`;
       default:
-        return `:warning: ${error.message} (${error.code})`;
+        return `:warning: ${message} (${error.code})`;
     }
   }
   const slack = slackErrorCode(error);

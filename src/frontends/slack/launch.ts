@@ -3,7 +3,8 @@ import { conversationKey, type Agent, type Principal, type SlackThread } from '.
 import { statusMessage } from './blocks.js';
 import { isExternalChannel, slackThread, type SlackContext } from './context.js';
 import { statusField } from './notifier.js';
-import { postMessage, postOnce } from './post-once.js';
+import { postOnce } from './post-once.js';
+import { postRootOnce } from './post-root-once.js';
 
 /** The longest thread we hand to an agent as context; the newest messages win. */
 const maxContextChars = 20_000;
@@ -36,7 +37,9 @@ export async function launchFromCommand(ctx: SlackContext, input: CommandLaunch)
       await input.ack();
       const external = knownExternal ?? (await isExternalChannel(ctx, input.teamId, input.channelId));
       const message = statusMessage(agent, 'status', ctx.publicUrl);
-      const ts = await postMessage(ctx.poster, { channel: input.channelId, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
+      // The thread does not exist yet, so the root message is recorded under a field of its own
+      // first, then under the conversation's status field (which names the thread).
+      const ts = await postRootOnce(ctx.client, ctx.poster, ctx.state, { agentId: agent.id, field: 'root', channel: input.channelId }, message);
       const conversation = slackThread(input.teamId, input.channelId, ts, external);
       await ctx.state.set(agent.id, statusField(conversationKey(conversation)), ts);
       return conversation;

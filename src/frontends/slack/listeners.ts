@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import { isErrandError, type Agent, type SlackThread } from '../../core/index.js';
-import { actionIds, agentLines, helpText, homeView, listMessage } from './blocks.js';
+import { actionIds, agentLines, escape, helpText, homeView, listMessage } from './blocks.js';
 import { parseCommand, stripMention } from './commands.js';
 import { slackThread, whisper, type SlackContext } from './context.js';
 import { explain } from './errors.js';
@@ -221,7 +221,7 @@ async function stopAgent(ctx: SlackContext, teamId: string, userId: string, agen
 async function stopHint(ctx: SlackContext, teamId: string, userId: string, userName: string | undefined): Promise<string> {
   const page = await ctx.agents.list({ owner: ctx.people.quick(teamId, userId, userName), status: ['queued', 'preparing', 'running'], limit: 10 });
   if (page.agents.length === 0) return 'You have no running agents.';
-  return `Which one? \`/agent stop <id>\`, or reply \`@errand stop\` in its thread. Running: ${page.agents.map((a) => `\`${a.id}\` (${a.title})`).join(', ')}`;
+  return `Which one? \`/agent stop <id>\`, or reply \`@errand stop\` in its thread. Running: ${page.agents.map((a) => `\`${a.id}\` (${escape(a.title)})`).join(', ')}`;
 }
 
 function threadOf(body: unknown): string | undefined {

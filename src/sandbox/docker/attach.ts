@@ -4,6 +4,7 @@ import { ErrandError } from '../../core/errors.js';
 import { assertDockerReachable } from './docker-client.js';
 import { isEgressSidecar } from './egress-sidecar.js';
 import { labels } from './labels.js';
+import { restartTerminals } from './restart.js';
 import { tmuxSession } from './terminals.js';
 
 export interface AttachOptions {
@@ -20,9 +21,15 @@ export async function attachCommand(docker: Docker, agentId: string): Promise<st
   // The agent's own container, not its egress sidecar.
   const info = (await docker.listContainers({ all: true, filters: { label: [`${labels.agent}=${agentId}`] } })).find((c) => !isEgressSidecar(c));
   if (!info) throw new ErrandError('not_found', `agent ${agentId} has no container on this Docker host (it may have expired, or run on another worker)`);
-  if (info.State !== 'running') await docker.getContainer(info.Id).start();
   const user = info.Labels[labels.user] ?? 'errand';
-  return ['exec', '-it', '-u', user, '-w', '/workspace', info.Id, 'tmux', 'attach-session', '-t', tmuxSession];
+  if (info.State !== 'running') {
+    // A finished agent's machine is stopped: start it and reopen its terminals (without the
+    // agent's secrets, which only the worker holds; `start` runs again on the next follow-up).
+    await docker.getContainer(info.Id).start();
+    await restartTerminals({ docker, containerId: info.Id, user, workdir: '/workspace' });
+  }
+  // new-session -A attaches to the session, or opens a shell if the terminals could not be reopened.
+  return ['exec', '-it', '-u', user, '-w', '/workspace', info.Id, 'tmux', 'new-session', '-A', '-s', tmuxSession];
 }
 
 /**

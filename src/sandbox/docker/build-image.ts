@@ -17,6 +17,8 @@ export interface BuildRequest {
   source: string;
   repoDir: string;
   agentId: string;
+  /** With `repo`, part of the cache key: a build is never reused across workspaces or repositories. */
+  workspace: string;
   repo: string;
   network: string;
   signal?: AbortSignal;
@@ -30,7 +32,7 @@ const dockerfileInTar = '.errand.Dockerfile';
 const dockerIgnore = dockerIgnoreModule.default;
 
 /**
- * Builds the environment's Dockerfile, tagged by a hash of the Dockerfile and the context (after
+ * Builds the environment's Dockerfile, tagged by a hash of the workspace, the repository, the Dockerfile and the context (after
  * .dockerignore; `.git` is always left out), so an unchanged build is reused without asking Docker.
  */
 export async function buildEnvironmentImage(request: BuildRequest): Promise<{ image: string; reused: boolean }> {
@@ -43,7 +45,7 @@ export async function buildEnvironmentImage(request: BuildRequest): Promise<{ im
   }
   const dockerfile = readFileSync(build.dockerfile);
   const ignored = contextFilter(build.context);
-  const key = await contextHash(build.context, dockerfile, ignored);
+  const key = await contextHash(build.context, dockerfile, ignored, `${request.workspace}\0${request.repo}`);
   const image = `errand-build:${key.slice(0, 32)}`;
   const existing = await docker.getImage(image).inspect().catch(() => null);
   if (existing) {
@@ -63,7 +65,7 @@ export async function buildEnvironmentImage(request: BuildRequest): Promise<{ im
   const stream = await docker.buildImage(tar as unknown as NodeJS.ReadableStream, {
     t: image,
     dockerfile: dockerfileInTar,
-    labels: { [labels.agent]: request.agentId, [labels.buildKey]: key, [labels.repo]: request.repo },
+    labels: { [labels.agent]: request.agentId, [labels.buildKey]: key, [labels.repo]: request.repo, [labels.workspace]: request.workspace },
     networkmode: request.network,
     rm: true,
     forcerm: true,
@@ -107,8 +109,8 @@ function contextFilter(context: string): (relativePath: string) => boolean {
   return (relativePath) => relativePath !== '' && rules.ignores(relativePath.split(sep).join('/'));
 }
 
-async function contextHash(context: string, dockerfile: Buffer, ignored: (path: string) => boolean): Promise<string> {
-  const hash = createHash('sha256').update('errand-build-v1\0').update(dockerfile).update('\0');
+async function contextHash(context: string, dockerfile: Buffer, ignored: (path: string) => boolean, tenant: string): Promise<string> {
+  const hash = createHash('sha256').update('errand-build-v2\0').update(tenant).update('\0').update(dockerfile).update('\0');
   const walk = async (dir: string): Promise<void> => {
     const names = (await readdir(dir)).sort();
     for (const name of names) {

@@ -16,5 +16,6 @@ export function createDockerSandbox(config: Config, log: Log, install?: string):
     memoryMb: config.sandboxMemoryMb,
     cpus: config.sandboxCpus,
     pids: config.sandboxPids,
+    diskMb: config.sandboxDiskMb,
   });
 }

@@ -1,8 +1,14 @@
 import type Docker from 'dockerode';
 import { ErrandError } from '../../core/errors.js';
-import type { ExecOptions, ExecResult, SandboxHandle } from '../../core/ports/sandbox.js';
+import type { ExecOptions, ExecResult, SandboxHandle, WorkspaceChanges } from '../../core/ports/sandbox.js';
+import { remapOffset, shiftOwners } from './archive-ids.js';
 import { dockerMessage } from './docker-errors.js';
 import { execInContainer, type ExecTarget } from './exec.js';
+import { failureHint, type FailureContext } from './failure-hint.js';
+import { privileges } from './hardening.js';
+import { engineFacts } from './isolation.js';
+import { lastLines } from './output-buffer.js';
+import { changesSinceReady } from './ready-state.js';
 import { captureTerminal, listTerminals } from './terminals.js';
 import { workdir } from './workspace.js';
 
@@ -10,18 +16,27 @@ import { workdir } from './workspace.js';
 export class DockerSandboxHandle implements SandboxHandle {
   readonly workdir = workdir;
   private readonly target: ExecTarget;
+  private offset: Promise<number> | null = null;
 
   constructor(
     private readonly docker: Docker,
     readonly agentId: string,
     readonly containerId: string,
     readonly user: string,
+    supervised = false,
+    /** The machine's limits, named when a command hits one. */
+    private readonly limits: Pick<FailureContext, 'diskMb' | 'tmpMb' | 'pids'> = {},
   ) {
-    this.target = { docker, containerId, user, workdir };
+    this.target = { docker, containerId, user, workdir, supervised };
   }
 
-  exec(command: string, options?: ExecOptions): Promise<ExecResult> {
-    return execInContainer(this.target, command, options);
+  /** A failed command whose output shows a known cause (sudo refused, disk full, a missing tool) gets a line naming it. */
+  async exec(command: string, options?: ExecOptions): Promise<ExecResult> {
+    const result = await execInContainer(this.target, command, options, { endLeftovers: true });
+    if (result.exitCode === 0 || result.aborted) return result;
+    const { isolation } = await engineFacts(this.docker);
+    const hint = failureHint(lastLines(result.output, 20), { ...this.limits, phase: 'the command', sudo: privileges(isolation, false).sudo });
+    return hint ? { ...result, output: `${result.output}${result.output.endsWith('\n') || result.output === '' ? '' : '\n'}[errand] ${hint}\n` } : result;
   }
 
   terminalOutput(name: string, lines = 50): Promise<string> {
@@ -32,12 +47,20 @@ export class DockerSandboxHandle implements SandboxHandle {
     return (await listTerminals(this.target)).map((window) => window.name);
   }
 
+  /** A tar of `path` whose owners are the container's ids (so it can be written back into a container). */
   async readArchive(path: string): Promise<NodeJS.ReadableStream> {
+    const container = this.docker.getContainer(this.containerId);
     try {
-      return await this.docker.getContainer(this.containerId).getArchive({ path });
+      this.offset ??= remapOffset(container);
+      const [archive, offset] = await Promise.all([container.getArchive({ path }), this.offset]);
+      return offset === 0 ? archive : shiftOwners(archive, offset);
     } catch (error) {
       throw new ErrandError('sandbox_failed', `could not read ${path} from the container: ${dockerMessage(error)}`, { cause: error });
     }
+  }
+
+  changesSinceReady(): Promise<WorkspaceChanges | null> {
+    return changesSinceReady(this.target);
   }
 
   async writeArchive(path: string, tar: NodeJS.ReadableStream | Buffer): Promise<void> {

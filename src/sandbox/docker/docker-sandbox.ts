@@ -2,21 +2,28 @@ import { basename, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { ErrandError, toErrandError } from '../../core/errors.js';
 import type { LogPhase } from '../../core/events.js';
-import type { Sandbox, SandboxHandle, SandboxSpec } from '../../core/ports/sandbox.js';
+import type { FindOptions, Sandbox, SandboxHandle, SandboxSpec } from '../../core/ports/sandbox.js';
 import type { Log } from '../../core/ports/runtime.js';
-import { loadEnvironment, type Environment } from '../../environment/load-environment.js';
+import { environmentOf, type Environment } from '../../environment/load-environment.js';
 import { assertDockerReachable } from './docker-client.js';
 import { dockerMessage } from './docker-errors.js';
 import { isEgressSidecar, proxyEnv, restartEgressSidecar, startEgressSidecar } from './egress-sidecar.js';
 import { DockerSandboxHandle } from './docker-handle.js';
 import { execInContainer, type ExecTarget } from './exec.js';
-import { hardening, type HardeningOptions } from './hardening.js';
+import { failureHint } from './failure-hint.js';
+import { hardening, machineHostname, ownsHostname, privileges, tmpSizeMb, type HardeningOptions } from './hardening.js';
+import { describeIsolation, engineFacts, type EngineFacts } from './isolation.js';
+import { supervisorCommand, supervisorFiles } from './kill-supervisor.js';
+import { writeContainerFiles } from './container-files.js';
 import { labels } from './labels.js';
 import { lastLines } from './output-buffer.js';
+import { recordReadyState } from './ready-state.js';
 import { resolveImage } from './resolve-image.js';
-import { findSnapshot, pruneImages, saveSnapshot, snapshotKey } from './snapshot.js';
+import { restartMachine, saveRestartScripts } from './restart.js';
+import { findManualSnapshot, findSnapshot, manualSnapshotKey, pruneImages, saveSnapshot, snapshotKey } from './snapshot.js';
 import { openTerminals } from './terminals.js';
 import { ensureUser } from './users.js';
+import { copyDependencies, dependenciesDir } from './dependencies.js';
 import { copyWorkspace, workdir } from './workspace.js';
 
 export interface DockerSandboxOptions extends HardeningOptions {
@@ -63,26 +70,35 @@ export class DockerSandbox implements Sandbox {
     const repo = spec.repo ?? basename(repoDir);
     const network = spec.network ?? options.network;
 
-    const environment = loadEnvironment(repoDir);
-    emit('environment', 'system', environment.source ? `using ${environment.source}` : 'no environment file: using defaults');
+    const environment = environmentOf(repoDir, spec.environmentText);
+    const facts = await engineFacts(docker);
+    emit('environment', 'system', environment.fromSettings ? `using the environment kept in Errand's settings for ${repo}` : environment.source ? `using ${environment.source}` : 'no environment file: using defaults');
+    emit('environment', 'system', `isolation: ${facts.isolation}, ${describeIsolation(facts.isolation)}`);
+    if (options.diskMb) emit('environment', 'system', describeDiskLimit(options, facts));
     for (const warning of environment.warnings) emit('environment', 'system', `warning: ${warning}`);
-    const userName = environment.user ?? options.defaultUser ?? 'errand';
 
     const resolved = await resolveImage({
-      docker, environment, repoDir, baseImage: options.baseImage, agentId: spec.agentId, repo, network,
+      docker, environment, repoDir, baseImage: options.baseImage, agentId: spec.agentId, workspace: spec.workspace, repo, network,
+      manualSnapshot: await findManualSnapshot(docker, spec.workspace, repo),
       ...(spec.signal ? { signal: spec.signal } : {}),
       onLog: emit,
     });
     checkAborted();
+    const imageUser = resolved.source === 'base' ? null : resolved.imageUser;
+    const userName = environment.user ?? imageUser ?? options.defaultUser ?? 'errand';
+    if (!environment.user && imageUser) emit('environment', 'system', `running as ${imageUser}, the image's USER (the environment file names no user)`);
 
-    const key = environment.install ? await snapshotKey({ repoDir, environment, baseImageId: resolved.imageId, user: userName }) : null;
+    const key = environment.install
+      ? await snapshotKey({ repoDir, environment, baseImageId: resolved.imageId, user: userName, workspace: spec.workspace, repo, installSecrets: spec.installSecretVersions ?? [] })
+      : null;
     const snapshot = key ? await findSnapshot(docker, key.key) : null;
 
     await this.remove(spec.agentId);
     const egress = network === 'none' ? spec.egress : undefined;
-    const container = await this.createContainer(spec.agentId, snapshot ?? resolved.image, userName, repo, network, egress ? proxyEnv() : []);
-    log.info({ containerId: container.id, image: snapshot ?? resolved.image, source: snapshot ? 'install-snapshot' : resolved.source }, 'sandbox container created');
-    const user = await ensureUser(container, userName);
+    const container = await this.createContainer(spec.agentId, snapshot ?? resolved.image, userName, repo, network, facts, spec.workspace, egress ? proxyEnv() : []);
+    log.info({ containerId: container.id, image: snapshot ?? resolved.image, source: snapshot ? 'install-snapshot' : resolved.source, isolation: facts.isolation }, 'sandbox container created');
+    const user = await ensureUser(container, userName, { sudo: privileges(facts.isolation, false).sudo });
+    await writeContainerFiles(container, supervisorFiles);
     await container.start();
     if (egress) {
       await startEgressSidecar({
@@ -90,8 +106,12 @@ export class DockerSandbox implements Sandbox {
         labels: { [labels.repo]: repo, ...(options.install ? { [labels.install]: options.install } : {}) },
       });
     }
-    const target: ExecTarget = { docker, containerId: container.id, user: user.name, workdir };
+    const target: ExecTarget = { docker, containerId: container.id, user: user.name, workdir, supervised: true };
     await copyWorkspace(target, repoDir, user);
+    if (spec.dependencies?.length) {
+      await copyDependencies(target, spec.dependencies, user);
+      emit('environment', 'system', `repository dependencies in ${dependenciesDir}/: ${spec.dependencies.map((d) => d.name).join(', ')}`);
+    }
     checkAborted();
 
     if (environment.install && key) {
@@ -100,33 +120,73 @@ export class DockerSandbox implements Sandbox {
         emit('install', 'system', `install skipped: snapshot ${snapshot.slice(7, 19)} matches`);
       } else {
         await this.runStep('install', target, environment.install, spec, options.installTimeoutMs ?? 30 * 60_000, spec.installEnv ?? {});
-        const tag = await saveSnapshot(docker, container.id, key.key, { agentId: spec.agentId, repo });
+        const tag = await saveSnapshot(docker, container.id, key.key, { agentId: spec.agentId, repo, workspace: spec.workspace });
         emit('install', 'system', `saved snapshot ${tag}`);
         log.info({ tag, lockfiles: key.files }, 'install snapshot saved');
-        await pruneImages(docker, 'snapshot', repo, options.snapshotsKept).catch((error: unknown) => log.warn({ err: error }, 'snapshot prune failed'));
+        await pruneImages(docker, 'snapshot', repo, options.snapshotsKept, spec.workspace).catch((error: unknown) => log.warn({ err: error }, 'snapshot prune failed'));
       }
     }
     if (resolved.source === 'build') {
-      await pruneImages(docker, 'build', repo, options.snapshotsKept).catch((error: unknown) => log.warn({ err: error }, 'build prune failed'));
+      await pruneImages(docker, 'build', repo, options.snapshotsKept, spec.workspace).catch((error: unknown) => log.warn({ err: error }, 'build prune failed'));
     }
     checkAborted();
-    if (environment.start) await this.runStep('start', target, environment.start, spec, options.startTimeoutMs ?? 10 * 60_000, {});
+    if (environment.start) await this.runStep('start', target, environment.start, spec, options.startTimeoutMs ?? 10 * 60_000, spec.agentEnv ?? {});
     checkAborted();
     egress?.enterAgentPhase();
-    await openTerminals(target, environment.terminals);
+    const terminals = await openTerminals(target, environment.terminals, spec.agentEnv ?? {});
+    await saveRestartScripts(target, environment.start, terminals);
+    if (!(await recordReadyState(target))) {
+      emit('environment', 'system', 'warning: git is not in the image, so the commit cannot leave out what install and start wrote: it holds every file in /workspace that is not gitignored');
+    }
     spec.onMilestone?.('environment_ready', describe(environment, resolved.source, Boolean(snapshot)));
-    return new DockerSandboxHandle(docker, spec.agentId, container.id, user.name);
+    return new DockerSandboxHandle(docker, spec.agentId, container.id, user.name, true, this.limits());
   }
 
-  async find(agentId: string): Promise<SandboxHandle | null> {
+  async find(agentId: string, options: FindOptions = {}): Promise<SandboxHandle | null> {
     const containers = await this.containersOf(agentId);
     const info = containers.find((c) => !isEgressSidecar(c));
     if (!info) return null;
     const sidecar = containers.find(isEgressSidecar);
-    if (info.State !== 'running') await this.docker.getContainer(info.Id).start().catch(() => undefined);
+    const user = info.Labels[labels.user] ?? 'errand';
+    if (info.State !== 'running') {
+      try {
+        await this.docker.getContainer(info.Id).start();
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode !== 304) throw new ErrandError('sandbox_failed', `could not start the agent's stopped machine: ${dockerMessage(error)}`, { cause: error });
+      }
+    }
     // Always: it must join a restarted agent's namespace, and re-mount the socket directory the proxy made anew.
     if (sidecar) await restartEgressSidecar(this.docker, sidecar);
-    return new DockerSandboxHandle(this.docker, agentId, info.Id, info.Labels[labels.user] ?? 'errand');
+    if (info.State !== 'running') {
+      await restartMachine({ docker: this.docker, containerId: info.Id, user, workdir, supervised: info.Labels[labels.supervised] === '1' }, options.env ?? {}, options.onLog);
+    }
+    return new DockerSandboxHandle(this.docker, agentId, info.Id, user, info.Labels[labels.supervised] === '1', this.limits());
+  }
+
+  async snapshot(agentId: string, target: { workspace: string; repo: string }): Promise<string> {
+    const info = (await this.containersOf(agentId)).find((c) => !isEgressSidecar(c));
+    if (!info) throw new ErrandError('not_found', `agent ${agentId} has no machine on this Docker host (it may have expired, or run on another worker)`);
+    const key = manualSnapshotKey(target.workspace, target.repo);
+    try {
+      await saveSnapshot(this.docker, info.Id, key, { agentId, ...target }, 'manual');
+    } catch (error) {
+      throw new ErrandError('sandbox_failed', `could not save the agent's machine as a snapshot: ${dockerMessage(error)}`, { cause: error });
+    }
+    const id = await findSnapshot(this.docker, key);
+    if (!id) throw new ErrandError('sandbox_failed', 'the snapshot was saved but cannot be found');
+    this.options.log.info({ agentId, imageId: id, repo: target.repo }, 'manual snapshot saved');
+    await pruneImages(this.docker, 'manual', target.repo, 1, target.workspace).catch((error: unknown) => this.options.log.warn({ err: error }, 'manual snapshot prune failed'));
+    return id;
+  }
+
+  async park(agentId: string): Promise<void> {
+    for (const info of await this.containersOf(agentId)) {
+      if (info.State !== 'running') continue;
+      await this.docker.getContainer(info.Id).stop({ t: 5 }).catch((error: unknown) => {
+        const status = (error as { statusCode?: number }).statusCode;
+        if (status !== 304 && status !== 404) throw new ErrandError('sandbox_failed', `could not stop the agent's machine: ${dockerMessage(error)}`, { cause: error });
+      });
+    }
   }
 
   async remove(agentId: string): Promise<void> {
@@ -139,25 +199,51 @@ export class DockerSandbox implements Sandbox {
     }
   }
 
+  private limits(): { diskMb?: number; tmpMb: number | null; pids: number } {
+    return { ...(this.options.diskMb ? { diskMb: this.options.diskMb } : {}), tmpMb: tmpSizeMb(this.options), pids: this.options.pids };
+  }
+
   private async containersOf(agentId: string): Promise<Docker.ContainerInfo[]> {
     await assertDockerReachable(this.docker);
     return this.docker.listContainers({ all: true, filters: { label: [`${labels.agent}=${agentId}`] } });
   }
 
-  private async createContainer(agentId: string, image: string, user: string, repo: string, network: string, env: string[]): Promise<Docker.Container> {
-    try {
-      return await this.docker.createContainer({
+  private async createContainer(agentId: string, image: string, user: string, repo: string, network: string, facts: EngineFacts, workspace: string, env: string[]): Promise<Docker.Container> {
+    const hostConfig = hardening(this.options, { network, root: user === 'root' || user === '0', isolation: facts.isolation });
+    const create = (storageOpt: boolean) =>
+      this.docker.createContainer({
         name: `errand-${agentId}`,
         Image: image,
         Entrypoint: [],
-        Cmd: ['sleep', 'infinity'],
-        User: user,
+        Cmd: supervisorCommand,
+        // Where sudo may work, the supervisor runs as root (with KILL) so it can also end what a
+        // command started through sudo; commands themselves run as the environment's user.
+        User: privileges(facts.isolation, false).sudo ? 'root' : user,
         WorkingDir: workdir,
+        ...(ownsHostname(network) ? { Hostname: machineHostname } : {}),
         Tty: false,
         ...(env.length > 0 ? { Env: env } : {}),
-        Labels: { [labels.agent]: agentId, [labels.user]: user, [labels.repo]: repo, ...(this.options.install ? { [labels.install]: this.options.install } : {}) },
-        HostConfig: hardening(this.options, { network, root: user === 'root' || user === '0' }),
+        Labels: {
+          [labels.agent]: agentId,
+          [labels.user]: user,
+          [labels.repo]: repo,
+          [labels.supervised]: '1',
+          [labels.workspace]: workspace,
+          ...(this.options.install ? { [labels.install]: this.options.install } : {}),
+        },
+        HostConfig: storageOpt ? { ...hostConfig, StorageOpt: { size: `${this.options.diskMb}M` } } : hostConfig,
       });
+    try {
+      if (facts.storageQuota && this.options.diskMb) {
+        // xfs without pquota (or a driver that says no) refuses the size: then only /tmp is capped.
+        try {
+          return await create(true);
+        } catch (error) {
+          this.options.log.warn({ err: error }, 'the engine refused a disk size for the container; only /tmp is limited');
+          facts.storageQuota = false;
+        }
+      }
+      return await create(false);
     } catch (error) {
       throw new ErrandError('sandbox_failed', `could not create the container from ${image}: ${dockerMessage(error)}`, { cause: error });
     }
@@ -175,9 +261,19 @@ export class DockerSandbox implements Sandbox {
     if (result.aborted) throw new ErrandError('aborted', `${phase} was stopped`);
     if (result.exitCode !== 0) {
       const why = result.timedOut ? `timed out after ${Math.round(timeoutMs / 1000)} s` : `failed with exit code ${result.exitCode}`;
-      throw new ErrandError('sandbox_failed', `${phase} command ${why}; last lines:\n${lastLines(result.output, errorTailLines)}`);
+      const tail = lastLines(result.output, errorTailLines);
+      const { isolation } = await engineFacts(this.docker);
+      const hint = failureHint(tail, { ...this.limits(), phase, sudo: privileges(isolation, false).sudo });
+      throw new ErrandError('sandbox_failed', `${phase} command ${why}${hint ? `: ${hint}` : ''}; last lines:\n${tail}`);
     }
   }
+}
+
+function describeDiskLimit(options: HardeningOptions, facts: EngineFacts): string {
+  const tmp = `/tmp is limited to ${tmpSizeMb(options)} MB (in memory)`;
+  return facts.storageQuota
+    ? `disk: the machine's files are limited to ${options.diskMb} MB; ${tmp}`
+    : `disk: ${tmp}; the workspace is not limited, because this Docker engine's storage cannot cap a container's disk (overlay2 needs xfs with pquota)`;
 }
 
 function describe(environment: Environment, source: string, cached: boolean): string {

@@ -8,6 +8,12 @@ export const labels = {
   repo: 'errand.repo',
   /** `egress` on an agent's egress sidecar; absent on the agent's own container. */
   role: 'errand.role',
+  /** The container's main process is the kill supervisor (kill-supervisor.ts). */
+  supervised: 'errand.supervised',
+  /** The agent's workspace (tenant); snapshots are looked up within it only. */
+  workspace: 'errand.workspace',
+  /** `install` (saved after install) or `manual` (`errand snapshot`). */
+  snapshotKind: 'errand.snapshot-kind',
   snapshotKey: 'errand.snapshot-key',
   buildKey: 'errand.build-key',
 } as const;

@@ -25,10 +25,16 @@ export interface SnapshotKeyInput {
   /** Id of the image install runs on (snapshot, build or base). */
   baseImageId: string;
   user: string;
+  /** The tenant and repository: a snapshot is never used across workspaces or repositories. */
+  workspace: string;
+  repo: string;
+  /** Install-phase secret names and versions (never values). */
+  installSecrets: string[];
 }
 
 /**
- * The snapshot key: the image install starts from, the install command and user, the environment
+ * The snapshot key: the workspace and repository, the install-phase secrets' names and versions,
+ * the image install starts from, the install command and user, the environment
  * file, every lockfile in the repository and every file beside the environment file (install
  * scripts such as `.cursor/install.sh`). Any change is a miss and install runs again.
  */
@@ -40,7 +46,10 @@ export async function snapshotKey(input: SnapshotKeyInput): Promise<{ key: strin
     .filter((path) => lockfilePatterns.some((pattern) => pattern.test(basename(path))) || (envDir !== null && dirname(path) === envDir))
     .sort();
   const hash = createHash('sha256').update(JSON.stringify({
-    version: 1,
+    version: 2,
+    workspace: input.workspace,
+    repo: input.repo,
+    installSecrets: [...input.installSecrets].sort(),
     baseImageId: input.baseImageId,
     install: environment.install,
     user: input.user,
@@ -74,27 +83,51 @@ export async function findSnapshot(docker: Docker, key: string): Promise<string 
   return newest ? newest.Id : null;
 }
 
+export interface SnapshotMeta {
+  agentId: string;
+  workspace: string;
+  repo: string;
+}
+
 /** Saves the container (after install) as the snapshot image for `key`. */
-export async function saveSnapshot(docker: Docker, containerId: string, key: string, meta: { agentId: string; repo: string }): Promise<string> {
+export async function saveSnapshot(docker: Docker, containerId: string, key: string, meta: SnapshotMeta, kind: 'install' | 'manual' = 'install'): Promise<string> {
   const tag = snapshotTag(key);
   const [repo, version] = tag.split(':') as [string, string];
   await docker.getContainer(containerId).commit({
     repo,
     tag: version,
     pause: true,
-    comment: `errand install snapshot for ${meta.repo}`,
-    Labels: { [labels.agent]: meta.agentId, [labels.snapshotKey]: key, [labels.repo]: meta.repo },
+    comment: `errand ${kind} snapshot for ${meta.repo}`,
+    Labels: {
+      [labels.agent]: meta.agentId,
+      [labels.snapshotKey]: key,
+      [labels.snapshotKind]: kind,
+      [labels.workspace]: meta.workspace,
+      [labels.repo]: meta.repo,
+    },
   });
   return tag;
 }
 
+/** The key of a workspace's manual snapshot of a repository (`errand snapshot`): one per pair, the newest wins. */
+export function manualSnapshotKey(workspace: string, repo: string): string {
+  return createHash('sha256').update(JSON.stringify({ kind: 'manual', workspace, repo })).digest('hex');
+}
+
+/** The newest snapshot saved by hand for this workspace and repository, if any. */
+export async function findManualSnapshot(docker: Docker, workspace: string, repo: string): Promise<string | null> {
+  return findSnapshot(docker, manualSnapshotKey(workspace, repo));
+}
+
 /**
- * Keeps the newest `keep` images of one kind (snapshots or builds) per repository and removes the
+ * Keeps the newest `keep` images of one kind (install or manual snapshots, builds) per repository
+ * (and workspace, when given) and removes the
  * rest; an image a container still uses is left for the next round.
  */
-export async function pruneImages(docker: Docker, kind: 'snapshot' | 'build', repo: string, keep: number): Promise<string[]> {
-  const kindLabel = kind === 'snapshot' ? labels.snapshotKey : labels.buildKey;
-  const images = await docker.listImages({ filters: { label: [kindLabel, `${labels.repo}=${repo}`] } });
+export async function pruneImages(docker: Docker, kind: 'snapshot' | 'build' | 'manual', repo: string, keep: number, workspace?: string): Promise<string[]> {
+  const kindLabel = kind === 'build' ? labels.buildKey : `${labels.snapshotKind}=${kind === 'manual' ? 'manual' : 'install'}`;
+  const filters = [kindLabel, `${labels.repo}=${repo}`, ...(workspace === undefined ? [] : [`${labels.workspace}=${workspace}`])];
+  const images = await docker.listImages({ filters: { label: filters } });
   const removed: string[] = [];
   for (const image of images.sort((a, b) => b.Created - a.Created).slice(keep)) {
     try {

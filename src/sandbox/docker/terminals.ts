@@ -13,7 +13,22 @@ const tmuxConf = 'set -g history-limit 10000\nset -g remain-on-exit off\nset -g 
  * then leaving an interactive shell, so a person who attaches finds the output and a prompt.
  * Without terminals the session holds one `shell` window.
  */
-export async function openTerminals(target: ExecTarget, terminals: EnvironmentTerminal[], env: Record<string, string> = {}): Promise<void> {
+export async function openTerminals(target: ExecTarget, terminals: EnvironmentTerminal[], env: Record<string, string> = {}): Promise<string> {
+  const script = terminalsScript(target.workdir, terminals);
+  await runTerminalsScript(target, script, env);
+  return script;
+}
+
+/** Runs a script made by terminalsScript (again, after a stopped machine starts). */
+export async function runTerminalsScript(target: ExecTarget, script: string, env: Record<string, string>): Promise<void> {
+  const result = await execInContainer(target, script, { cwd: '/', env });
+  if (result.exitCode !== 0) {
+    throw new ErrandError('sandbox_failed', `could not open the terminals (exit code ${result.exitCode}): ${lastLines(result.output, 10)}${result.exitCode === 127 ? '; fix: install tmux in the image (Dockerfile or snapshot)' : ''}`);
+  }
+}
+
+/** The shell script that writes each terminal's command to a file and opens the tmux session. */
+export function terminalsScript(workdir: string, terminals: EnvironmentTerminal[]): string {
   const windows = terminals.length > 0 ? terminals : [{ name: 'shell', command: 'true' }];
   const lines = [
     'set -e',
@@ -22,19 +37,16 @@ export async function openTerminals(target: ExecTarget, terminals: EnvironmentTe
     `printf '%s' ${quote(Buffer.from(tmuxConf).toString('base64'))} | base64 -d > ${scriptDir}/tmux.conf`,
   ];
   windows.forEach((terminal, index) => {
-    const script = `cd ${target.workdir}\n${terminal.command}\n`;
+    const script = `cd ${workdir}\n${terminal.command}\n`;
     lines.push(`printf '%s' ${quote(Buffer.from(script).toString('base64'))} | base64 -d > ${scriptDir}/${index}.sh`);
     const shell = quote(`bash ${scriptDir}/${index}.sh; exec bash`);
     lines.push(
       index === 0
-        ? `tmux -f ${scriptDir}/tmux.conf new-session -d -s ${tmuxSession} -n ${quote(terminal.name)} -c ${target.workdir} ${shell}`
-        : `tmux new-window -d -t ${tmuxSession}: -n ${quote(terminal.name)} -c ${target.workdir} ${shell}`,
+        ? `tmux -f ${scriptDir}/tmux.conf new-session -d -s ${tmuxSession} -n ${quote(terminal.name)} -c ${workdir} ${shell}`
+        : `tmux new-window -d -t ${tmuxSession}: -n ${quote(terminal.name)} -c ${workdir} ${shell}`,
     );
   });
-  const result = await execInContainer(target, lines.join('\n'), { cwd: '/', env });
-  if (result.exitCode !== 0) {
-    throw new ErrandError('sandbox_failed', `could not open the terminals (exit code ${result.exitCode}): ${lastLines(result.output, 10)}${result.exitCode === 127 ? '; fix: install tmux in the image (Dockerfile or snapshot)' : ''}`);
-  }
+  return lines.join('\n');
 }
 
 /** Terminal names, in window order. */

@@ -13,11 +13,14 @@ export interface ContainerUser {
  * Makes sure the environment's user exists in a created (not yet started) container and returns
  * its ids. A missing user is added to /etc/passwd and /etc/group with a home directory, written
  * through Docker's archive API: no root shell, no capabilities needed inside the container.
+ * With `sudo`, a named user also joins the image's `sudo` group when there is one (the machine
+ * image lets that group sudo without a password).
  */
-export async function ensureUser(container: Docker.Container, name: string): Promise<ContainerUser> {
+export async function ensureUser(container: Docker.Container, name: string, { sudo = false }: { sudo?: boolean } = {}): Promise<ContainerUser> {
   if (name === 'root' || name === '0') return { name: 'root', uid: 0, gid: 0, home: '/root' };
   const passwd = (await readContainerFile(container, '/etc/passwd')) ?? '';
-  const group = (await readContainerFile(container, '/etc/group')) ?? '';
+  const originalGroup = (await readContainerFile(container, '/etc/group')) ?? '';
+  let group = originalGroup;
   const users = passwd.split('\n').filter(Boolean).map((line) => line.split(':'));
   const numeric = /^(\d+)(?::(\d+))?$/.exec(name);
   if (numeric) {
@@ -25,8 +28,13 @@ export async function ensureUser(container: Docker.Container, name: string): Pro
     const entry = users.find((fields) => Number(fields[2]) === uid);
     return { name: entry?.[0] ?? name, uid, gid: Number(numeric[2] ?? entry?.[3] ?? uid), home: entry?.[5] ?? '/tmp' };
   }
+  const withSudo = sudo ? joinGroup(group, 'sudo', name) : group;
   const existing = users.find((fields) => fields[0] === name);
-  if (existing) return { name, uid: Number(existing[2]), gid: Number(existing[3]), home: existing[5] || '/' };
+  if (existing) {
+    if (withSudo !== group) await writeContainerFiles(container, [{ path: '/etc/group', content: withSudo, mode: 0o644, uid: 0, gid: 0 }]);
+    return { name, uid: Number(existing[2]), gid: Number(existing[3]), home: existing[5] || '/' };
+  }
+  group = withSudo;
 
   if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(name)) {
     throw new ErrandError('environment_invalid', `the environment's user "${name}" is not a valid user name; fix: use a lower-case name such as "ubuntu"`);
@@ -40,10 +48,25 @@ export async function ensureUser(container: Docker.Container, name: string): Pro
   const withLine = (text: string, line: string) => `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${line}\n`;
   await writeContainerFiles(container, [
     { path: '/etc/passwd', content: withLine(passwd, `${name}:x:${uid}:${gid}::${home}:/bin/bash`), mode: 0o644, uid: 0, gid: 0 },
-    ...(existingGroup ? [] : [{ path: '/etc/group', content: withLine(group, `${name}:x:${gid}:`), mode: 0o644, uid: 0, gid: 0 }]),
+    ...(existingGroup && group === originalGroup ? [] : [{ path: '/etc/group', content: existingGroup ? group : withLine(group, `${name}:x:${gid}:`), mode: 0o644, uid: 0, gid: 0 }]),
     { path: home, mode: 0o755, uid, gid },
   ]);
   return { name, uid, gid, home };
+}
+
+/** /etc/group with `user` added to `groupName`'s members, unchanged when the group is absent or has it. */
+export function joinGroup(group: string, groupName: string, user: string): string {
+  let changed = false;
+  const lines = group.split('\n').map((line) => {
+    const fields = line.split(':');
+    if (fields[0] !== groupName || fields.length < 4) return line;
+    const members = fields[3]!.split(',').filter(Boolean);
+    if (members.includes(user)) return line;
+    changed = true;
+    fields[3] = [...members, user].join(',');
+    return fields.join(':');
+  });
+  return changed ? lines.join('\n') : group;
 }
 
 function firstFree(taken: Set<number>): number {

@@ -14,6 +14,7 @@ import { RedisEventBell, RedisLeases, RedisNotifyCursors } from './notify.js';
 import { RedisSecretStore } from './secret-store.js';
 import { RedisSettingsStore } from './settings-store.js';
 import { RedisStopSignals } from './stop-signals.js';
+import { RedisRunLeases } from './run-leases.js';
 
 export { Keys } from './keys.js';
 export {
@@ -26,6 +27,7 @@ export {
   RedisLeases,
   RedisModelHistory,
   RedisNotifyCursors,
+  RedisRunLeases,
   RedisSecretStore,
   RedisSettingsStore,
   RedisStopSignals,
@@ -42,6 +44,8 @@ export interface RedisStores {
   stops: RedisStopSignals;
   cursors: RedisNotifyCursors;
   leases: RedisLeases;
+  /** Which agents a live worker runs (takeover after a crash, stop without a worker). */
+  runLeases: RedisRunLeases;
   bell: RedisEventBell;
   audit: RedisAuditLog;
   admission: RedisAdmission;
@@ -75,6 +79,7 @@ export function createRedisStores(redis: Redis, options: RedisStoreOptions): Red
     stops: new RedisStopSignals(redis, keys),
     cursors: new RedisNotifyCursors(redis, keys, retentionSeconds),
     leases: new RedisLeases(redis, keys),
+    runLeases: new RedisRunLeases(redis, keys),
     bell: new RedisEventBell(redis, keys),
     admission: new RedisAdmission(redis, keys),
     audit: new RedisAuditLog(redis, keys, options.clock, retentionSeconds),

@@ -97,6 +97,7 @@ export function agentStatus(view: AgentView, viewer: Viewer): SafeHtml {
   ${progress(view)}
   ${(agent.prUrl || diffstat) && html`<div class="outcome">${agent.prUrl && html`<p><a class="button" href="${agent.prUrl}" rel="noopener noreferrer">Pull request${agent.prNumber ? ` #${agent.prNumber}` : ''}</a></p>`}${diffstat && html`<pre class="diffstat" aria-label="Diffstat">${scrubber.scrub(diffstat)}</pre>`}</div>`}
   ${isActive(agent.status) && html`<form method="post" action="/agents/${agent.id}/stop" class="stop">${csrfField(viewer)}<button type="submit" class="danger">Stop agent</button></form>`}
+  ${agent.repo && ['running', 'finished', 'failed', 'stopped'].includes(agent.status) && html`<form method="post" action="/agents/${agent.id}/snapshot" class="snapshot">${csrfField(viewer)}<button type="submit" title="New agents for this repository in this workspace start from this machine">Save machine as snapshot</button></form>`}
 </div>`;
 }
 

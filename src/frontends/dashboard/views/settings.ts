@@ -11,6 +11,7 @@ type Field =
 const fields: Field[] = [
   { name: 'defaultRepo', kind: 'text', label: 'Default repository', help: 'Used when a request names none (owner/name or a git URL).' },
   { name: 'baseBranch', kind: 'text', label: 'Base branch', help: 'Empty: each repository’s default branch.' },
+  { name: 'protectedBranches', kind: 'list', label: 'Protected branches', help: 'Agents never push to these (one per line; * matches within a segment, ** across). The base and default branch always are.' },
   { name: 'defaultModel', kind: 'text', label: 'Default model', help: 'provider:model; empty: the server’s default.' },
   { name: 'channelRepos', kind: 'map', label: 'Repository per Slack channel', help: 'One per line: CHANNEL_ID = owner/name.' },
   { name: 'allowlist', kind: 'list', label: 'Who may start agents', help: 'One per line (slack:T1:U2, a user id or a login). Empty: everyone in the workspace.' },

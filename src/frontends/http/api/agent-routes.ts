@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { isErrandError, parseRepoRef, type AgentQuery, type AgentStatus, type LaunchOptions } from '../../../core/index.js';
+import { isErrandError, parseRepoRef, snapshotMachine, type AgentQuery, type AgentStatus, type LaunchOptions } from '../../../core/index.js';
 import { callerOf } from './auth.js';
 import { baseUrlOf, callerIsAdmin, parse, visibleAgent, type ApiContext } from './context.js';
 import { ApiError } from './errors.js';
@@ -40,6 +40,7 @@ export function agentRoutes(ctx: ApiContext): Router {
       prompt: body.prompt.text,
       options,
       ...(body.target?.branchName ? { branch: body.target.branchName } : {}),
+      platformAdmin: caller.key.admin,
     });
     if (webhook?.secret) await ctx.webhookSecrets.set(agent, webhook.secret);
     res.status(201).json({ ...presentAgent(agent, baseUrlOf(ctx, req), ctx.scrubber), queuedBehind });
@@ -108,6 +109,14 @@ export function agentRoutes(ctx: ApiContext): Router {
     const agent = await visibleAgent(ctx, caller, req.params.id);
     const after = await ctx.agents.stop(agent.id, caller.principal, caller.key.admin);
     res.json({ id: agent.id, status: presentAgent(after, baseUrlOf(ctx, req), ctx.scrubber).status });
+  });
+
+  /** Saves the agent's machine as its repository's snapshot in this workspace (owner or admin). */
+  router.post('/agents/:id/snapshot', async (req: Request<{ id: string }>, res: Response) => {
+    const caller = callerOf(res);
+    const agent = await visibleAgent(ctx, caller, req.params.id);
+    const { imageId, repo } = await snapshotMachine({ machines: ctx.machines, audit: ctx.audit }, agent, caller.principal);
+    res.json({ id: agent.id, repository: repo, snapshot: imageId.replace(/^sha256:/, '').slice(0, 12) });
   });
 
   router.delete('/agents/:id', async (req: Request<{ id: string }>, res: Response) => {

@@ -10,6 +10,7 @@ import {
   type Log,
   type ModelRegistry,
   type Notifier,
+  type Sandbox,
   type SecretStore,
   type SettingsStore,
   type NetworkSupply,
@@ -53,6 +54,8 @@ export interface ApiFrontendOptions {
   webhookAttempts?: number;
   webhookBackoffMs?: number;
   fetch?: typeof fetch;
+  /** The sandbox, for `POST /v0/agents/:id/snapshot`. */
+  machines?: Pick<Sandbox, 'snapshot'>;
 }
 
 export interface ApiFrontend {
@@ -86,6 +89,7 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
     networkSupply: options.networkSupply ?? { kind: 'proxy' },
     heartbeatMs: options.heartbeatMs ?? 15_000,
     webhookUrlPolicy: options.webhookUrlPolicy ?? {},
+    machines: options.machines ?? null,
   };
   const deliveries = new WebhookDeliveries({
     connection: options.redis,

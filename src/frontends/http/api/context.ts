@@ -10,6 +10,7 @@ import {
   type EventLog,
   type Log,
   type ModelRegistry,
+  type Sandbox,
   type SecretsService,
   type SettingsService,
   type NetworkSupply,
@@ -38,6 +39,8 @@ export interface ApiContext {
   networkSupply: NetworkSupply;
   heartbeatMs: number;
   webhookUrlPolicy: WebhookUrlPolicy;
+  /** Saves agents' machines as snapshots (`POST /v0/agents/:id/snapshot`); null without Docker access. */
+  machines: Pick<Sandbox, 'snapshot'> | null;
 }
 
 export function parse<T extends z.ZodType>(schema: T, value: unknown, where = 'body'): z.infer<T> {

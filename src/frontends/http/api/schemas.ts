@@ -20,7 +20,7 @@ export const LaunchBody = z.looseObject({
   }),
   source: z
     .looseObject({
-      /** `owner/name`, an https git URL, or an absolute path on the server. */
+      /** `owner/name` or an https git URL (no credentials); a server path only with ERRAND_LOCAL_REPOS=allow and an admin key. */
       repository: z.string().trim().min(1, 'must not be empty').optional(),
       /** The base branch; the repository's default branch when left out. */
       ref: branchName.optional(),
