@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { integrations, type Config } from './config.js';
 import { openCore, type ContextDeps, type CoreContext } from './context.js';
-import { NotifyDispatcher, RetentionSweeper, RunAdmission, type Agent } from './core/index.js';
+import { NotifyDispatcher, OrphanSweeper, RetentionSweeper, RunAdmission, type Agent } from './core/index.js';
 import { createFrontends } from './frontends/create-frontends.js';
 import { startHttpServer, type RunningHttpServer } from './frontends/http/server.js';
 import { createEngine, createRunHandler } from './engine/index.js';
@@ -53,6 +53,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       core.onClose(async () => engine.egress?.closeAll());
       core.onClose(() => worker.close());
       startRetentionSweeps(core, (agent) => engine.sandbox.remove(agent.id));
+      startOrphanSweeps(core);
       const reaper = new Reaper({
         docker: createDockerClient(config.dockerHost),
         log: core.log.child({ component: 'reaper' }),
@@ -93,6 +94,20 @@ function startRetentionSweeps(core: CoreContext, onExpired: (agent: Agent) => Pr
   const sweep = () => void sweeper.sweep().catch((error: unknown) => core.log.warn({ err: error }, 'retention sweep failed'));
   sweep();
   const timer = setInterval(sweep, 10 * 60_000);
+  timer.unref();
+  core.onClose(async () => clearInterval(timer));
+}
+
+/**
+ * Fails agents whose worker died and that no worker took over (see OrphanSweeper), every two
+ * stalled intervals; a takeover normally comes within three, so four is the grace.
+ */
+function startOrphanSweeps(core: CoreContext): void {
+  const interval = core.config.stalledIntervalMs;
+  const sweeper = new OrphanSweeper({
+    agents: core.stores.agents, service: core.agents, runLeases: core.stores.runLeases, queue: core.queue, clock: core.clock, log: core.log, graceMs: 4 * interval,
+  });
+  const timer = setInterval(() => void sweeper.sweep().catch((error: unknown) => core.log.warn({ err: error }, 'orphan sweep failed')), 2 * interval);
   timer.unref();
   core.onClose(async () => clearInterval(timer));
 }

@@ -191,7 +191,11 @@ export class AgentService {
         try {
           const stopped = await this.transition(agentId, 'stopped', { message, patch: orphaned ? { summary: 'Stopped on request after its worker stopped.' } : {} });
           await this.deps.queue.cancel(agentId);
-          if (orphaned) await this.deps.queue.enqueue('salvage', agentId);
+          if (orphaned) {
+            await this.deps.queue.enqueue('salvage', agentId);
+            // In case the worker is alive after all and only its lease lapsed (Redis was slow).
+            await this.deps.stops.requestStop(agentId);
+          }
           return stopped;
         } catch (error) {
           if (!isErrandError(error, 'invalid_transition') || round >= 3) throw error;

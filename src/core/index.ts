@@ -33,6 +33,7 @@ export type * from './ports/store.js';
 export { systemClock } from './ports/runtime.js';
 export * from './notify-dispatcher.js';
 export type * from './ports/admission.js';
+export * from './orphan-sweeper.js';
 export * from './retention.js';
 export * from './run-admission.js';
 export * from './machine-snapshot.js';

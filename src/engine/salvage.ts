@@ -4,14 +4,15 @@ import { AgentRun, type EngineDeps } from './agent-run.js';
 
 /**
  * Pushes the work of an agent that was stopped while no worker ran it (its worker died, see
- * AgentService.stop). The agent is already `stopped`; this finds its container on this worker's
+ * AgentService.stop), or that failed because nobody could take it over (OrphanSweeper). The agent
+ * is already settled; this finds its container on this worker's
  * Docker engine, commits what is in it as WIP and pushes, or says why it could not.
  */
 export async function salvageStopped(deps: EngineDeps, agentId: string, context: JobContext): Promise<void> {
   const { log } = context;
   const agent = await deps.agents.get(agentId);
-  if (!agent || agent.status !== 'stopped') {
-    log.info({ agentId, status: agent?.status }, 'agent is not stopped; nothing to salvage');
+  if (!agent || (agent.status !== 'stopped' && agent.status !== 'failed')) {
+    log.info({ agentId, status: agent?.status }, 'agent is not stopped or failed; nothing to salvage');
     return;
   }
   const run = new AgentRun(deps, agent, true, context.signal, log);
@@ -21,7 +22,7 @@ export async function salvageStopped(deps: EngineDeps, agentId: string, context:
       await run.emit({ type: 'error', code: 'sandbox_failed', message: 'the work so far could not be pushed: the container of the stopped worker is gone' });
       return;
     }
-    const summary = 'Stopped on request after its worker stopped.';
+    const summary = agent.summary ?? 'Stopped on request after its worker stopped.';
     const delivery = await run.deliver(summary, { openPr: false, note: 'WIP' });
     const text = delivery.pushed ? `${summary} The work so far is pushed to \`${agent.branch}\`.` : `${summary} There was no new work to push.`;
     if (agent.privacy) await run.forgetTranscript();

@@ -43,6 +43,11 @@ export class BullRunQueue implements RunQueue {
     return this.queue.getWaitingCount();
   }
 
+  async pendingAgents(): Promise<Set<string>> {
+    const jobs = await this.queue.getJobs(['waiting', 'delayed', 'prioritized', 'active']);
+    return new Set(jobs.flatMap((job) => (typeof job?.data?.agentId === 'string' ? [job.data.agentId as string] : [])));
+  }
+
   close(): Promise<void> {
     return this.queue.close();
   }

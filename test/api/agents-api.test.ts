@@ -181,10 +181,19 @@ describe('HTTP API v0: agents', () => {
     expect(stopped.json).toMatchObject({ id: queued, status: 'STOPPED' });
     const running = await h.launch(h.keys.alice);
     await h.drive(running, 'preparing', 'running');
+    // A live worker runs it (it holds the agent's run lease), so the stop is a request to that worker.
+    await h.stores.runLeases.acquire(running, 60_000);
     const asked = await h.call('POST', `/v0/agents/${running}/stop`);
     expect(asked.json).toMatchObject({ id: running, status: 'RUNNING' });
     const events = await h.stores.events.read(running);
     expect(events.some((e) => e.type === 'milestone' && e.name === 'stop_requested')).toBe(true);
+  });
+
+  it('stops a running agent whose worker is gone at once', async () => {
+    const orphan = await h.launch(h.keys.alice);
+    await h.drive(orphan, 'preparing', 'running');
+    const stopped = await h.call('POST', `/v0/agents/${orphan}/stop`);
+    expect(stopped.json).toMatchObject({ id: orphan, status: 'STOPPED' });
   });
 
   it('deletes an agent, stopping it first when it is active', async () => {

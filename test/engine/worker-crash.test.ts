@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { AgentStatus } from '../../src/core/index.js';
 import { coreHarness, type CoreHarness } from '../support/core.js';
 import { testDocker, testSandbox } from '../support/docker.js';
@@ -16,6 +16,9 @@ import { spawnWorker, type WorkerProcess } from '../support/worker-process-contr
 const stalledIntervalMs = 1_000;
 const sandbox = testSandbox(testDocker());
 const call = (name: string, args: Record<string, unknown>) => ({ toolCalls: [{ name, arguments: args }] });
+// Two worker processes start per test (tsx compiles each), plus a sandbox and a takeover: on a busy
+// machine that takes over a minute. The agent's own bound (two minutes from the kill) is asserted.
+jest.setTimeout(240_000);
 
 let gitServer: GitServer;
 let core: CoreHarness | null = null;

@@ -11,6 +11,8 @@ export interface RunQueue {
   cancel(agentId: string): Promise<boolean>;
   /** How many runs wait ahead of a new one. */
   waiting(): Promise<number>;
+  /** Agents with a job waiting, delayed or being run. */
+  pendingAgents(): Promise<Set<string>>;
 }
 
 /** Tells whichever worker runs an agent to stop it, across processes. */
