@@ -181,12 +181,16 @@ export class EgressProxy {
       port,
       method: req.method,
       path: `${url.pathname}${url.search}`,
-      headers: endToEnd(req.headers),
+      // RFC 9112 3.2.2: a proxy replaces Host with the absolute URI's authority (the vetted one).
+      headers: { ...endToEnd(req.headers), host: url.host },
       setHost: false,
       agent: false,
-      timeout: this.options.limits.connectTimeoutMs,
     });
-    if (!req.headers.host) upstream.setHeader('host', url.host);
+    // A plain timer rather than the `timeout` option: that one re-arms a socket timer on every read.
+    const connectTimer = setTimeout(
+      () => upstream.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })),
+      this.options.limits.connectTimeoutMs,
+    );
     let socket: Socket | null = null;
     let reported = false;
     const report = () => {
@@ -195,13 +199,15 @@ export class EgressProxy {
       this.options.onEvent({ type: 'egress', host, port, allowed: true, reason: verdict.reason, phase, bytesUp: socket?.bytesWritten ?? 0, bytesDown: socket?.bytesRead ?? 0 });
     };
     upstream.on('socket', (s: Socket) => {
+      s.setNoDelay(true);
+      s.once('connect', () => clearTimeout(connectTimer));
+      s.once('close', () => clearTimeout(connectTimer));
       socket = s;
       this.upstreams.add(s);
       s.on('close', () => this.upstreams.delete(s));
     });
-    upstream.on('timeout', () => upstream.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })));
     upstream.on('response', (answer) => {
-      upstream.setTimeout(this.options.limits.idleTimeoutMs);
+      answer.socket.setTimeout(this.options.limits.idleTimeoutMs, () => answer.socket.destroy());
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEnd(answer.headers));
       answer.pipe(res);
       answer.on('error', () => res.destroy());

@@ -88,10 +88,15 @@ describe('HTTP API v0: settings, secrets and audit (admins)', () => {
     expect(denied.json.error?.message).toContain('--admin');
     expect((await h.call('PATCH', '/v0/settings', { body: { defaultRepo: 'acme/web' } })).status).toBe(403);
     const read = await h.call('GET', '/v0/settings', { key: h.keys.admin });
-    expect(read.json).toMatchObject({ workspace: 'api', settings: { defaultRepo: '', teamFollowUps: 'everyone' } });
+    expect(read.json).toMatchObject({ workspace: 'api', settings: { defaultRepo: '', teamFollowUps: 'everyone', networkAgent: 'full' }, networkInEffect: "full, through Errand's egress proxy" });
     const bad = await h.call('PATCH', '/v0/settings', { key: h.keys.admin, body: { colour: 'red', retentionDays: 'ten' } });
     expect(bad.status).toBe(400);
     expect(bad.json.error).toMatchObject({ code: 'invalid_request', field: 'colour,retentionDays' });
+    const wide = await h.call('PATCH', '/v0/settings', { key: h.keys.admin, body: { networkAllowlist: ['*.com'] } });
+    expect(wide.status).toBe(400);
+    expect(JSON.stringify(wide.json)).toContain('covers a whole public suffix');
+    const network = await h.call('PATCH', '/v0/settings', { key: h.keys.admin, body: { networkAgent: 'allowlist', networkAllowlist: ['preset:package-registries'] } });
+    expect(network.json).toMatchObject({ changed: ['networkAgent', 'networkAllowlist'], networkInEffect: expect.stringMatching(/^install full, agent allowlist \(\d+ domains\), through Errand's egress proxy$/) });
     const changed = await h.call('PATCH', '/v0/settings', { key: h.keys.admin, body: { defaultRepo: 'acme/web' } });
     expect(changed.json).toMatchObject({ changed: ['defaultRepo'], settings: { defaultRepo: 'acme/web' } });
     // The default repo now fills in for launches that name none.

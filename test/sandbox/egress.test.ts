@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NetworkPolicy, SandboxHandle } from '../../src/core/index.js';
 import { newAgentId } from '../../src/core/ids.js';
+import { attachCommand } from '../../src/sandbox/docker/attach.js';
 import { testRedisUrl } from '../support/redis.js';
 import { proxyBed, startDestinations, type Destinations, type ProxyBed } from '../support/egress.js';
 import { recordingSpec, sandboxTestBed } from '../support/docker.js';
@@ -119,10 +120,19 @@ describe('an agent container reaching the network through the egress proxy', () 
     expect(await sh(handle, status(`http://registry.test:${destinations.httpPort}/`))).toBe('200');
   });
 
-  it('removes the sidecar with the agent', async () => {
+  it('reaches the proxy again after the worker reopens it and finds the agent (resume)', async () => {
     const { agentId } = await agentWith({});
+    await bed.registry.close(agentId);
+    await bed.open(agentId, { install: 'none', agent: 'full' }, 'agent');
+    const found = await sandbox.find(agentId);
+    expect(await sh(found!, status(`http://registry.test:${destinations.httpPort}/again`))).toBe('200');
+  });
+
+  it('attaches people to the agent’s container, not the sidecar, and removes the sidecar with the agent', async () => {
+    const { agentId, handle } = await agentWith({});
     const labelled = async () => docker.listContainers({ all: true, filters: { label: [`errand.agent=${agentId}`] } });
     expect((await labelled()).map((c) => c.Labels['errand.role'] ?? 'agent').sort()).toEqual(['agent', 'egress']);
+    expect(await attachCommand(docker, agentId)).toContain(handle.containerId);
     await sandbox.remove(agentId);
     expect(await labelled()).toEqual([]);
   });

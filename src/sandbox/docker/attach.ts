@@ -2,6 +2,7 @@ import { spawn, type SpawnOptions } from 'node:child_process';
 import type Docker from 'dockerode';
 import { ErrandError } from '../../core/errors.js';
 import { assertDockerReachable } from './docker-client.js';
+import { isEgressSidecar } from './egress-sidecar.js';
 import { labels } from './labels.js';
 import { restartTerminals } from './restart.js';
 import { tmuxSession } from './terminals.js';
@@ -17,7 +18,8 @@ export interface AttachOptions {
 /** The `docker exec` arguments that open an agent's tmux session in its container. */
 export async function attachCommand(docker: Docker, agentId: string): Promise<string[]> {
   await assertDockerReachable(docker);
-  const [info] = await docker.listContainers({ all: true, filters: { label: [`${labels.agent}=${agentId}`] } });
+  // The agent's own container, not its egress sidecar.
+  const info = (await docker.listContainers({ all: true, filters: { label: [`${labels.agent}=${agentId}`] } })).find((c) => !isEgressSidecar(c));
   if (!info) throw new ErrandError('not_found', `agent ${agentId} has no container on this Docker host (it may have expired, or run on another worker)`);
   const user = info.Labels[labels.user] ?? 'errand';
   if (info.State !== 'running') {

@@ -155,7 +155,8 @@ export class DockerSandbox implements Sandbox {
         if ((error as { statusCode?: number }).statusCode !== 304) throw new ErrandError('sandbox_failed', `could not start the agent's stopped machine: ${dockerMessage(error)}`, { cause: error });
       }
     }
-    if (sidecar && (info.State !== 'running' || sidecar.State !== 'running')) await restartEgressSidecar(this.docker, sidecar);
+    // Always: it must join a restarted agent's namespace, and re-mount the socket directory the proxy made anew.
+    if (sidecar) await restartEgressSidecar(this.docker, sidecar);
     if (info.State !== 'running') {
       await restartMachine({ docker: this.docker, containerId: info.Id, user, workdir, supervised: info.Labels[labels.supervised] === '1' }, options.env ?? {}, options.onLog);
     }
