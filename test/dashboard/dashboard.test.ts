@@ -227,18 +227,48 @@ describe('dashboard agents', () => {
     await context.close();
   });
 
-  it("hides other people's agents from someone who is not an admin, and shows them to admins", async () => {
-    const id = await launchAs('bob', "Bob's private errand");
-    const alice = await h.context(h.keys.alice);
-    const response = await alice.page.goto(`/agents/${id}`);
-    expect(response?.status()).toBe(404);
-    await alice.page.goto('/');
-    expect(await alice.page.locator(`tr[data-id="${id}"]`).count()).toBe(0);
-    await alice.context.close();
+  const withTeamFollowUps = async (teamFollowUps: 'owner' | 'everyone', body: () => Promise<void>) => {
+    const before = await h.errand.stores.settings.get('api');
+    await h.errand.stores.settings.set('api', { ...before, teamFollowUps });
+    try {
+      await body();
+    } finally {
+      await h.errand.stores.settings.set('api', before);
+    }
+  };
 
-    const admin = await h.context(h.keys.admin);
-    await admin.page.locator(`tr[data-id="${id}"]`).waitFor();
-    await admin.context.close();
+  it("hides other people's agents from someone who is not an admin, and shows them to admins", async () => {
+    await withTeamFollowUps('owner', async () => {
+      const id = await launchAs('bob', "Bob's private errand");
+      const alice = await h.context(h.keys.alice);
+      const response = await alice.page.goto(`/agents/${id}`);
+      expect(response?.status()).toBe(404);
+      await alice.page.goto('/');
+      expect(await alice.page.locator(`tr[data-id="${id}"]`).count()).toBe(0);
+      await alice.context.close();
+
+      const admin = await h.context(h.keys.admin);
+      await admin.page.locator(`tr[data-id="${id}"]`).waitFor();
+      await admin.context.close();
+    });
+  });
+
+  it("lets a teammate open, follow up on and stop another member's agent when team follow-ups allow it, as in a Slack thread", async () => {
+    await withTeamFollowUps('everyone', async () => {
+      const id = await launchAs('bob', 'Fix the flaky login test');
+      await h.drive(id, 'preparing', 'running');
+      const { context, page } = await h.context(h.keys.alice);
+      await page.goto(`/agents/${id}`);
+      await page.getByLabel(/Message for the agent/).fill('Also cover Safari.');
+      await page.getByRole('button', { name: 'Send follow-up' }).click();
+      await page.getByRole('status').filter({ hasText: 'Sent. The agent reads it before its next step' }).waitFor();
+      const inbox = await h.errand.stores.inbox.drain(id);
+      expect(inbox).toEqual([expect.objectContaining({ text: 'Also cover Safari.', author: expect.objectContaining({ id: 'alice' }) })]);
+      // Her own list still shows only her agents.
+      await page.goto('/');
+      expect(await page.locator(`tr[data-id="${id}"]`).count()).toBe(0);
+      await context.close();
+    });
   });
 
   it('renders a prompt and live output containing <script> as text, and scrubs secrets', async () => {

@@ -1,5 +1,5 @@
 import express, { Router, type Request, type Response } from 'express';
-import { ErrandError, isActive, isAgentId, isErrandError, samePrincipal, snapshotMachine, type Agent, type LaunchOptions } from '../../core/index.js';
+import { ErrandError, isActive, isAgentId, isErrandError, mayFollowUp, samePrincipal, snapshotMachine, type Agent, type LaunchOptions } from '../../core/index.js';
 import { streamEvents } from '../http/api/event-stream.js';
 import { checkCsrf, loadViewer, PageError, requireViewer, viewerOfRes, type Viewer } from './auth.js';
 import type { DashboardContext } from './context.js';
@@ -27,6 +27,18 @@ export function mayView(viewer: Viewer, agent: Agent): boolean {
 async function visibleAgent(ctx: DashboardContext, viewer: Viewer, id: string): Promise<Agent> {
   const agent = isAgentId(id) ? await ctx.agents.get(id) : null;
   if (agent && mayView(viewer, agent)) return agent;
+  throw new ErrandError('not_found', `No agent ${id}: it may have expired or been deleted, or it is not yours.`);
+}
+
+/**
+ * An agent the viewer may see and act on: their own (or any, for admins), or a teammate's when the
+ * workspace's team follow-ups let them follow up, as a Slack thread does. Others get "not found".
+ */
+async function actionableAgent(ctx: DashboardContext, viewer: Viewer, id: string): Promise<Agent> {
+  const agent = isAgentId(id) ? await ctx.agents.get(id) : null;
+  if (agent && (mayView(viewer, agent) || (agent.workspace === viewer.workspace && mayFollowUp(viewer.principal, agent, await ctx.settings.get(agent.workspace), viewer.key.admin)))) {
+    return agent;
+  }
   throw new ErrandError('not_found', `No agent ${id}: it may have expired or been deleted, or it is not yours.`);
 }
 
@@ -138,7 +150,7 @@ export function agentRoutes(ctx: DashboardContext): Router {
 
   router.get('/agents/:id', ...page, async (req: Request<{ id: string }>, res: Response) => {
     const viewer = viewerOfRes(res);
-    const agent = await visibleAgent(ctx, viewer, req.params.id);
+    const agent = await actionableAgent(ctx, viewer, req.params.id);
     const view = await agentView(ctx, agent);
     sendPage(ctx, res, { title: ctx.scrubber.scrub(agent.title), nav: 'agents', body: agentPageBody(view, viewer, noticeOf(req.query)) });
   });
@@ -146,13 +158,13 @@ export function agentRoutes(ctx: DashboardContext): Router {
   /** The status panel alone: the page's script swaps it in when the status changes. */
   router.get('/agents/:id/status', ...page, async (req: Request<{ id: string }>, res: Response) => {
     const viewer = viewerOfRes(res);
-    const agent = await visibleAgent(ctx, viewer, req.params.id);
+    const agent = await actionableAgent(ctx, viewer, req.params.id);
     sendFragment(res, agentStatus(await agentView(ctx, agent), viewer));
   });
 
   /** The API's event stream (same code, same scrubbing), authorised by the session cookie. */
   router.get('/agents/:id/events', ...page, async (req: Request<{ id: string }>, res: Response) => {
-    const agent = await visibleAgent(ctx, viewerOfRes(res), req.params.id);
+    const agent = await actionableAgent(ctx, viewerOfRes(res), req.params.id);
     if (!transcriptVisible(agent)) {
       // Privacy mode after the run: nothing to stream. 204 tells EventSource not to reconnect.
       res.status(204).end();
@@ -168,7 +180,7 @@ export function agentRoutes(ctx: DashboardContext): Router {
 
   router.post('/agents/:id/follow-up', ...form, async (req: Request<{ id: string }>, res: Response) => {
     const viewer = viewerOfRes(res);
-    const agent = await visibleAgent(ctx, viewer, req.params.id);
+    const agent = await actionableAgent(ctx, viewer, req.params.id);
     const result = await ctx.agents.followUp(agent.id, viewer.principal, text(req.body?.['text']), { kind: 'api' }, viewer.key.admin);
     res.redirect(303, `/agents/${agent.id}?notice=${result.resumed ? 'resumed' : `queued-followup&position=${result.position}`}`);
   });
@@ -182,7 +194,7 @@ export function agentRoutes(ctx: DashboardContext): Router {
 
   router.post('/agents/:id/stop', ...form, async (req: Request<{ id: string }>, res: Response) => {
     const viewer = viewerOfRes(res);
-    const agent = await visibleAgent(ctx, viewer, req.params.id);
+    const agent = await actionableAgent(ctx, viewer, req.params.id);
     const after = await ctx.agents.stop(agent.id, viewer.principal, viewer.key.admin);
     res.redirect(303, `/agents/${agent.id}?notice=${isActive(after.status) ? 'stopping' : 'stopped'}`);
   });
