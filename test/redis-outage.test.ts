@@ -22,7 +22,7 @@ describe('Redis down while Errand serves requests', () => {
 
   it('refuses requests at once with 503, says so on /readyz, and takes them again once Redis is back, losing nothing', async () => {
     redis = await startLocalRedis({ dir, appendOnly: true });
-    const config = loadConfig({ REDIS_URL: redis.url, ERRAND_ROLE: 'web', PORT: '0', ERRAND_MODEL: 'openai:m' });
+    const config = loadConfig({ REDIS_URL: redis.url, ERRAND_ROLE: 'web', PORT: '0', ERRAND_MODEL: 'openai:m', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
     errand = await startErrand(config, { log: pino({ level: 'silent' }), scrubber: new Scrubber(), instance: 'outage' });
     const { key } = await new ApiKeyStore(errand.stores.apiKeys, errand.clock).create({ name: 'alice' });
     const url = errand.http!.url;
@@ -30,7 +30,7 @@ describe('Redis down while Errand serves requests', () => {
       fetch(`${url}/v0/agents`, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ prompt: { text: 'fix the flaky login test' }, source: { repository: 'acme/web', ref: 'main' } }),
+        body: JSON.stringify({ prompt: { text: 'fix the flaky login test' }, source: { repository: 'https://git.example.com/acme/web.git', ref: 'main' } }),
       });
     const ready = async () => (await fetch(`${url}/readyz`)).status;
 

@@ -234,7 +234,7 @@ export class AgentRun {
           usage: { inputTokens: a.usage.inputTokens + usage.inputTokens, outputTokens: a.usage.outputTokens + usage.outputTokens },
         }));
       },
-      // The transcript kept for resume lands in Redis (and its AOF): secrets out, as for events.
+      // The transcript kept for resume lands in the store (and its AOF): secrets out, as for events.
       onStep: (history) => deps.history.save(agent.id, deps.scrubber.scrubDeep(history), agent.expiresAt),
       endOnText: agent.mode === 'ask',
       log: this.log,

@@ -37,8 +37,8 @@ export function createApp(options: Pick<HttpServerOptions, 'log' | 'mounts' | 'r
     res.json({ ok: true });
   });
   app.get('/readyz', (_req, res) => {
-    const redis = options.redisReady?.() ?? true;
-    res.status(redis ? 200 : 503).json({ ready: redis, redis: redis ? 'up' : 'down' });
+    const up = options.redisReady?.() ?? true;
+    res.status(up ? 200 : 503).json({ ready: up, redis: up ? 'up' : 'down' });
   });
   if (options.redisReady) app.use(redisGate(options.redisReady));
   for (const mount of options.mounts) mount.mount(app);

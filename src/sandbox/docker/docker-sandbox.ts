@@ -121,7 +121,7 @@ export class DockerSandbox implements Sandbox {
         emit('install', 'system', `install skipped: snapshot ${snapshot.slice(7, 19)} matches`);
       } else {
         await this.runStep('install', target, environment.install, spec, options.installTimeoutMs ?? 30 * 60_000, spec.installEnv ?? {});
-        const tag = await saveSnapshot(docker, container.id, key.key, { agentId: spec.agentId, repo, workspace: spec.workspace, ...(options.install ? { install: options.install } : {}) });
+        const tag = await saveSnapshot(docker, container.id, key.key, { agentId: spec.agentId, repo, workspace: spec.workspace, user: user.name, ...(options.install ? { install: options.install } : {}) });
         emit('install', 'system', `saved snapshot ${tag}`);
         log.info({ tag, lockfiles: key.files }, 'install snapshot saved');
         await pruneImages(docker, 'snapshot', repo, options.snapshotsKept, this.scope(spec.workspace)).catch((error: unknown) => log.warn({ err: error }, 'snapshot prune failed'));
@@ -168,7 +168,7 @@ export class DockerSandbox implements Sandbox {
     if (!info) throw new ErrandError('not_found', `agent ${agentId} has no machine on this Docker host (it may have expired, or run on another worker)`);
     const key = manualSnapshotKey(target.workspace, target.repo);
     try {
-      await saveSnapshot(this.docker, info.Id, key, { agentId, ...target, ...(this.options.install ? { install: this.options.install } : {}) }, 'manual');
+      await saveSnapshot(this.docker, info.Id, key, { agentId, ...target, user: info.Labels[labels.user] ?? 'errand', ...(this.options.install ? { install: this.options.install } : {}) }, 'manual');
     } catch (error) {
       throw new ErrandError('sandbox_failed', `could not save the agent's machine as a snapshot: ${dockerMessage(error)}`, { cause: error });
     }

@@ -89,6 +89,11 @@ export interface SnapshotMeta {
   repo: string;
   /** ERRAND_INSTANCE of the install that saved it. */
   install?: string;
+  /**
+   * The user commands run as. The container's own process may run as root (the kill supervisor,
+   * where sudo is allowed), and an image's USER is read as the environment's user, so it is set.
+   */
+  user?: string;
 }
 
 /** Whose images a prune looks at. */
@@ -114,6 +119,7 @@ export async function saveSnapshot(docker: Docker, containerId: string, key: str
       [labels.repo]: meta.repo,
       ...(meta.install ? { [labels.install]: meta.install } : {}),
     },
+    ...(meta.user ? { User: meta.user } : {}),
   });
   return tag;
 }
