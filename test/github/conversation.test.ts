@@ -68,6 +68,8 @@ describe('GitHub: one agent per issue or pull request', () => {
     const id = agent!.id;
     await h.core.service.transition(id, 'preparing');
     await h.core.service.transition(id, 'running');
+    // A live worker holds the run (without one, a stop ends the agent at once: see the worker-crash tests).
+    await h.core.stores.runLeases.acquire(id, 60_000);
     const workspace = String(installationId);
     await h.core.stores.settings.set(workspace, { ...(await h.core.stores.settings.get(workspace)), teamFollowUps: 'owner' });
 
