@@ -1,17 +1,10 @@
 import type { Agent } from '../../src/core/index.js';
 import { botUserId } from '../support/fake-slack.js';
-import { slackHarness, type SlackHarness } from '../support/slack.js';
+import { slackHarnessPerTest } from '../support/slack.js';
 import { waitFor } from '../support/wait.js';
 
 describe('Slack: /agent', () => {
-  let h: SlackHarness;
-  beforeEach(async () => {
-    h = await slackHarness();
-  });
-  afterEach(async () => {
-    expect(h.slack.unexpected).toEqual([]);
-    await h.close();
-  });
+  const h = slackHarnessPerTest();
 
   const agents = async (): Promise<Agent[]> => (await h.core.service.list({ workspace: 'T1' })).agents;
   const rootPosts = () => h.slack.okCalls('chat.postMessage').filter((c) => c.args.thread_ts === undefined);
@@ -141,14 +134,7 @@ describe('Slack: /agent', () => {
 });
 
 describe('Slack: /agent when Slack fails the root message once', () => {
-  let h: SlackHarness;
-  beforeEach(async () => {
-    h = await slackHarness();
-  });
-  afterEach(async () => {
-    expect(h.slack.unexpected).toEqual([]);
-    await h.close();
-  });
+  const h = slackHarnessPerTest();
 
   const agents = async (): Promise<Agent[]> => (await h.core.service.list({ workspace: 'T1' })).agents;
   const roots = () => h.slack.messages.filter((m) => m.channel === 'C1' && !m.threadTs);

@@ -1,17 +1,10 @@
 import type { Agent } from '../../src/core/index.js';
 import { botId, botUserId } from '../support/fake-slack.js';
-import { slackHarness, type SlackHarness } from '../support/slack.js';
+import { slackHarnessPerTest } from '../support/slack.js';
 import { waitFor } from '../support/wait.js';
 
 describe('Slack: threads, mentions and follow-ups', () => {
-  let h: SlackHarness;
-  beforeEach(async () => {
-    h = await slackHarness();
-  });
-  afterEach(async () => {
-    expect(h.slack.unexpected).toEqual([]);
-    await h.close();
-  });
+  const h = slackHarnessPerTest();
 
   const agents = async (): Promise<Agent[]> => (await h.core.service.list({ workspace: 'T1' })).agents;
 

@@ -70,3 +70,26 @@ export async function slackHarness(options: { retries?: number; dispatchInterval
     },
   };
 }
+
+/**
+ * A fresh Slack harness for every test of the enclosing `describe`, closed after it; the test fails
+ * if the fake Slack got a call it does not know. The returned object stands for the current test's.
+ */
+export function slackHarnessPerTest(options: Parameters<typeof slackHarness>[0] = {}): SlackHarness {
+  let current: SlackHarness | undefined;
+  beforeEach(async () => {
+    current = await slackHarness(options);
+  });
+  afterEach(async () => {
+    const h = current;
+    current = undefined;
+    expect(h?.slack.unexpected).toEqual([]);
+    await h?.close();
+  });
+  return new Proxy({} as SlackHarness, {
+    get(_target, key) {
+      if (!current) throw new Error('the Slack harness is only there while a test runs');
+      return Reflect.get(current, key) as unknown;
+    },
+  });
+}
