@@ -68,6 +68,7 @@ export function proxyBed(destinations: Destinations, options: { protectedEndpoin
     }),
     resolve: mappedResolver({
       'registry.test': '127.0.0.1',
+      'pypi.test': '127.0.0.1',
       'other.test': '127.0.0.1',
       'echo.test': '127.0.0.1',
       'internal.test': '10.0.0.1',
