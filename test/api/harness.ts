@@ -153,3 +153,25 @@ export async function readSse(
 }
 
 export { waitFor };
+
+/**
+ * A fresh API harness for every test of the enclosing `describe`, closed after it. The returned
+ * object stands for the current test's harness.
+ */
+export function apiHarnessPerTest(options: Parameters<typeof apiHarness>[0] = {}): ApiHarness {
+  let current: ApiHarness | undefined;
+  beforeEach(async () => {
+    current = await apiHarness(options);
+  });
+  afterEach(async () => {
+    const h = current;
+    current = undefined;
+    await h?.close();
+  });
+  return new Proxy({} as ApiHarness, {
+    get(_target, key) {
+      if (!current) throw new Error('the API harness is only there while a test runs');
+      return Reflect.get(current, key) as unknown;
+    },
+  });
+}

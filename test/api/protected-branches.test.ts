@@ -1,13 +1,7 @@
-import { apiHarness, type ApiHarness } from './harness.js';
+import { apiHarnessPerTest } from './harness.js';
 
 describe("API: the agent's own branch is never the base or a protected branch", () => {
-  let h: ApiHarness;
-  beforeEach(async () => {
-    h = await apiHarness();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  const h = apiHarnessPerTest();
 
   const launch = (branchName: string, ref?: string) =>
     h.call('POST', '/v0/agents', {
@@ -44,13 +38,7 @@ describe("API: the agent's own branch is never the base or a protected branch", 
 });
 
 describe('API: settings are checked on save like a launch', () => {
-  let h: ApiHarness;
-  beforeEach(async () => {
-    h = await apiHarness();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  const h = apiHarnessPerTest();
 
   test('a default model the server cannot run is refused, naming the field, and not saved', async () => {
     const reply = await h.call('PATCH', '/v0/settings', { key: h.keys.admin, body: { defaultModel: 'nope:x' } });

@@ -1,16 +1,10 @@
-import { apiHarness, type ApiHarness } from './harness.js';
+import { apiHarnessPerTest } from './harness.js';
 
 const secret = 'ghp_S3cretTokenInTheUrl0123456789abcdefgh';
 const urls = [`https://alice:${secret}@git.example.com/acme/web.git`, `https://${secret}@github.com/acme/web`, `https://x-access-token:${secret}@github.com/acme/web.git`];
 
 describe('API: repository URLs with credentials', () => {
-  let h: ApiHarness;
-  beforeEach(async () => {
-    h = await apiHarness();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  const h = apiHarnessPerTest();
 
   test('are refused with where tokens belong, and the token is neither echoed nor stored', async () => {
     for (const repository of urls) {

@@ -1,13 +1,7 @@
-import { apiHarness, type ApiHarness } from './harness.js';
+import { apiHarnessPerTest } from './harness.js';
 
 describe("API: team follow-ups on a teammate's agent", () => {
-  let h: ApiHarness;
-  beforeEach(async () => {
-    h = await apiHarness();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  const h = apiHarnessPerTest();
 
   const setPolicy = async (teamFollowUps: 'owner' | 'everyone') =>
     h.stores.settings.set('api', { ...(await h.stores.settings.get('api')), teamFollowUps });
