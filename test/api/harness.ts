@@ -12,6 +12,7 @@ import { EnvKeyProvider } from '../../src/secrets/index.js';
 import { createRedisStores, type RedisStores } from '../../src/store/redis/index.js';
 import { deleteKeys, testRedis, uniquePrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
+import { perTest } from '../support/per-test.js';
 
 export const silent = pino({ level: 'silent' });
 
@@ -154,24 +155,7 @@ export async function readSse(
 
 export { waitFor };
 
-/**
- * A fresh API harness for every test of the enclosing `describe`, closed after it. The returned
- * object stands for the current test's harness.
- */
+/** A fresh API harness per test, closed after it. */
 export function apiHarnessPerTest(options: Parameters<typeof apiHarness>[0] = {}): ApiHarness {
-  let current: ApiHarness | undefined;
-  beforeEach(async () => {
-    current = await apiHarness(options);
-  });
-  afterEach(async () => {
-    const h = current;
-    current = undefined;
-    await h?.close();
-  });
-  return new Proxy({} as ApiHarness, {
-    get(_target, key) {
-      if (!current) throw new Error('the API harness is only there while a test runs');
-      return Reflect.get(current, key) as unknown;
-    },
-  });
+  return perTest('API', () => apiHarness(options), (h) => h.close());
 }

@@ -7,6 +7,7 @@ import { startHttpServer, type RunningHttpServer } from '../../src/frontends/htt
 import { Scrubber } from '../../src/redact/scrubber.js';
 import { coreHarness, silentLog, type CoreHarness } from '../support/core.js';
 import { FakeGitHub } from '../support/fake-github.js';
+import { perTest } from '../support/per-test.js';
 
 export const repo = 'Codertocat/Hello-World';
 export const installationId = 4321;
@@ -150,26 +151,10 @@ export async function githubHarness(options: { throttle?: boolean; maxBodyBytes?
   return harness;
 }
 
-/**
- * A fresh harness for every test of the enclosing `describe`, closed after it; the test fails if
- * the fake GitHub got a request it has no route for. The returned object stands for the current
- * test's harness.
- */
+/** A fresh GitHub harness per test; the test fails if the fake GitHub got a request it has no route for. */
 export function githubHarnessPerTest(options: Parameters<typeof githubHarness>[0] = {}): GitHubHarness {
-  let current: GitHubHarness | undefined;
-  beforeEach(async () => {
-    current = await githubHarness(options);
-  });
-  afterEach(async () => {
-    const h = current;
-    current = undefined;
-    await h?.close();
-    h?.fake.assertNoUnexpected();
-  });
-  return new Proxy({} as GitHubHarness, {
-    get(_target, key) {
-      if (!current) throw new Error('the GitHub harness is only there while a test runs');
-      return Reflect.get(current, key) as unknown;
-    },
+  return perTest('GitHub', () => githubHarness(options), async (h) => {
+    await h.close();
+    h.fake.assertNoUnexpected();
   });
 }

@@ -5,6 +5,7 @@ import { createSlackFrontend, slackEventsPath, type SlackFrontend } from '../../
 import { coreHarness, silentLog, type CoreHarness } from './core.js';
 import { FakeSlack } from './fake-slack.js';
 import { eventBody, interactionBody, postSigned, slashCommandBody, type EventOptions, type SignedPost } from './slack-requests.js';
+import { perTest } from './per-test.js';
 
 export const signingSecret = 'test-signing-secret';
 
@@ -71,25 +72,10 @@ export async function slackHarness(options: { retries?: number; dispatchInterval
   };
 }
 
-/**
- * A fresh Slack harness for every test of the enclosing `describe`, closed after it; the test fails
- * if the fake Slack got a call it does not know. The returned object stands for the current test's.
- */
+/** A fresh Slack harness per test; the test fails if the fake Slack got a call it does not know. */
 export function slackHarnessPerTest(options: Parameters<typeof slackHarness>[0] = {}): SlackHarness {
-  let current: SlackHarness | undefined;
-  beforeEach(async () => {
-    current = await slackHarness(options);
-  });
-  afterEach(async () => {
-    const h = current;
-    current = undefined;
-    expect(h?.slack.unexpected).toEqual([]);
-    await h?.close();
-  });
-  return new Proxy({} as SlackHarness, {
-    get(_target, key) {
-      if (!current) throw new Error('the Slack harness is only there while a test runs');
-      return Reflect.get(current, key) as unknown;
-    },
+  return perTest('Slack', () => slackHarness(options), async (h) => {
+    expect(h.slack.unexpected).toEqual([]);
+    await h.close();
   });
 }
