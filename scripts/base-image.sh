@@ -2,7 +2,7 @@
 # Builds Errand's local base image from Debian's mirror (no registry needed), once.
 # Usage: scripts/base-image.sh [IMAGE:TAG]   (default: errand-base:bookworm)
 set -euo pipefail
-image="${1:-${ERRAND_BASE_IMAGE:-errand-base:bookworm}}"
+image="${1:-errand-base:bookworm}"
 if docker image inspect "$image" >/dev/null 2>&1; then
   echo "base image $image already present"
   exit 0
