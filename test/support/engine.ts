@@ -141,7 +141,13 @@ export async function engineHarness(options: HarnessOptions): Promise<EngineHarn
     events: (id) => core.stores.events.read(id),
     async close() {
       await worker.close(true);
-      for (const id of agentIds) await deps.sandbox.remove(id).catch(() => undefined);
+      for (const id of agentIds) {
+        await deps.sandbox.remove(id).catch(() => undefined);
+        // Snapshot images outlive their agent by design (the next agent of the repo reuses them); a test's don't.
+        for (const image of await options.docker.listImages({ filters: { label: [`errand.agent=${id}`] } })) {
+          await options.docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+        }
+      }
       await core.close();
       await rm(dataDir, { recursive: true, force: true });
     },
