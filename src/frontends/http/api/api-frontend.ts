@@ -125,17 +125,17 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
   const mount: HttpMount = {
     name: 'api',
     mount(app: Express) {
-      const version = (prefix: '/v0' | '/v1', ...routes: express.Router[]) => {
+      const version = (mountPath: '/v0' | '/v1', ...routes: express.Router[]) => {
         const router = express.Router();
         router.use(authenticate(keys));
         router.use(rateLimit(limits));
         router.use(express.json({ limit: options.bodyLimit ?? '1mb' }));
         for (const r of routes) router.use(r);
         router.use((req, res) => {
-          res.status(404).json({ error: { message: `no such endpoint: ${req.method} ${prefix}${req.path}`, code: 'not_found' } });
+          res.status(404).json({ error: { message: `no such endpoint: ${req.method} ${mountPath}${req.path}`, code: 'not_found' } });
         });
         router.use(apiErrorHandler(log));
-        app.use(prefix, router);
+        app.use(mountPath, router);
       };
       version('/v0', agentRoutes(ctx), accountRoutes(ctx));
       version('/v1', v1Routes(ctx));
