@@ -45,7 +45,10 @@ const Run = z
 const CreateAgentResponse = z.object({ agent: Agent, run: Run }).strict();
 const AgentList = z.object({ items: z.array(Agent), nextCursor: z.string().nullable() }).strict();
 const RunList = z.object({ items: z.array(Run), nextCursor: z.string().nullable() }).strict();
-const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }).strict() }).strict();
+const ErrorDetail = z.object({ code: z.string(), message: z.string(), field: z.string().optional() }).strict();
+/** v1 errors: `code` and `message` at the top level (as Cursor's v1 clients read them), and v0's `error` object. */
+const ErrorBody = z.object({ code: z.string(), message: z.string(), error: ErrorDetail }).strict();
+const V0ErrorBody = z.object({ error: ErrorDetail }).strict();
 const Me = z.object({ apiKeyName: z.string(), createdAt: z.iso.datetime(), userEmail: z.string().nullable(), keyId: z.string(), workspace: z.string(), user: z.object({ id: z.string(), name: z.string() }) }).strict();
 const Models = z.object({ models: z.array(z.object({ id: z.string() }).strict()) }).strict();
 const Repositories = z.object({ repositories: z.array(z.object({ owner: z.string(), name: z.string(), repository: z.string() }).strict()) }).strict();
@@ -97,7 +100,11 @@ describe('HTTP API v1: agents and runs', () => {
     expect(reserved.json.error?.field).toBe('envVars.ERRAND_TOKEN');
     const anonymous = await h.call('GET', '/v1/agents', { key: null });
     expect(anonymous.status).toBe(401);
-    ErrorBody.parse(anonymous.json);
+    expect(ErrorBody.parse(anonymous.json).code).toBe('unauthorized');
+    expect(V0ErrorBody.parse((await h.call('GET', '/v0/agents', { key: null })).json).error.code).toBe('unauthorized');
+    const unknown = await h.call('GET', '/v1/nothing-here');
+    expect(unknown.status).toBe(404);
+    expect(ErrorBody.parse(unknown.json).code).toBe('not_found');
     const missing = await h.call('GET', '/v1/agents/nope');
     expect(missing.status).toBe(404);
     ErrorBody.parse(missing.json);
@@ -128,7 +135,7 @@ describe('HTTP API v1: agents and runs', () => {
 
     const second = await h.call('POST', `/v1/agents/${agent.id}/runs`, { body: { prompt: { text: 'also add a license' } } });
     expect(second.status).toBe(201);
-    const next = Run.parse(second.json);
+    const next = z.object({ run: Run }).strict().parse(second.json).run;
     expect(next).toMatchObject({ status: 'CREATING', prompt: { text: 'also add a license' } });
     const runs = RunList.parse((await h.call('GET', `/v1/agents/${agent.id}/runs`)).json);
     expect(runs.items.map((r) => [r.id, r.status])).toEqual([
@@ -163,6 +170,9 @@ describe('HTTP API v1: agents and runs', () => {
     expect(typed.map((e) => e.event)).toEqual(['status', 'status', 'status', 'assistant', 'tool_call', 'tool_call', 'result', 'status', 'done']);
     expect(typed.map((e) => e.data['status']).filter(Boolean)).toEqual(['CREATING', 'CREATING', 'RUNNING', 'started', 'completed', 'FINISHED', 'FINISHED']);
     expect(typed.find((e) => e.event === 'assistant')?.data).toMatchObject({ runId: run.id, text: 'Reading the repository first.' });
+    expect(typed[4]!.data).toMatchObject({ callId: 'c1', name: 'read_file', status: 'started', args: { path: 'package.json' } });
+    expect(typed[5]!.data).toMatchObject({ callId: 'c1', status: 'completed', result: { success: '{}' } });
+    expect(typed[6]!.data).toMatchObject({ runId: run.id, text: 'Added the README.' });
     expect(typed.every((e) => e.event === 'done' || /^\d+-\d+$/.test(e.id ?? ''))).toBe(true);
     expect(raw).not.toContain('not a v1 event');
 
@@ -170,6 +180,8 @@ describe('HTTP API v1: agents and runs', () => {
     const resumed = await readSse(await fetch(url, { headers: { ...basic(h.keys.alice), 'last-event-id': resumeAfter } }));
     expect(resumed.ended).toBe(true);
     expect(resumed.events.filter((e) => e.event !== 'heartbeat').map((e) => e.event)).toEqual(['tool_call', 'tool_call', 'result', 'status', 'done']);
+    const afterResult = await readSse(await fetch(url, { headers: { ...basic(h.keys.alice), 'last-event-id': typed[6]!.id! } }));
+    expect(afterResult.events.filter((e) => e.event !== 'heartbeat').map((e) => e.event)).toEqual(['status', 'done']);
   });
 
   it('sends heartbeat events while a run is quiet', async () => {
@@ -182,7 +194,7 @@ describe('HTTP API v1: agents and runs', () => {
   it('keeps each run to its own events: an earlier run ends where the next began', async () => {
     const { agent, run } = await create();
     await h.drive(agent.id, 'preparing', 'running', { type: 'model_message', text: 'first run' }, 'finished');
-    const second = Run.parse((await h.call('POST', `/v1/agents/${agent.id}/runs`, { body: { prompt: { text: 'again' } } })).json);
+    const second = z.object({ run: Run }).parse((await h.call('POST', `/v1/agents/${agent.id}/runs`, { body: { prompt: { text: 'again' } } })).json).run;
     await h.drive(agent.id, 'preparing', 'running', { type: 'model_message', text: 'second run' }, 'finished');
     const one = await readSse(await fetch(`${h.url}/v1/agents/${agent.id}/runs/${run.id}/stream`, { headers: basic(h.keys.alice) }));
     const two = await readSse(await fetch(`${h.url}/v1/agents/${agent.id}/runs/${second.id}/stream`, { headers: basic(h.keys.alice) }));
@@ -190,6 +202,8 @@ describe('HTTP API v1: agents and runs', () => {
     expect(texts(one)).toEqual(['first run']);
     expect(texts(two)).toEqual(['second run']);
     expect(one.events.at(-1)).toMatchObject({ event: 'done', data: { runId: run.id, status: 'FINISHED' } });
+    // A run without a summary still ends with a result (without an id: it is not in the event log).
+    expect(one.events.at(-2)).toEqual({ event: 'result', data: { runId: run.id, status: 'FINISHED', text: null } });
     expect(two.events.at(-1)).toMatchObject({ event: 'done', data: { runId: second.id, status: 'FINISHED' } });
   });
 

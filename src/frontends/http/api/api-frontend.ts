@@ -21,7 +21,7 @@ import { agentRoutes } from './agent-routes.js';
 import { ApiKeyStore } from './api-keys.js';
 import { authenticate } from './auth.js';
 import type { ApiContext } from './context.js';
-import { apiErrorHandler } from './errors.js';
+import { ApiError, apiErrorHandler } from './errors.js';
 import type { WebhookQueue } from '../../../queue/webhook-queue.js';
 import type { RedisAgentRuns, RedisApiKeyRecords, RedisRateLimits, RedisRepositoryCache, WebhookSecretStore } from '../../../store/redis/index.js';
 import { rateLimit } from './rate-limit.js';
@@ -131,10 +131,10 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
         router.use(rateLimit(limits));
         router.use(express.json({ limit: options.bodyLimit ?? '1mb' }));
         for (const r of routes) router.use(r);
-        router.use((req, res) => {
-          res.status(404).json({ error: { message: `no such endpoint: ${req.method} ${mountPath}${req.path}`, code: 'not_found' } });
+        router.use((req) => {
+          throw new ApiError(404, 'not_found', `no such endpoint: ${req.method} ${mountPath}${req.path}`);
         });
-        router.use(apiErrorHandler(log));
+        router.use(apiErrorHandler(log, mountPath === '/v1' ? 'v1' : 'v0'));
         app.use(mountPath, router);
       };
       version('/v0', agentRoutes(ctx), accountRoutes(ctx));

@@ -120,7 +120,7 @@ export function v1Routes(ctx: ApiContext): Router {
     // Another run started in between: the prompt went to that run's inbox.
     if (!result.resumed) throw busy(agent, 'your prompt was passed to the run in progress');
     const run = await ctx.runs.start(agent.id, { prompt: body.prompt.text.trim(), at: new Date().toISOString(), afterEventId, previousOutcome: outcomeOf(agent) });
-    res.status(201).json(presentRun(run, result.agent, true, ctx.scrubber));
+    res.status(201).json({ run: presentRun(run, result.agent, true, ctx.scrubber) });
   });
 
   router.get('/agents/:id/runs', async (req: Request<{ id: string }>, res: Response) => {
@@ -162,7 +162,8 @@ export function v1Routes(ctx: ApiContext): Router {
     if (agent.status === 'expired' || (over && !(await hasEvents(ctx, agent.id, run.afterEventId, latest ? null : until)))) {
       throw new ApiError(410, 'stream_expired', `the events of run ${run.id} are no longer kept (retention or privacy mode); read the run with GET /v1/agents/${agent.id}/runs/${run.id}`);
     }
-    await streamRun(res, ctx, agent, { runId: run.id, after: run.afterEventId, until: latest ? null : until }, lastEventId ? { lastEventId } : {});
+    const resultText = latest ? async () => (await ctx.agents.get(agent.id))?.summary ?? null : async () => run.outcome?.result ?? null;
+    await streamRun(res, ctx, agent, { runId: run.id, after: run.afterEventId, until: latest ? null : until }, { resultText, ...(lastEventId ? { lastEventId } : {}) });
   });
 
   router.get('/me', (_req: Request, res: Response) => {

@@ -28,9 +28,12 @@ export function typedEvent(event: StoredEvent, runId: string): { event: string; 
     case 'model_message':
       return event.text.trim() ? { event: 'assistant', data: { runId, text: event.text, at: event.at } } : null;
     case 'tool_call':
-      return { event: 'tool_call', data: { runId, callId: event.callId, name: event.name, status: 'started', args: event.args, at: event.at } };
+      return { event: 'tool_call', data: { runId, callId: event.callId, name: event.name, status: 'started', args: argsObject(event.args), at: event.at } };
     case 'tool_result':
-      return { event: 'tool_call', data: { runId, callId: event.callId, name: event.name, status: event.ok ? 'completed' : 'failed', output: event.output, at: event.at } };
+      return {
+        event: 'tool_call',
+        data: { runId, callId: event.callId, name: event.name, status: event.ok ? 'completed' : 'failed', result: event.ok ? { success: event.output } : { error: event.output }, at: event.at },
+      };
     case 'summary':
       return { event: 'result', data: { runId, text: event.text, branch: event.branch, prUrl: event.prUrl, at: event.at } };
     case 'error':
@@ -38,6 +41,17 @@ export function typedEvent(event: StoredEvent, runId: string): { event: string; 
     default:
       return null;
   }
+}
+
+/** A tool call's arguments as an object (the engine keeps the model's JSON text). */
+function argsObject(text: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // Not JSON: passed on as text below.
+  }
+  return { input: text };
 }
 
 /** `1700000000000-3` after `1700000000000-2`: stream ids compare by time, then sequence. */
@@ -56,7 +70,7 @@ function over(status: AgentStatus): boolean {
  * `tool_call`, `result`, `error`), each with its event-log id so `Last-Event-ID` resumes; a
  * `heartbeat` event every `heartbeatMs`; `done` once the run is over and every event is sent.
  */
-export async function streamRun(res: Response, deps: RunStreamDeps, agent: Agent, range: RunRange, options: { lastEventId?: string }): Promise<void> {
+export async function streamRun(res: Response, deps: RunStreamDeps, agent: Agent, range: RunRange, options: { lastEventId?: string; resultText?: () => Promise<string | null> }): Promise<void> {
   res.status(200).set({
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
@@ -72,12 +86,20 @@ export async function streamRun(res: Response, deps: RunStreamDeps, agent: Agent
   let last: string | null = options.lastEventId && (!range.after || eventIdAfter(options.lastEventId, range.after)) ? options.lastEventId : range.after;
   let status: RunStatus = 'CREATING';
   let ended = false;
+  let sawResult = false;
+  const resumedFrom = last !== range.after ? last : null;
+  /** Whether the run sent its `result` before the point a client resumed from. */
+  const resultBefore = async (until: string): Promise<boolean> => {
+    const earlier = await deps.events.read(agent.id, range.after ? { after: range.after } : {});
+    return earlier.some((e) => e.type === 'summary' && !eventIdAfter(e.id, until));
+  };
   /** Sends one event; returns true once the run is over. */
   const send = (event: StoredEvent): boolean => {
     if (range.until && eventIdAfter(event.id, range.until)) return true;
     last = event.id;
     const typed = typedEvent(event, range.runId);
     if (typed) res.write(`id: ${event.id}\nevent: ${typed.event}\ndata: ${JSON.stringify(deps.scrubber.scrubDeep(typed.data))}\n\n`);
+    if (typed?.event === 'result') sawResult = true;
     if (event.type === 'status') {
       status = runStatus(event.status);
       if (over(event.status)) return true;
@@ -105,7 +127,14 @@ export async function streamRun(res: Response, deps: RunStreamDeps, agent: Agent
         }
       }
     }
-    if (ended && !controller.signal.aborted) res.write(`event: done\ndata: ${JSON.stringify({ runId: range.runId, status })}\n\n`);
+    if (ended && !controller.signal.aborted) {
+      // Every run ends with a `result` (clients take it as the run's end), then `done`.
+      if (!sawResult && !(resumedFrom && (await resultBefore(resumedFrom)))) {
+        const text = (await options.resultText?.()) ?? null;
+        res.write(`event: result\ndata: ${JSON.stringify(deps.scrubber.scrubDeep({ runId: range.runId, status, text }))}\n\n`);
+      }
+      res.write(`event: done\ndata: ${JSON.stringify({ runId: range.runId, status })}\n\n`);
+    }
   } catch (error) {
     if (!controller.signal.aborted) {
       deps.log.warn({ err: error, agentId: agent.id, runId: range.runId }, 'run stream failed');
