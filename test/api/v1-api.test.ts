@@ -253,6 +253,21 @@ describe('HTTP API v1: agents and runs', () => {
     expect((await h.call('POST', `/v1/agents/${agent.id}/runs`, { key, body: { prompt: { text: 'more' } } })).status).toBe(201);
   });
 
+  it('shows an agent launched through v0 (or Slack, GitHub) with its launch as run 1', async () => {
+    const id = await h.launch(h.keys.alice);
+    const agent = Agent.parse((await h.call('GET', `/v1/agents/${id}`)).json);
+    expect(agent.latestRunId).toBe(`run-1-${id}`);
+    const runs = RunList.parse((await h.call('GET', `/v1/agents/${id}/runs`)).json);
+    expect(runs.items).toMatchObject([{ id: `run-1-${id}`, status: 'CREATING', prompt: { text: 'fix the flaky login test' } }]);
+    await h.drive(id, 'preparing', 'running', 'finished');
+    const next = z.object({ run: Run }).parse((await h.call('POST', `/v1/agents/${id}/runs`, { body: { prompt: { text: 'and the docs' } } })).json).run;
+    const after = RunList.parse((await h.call('GET', `/v1/agents/${id}/runs`)).json);
+    expect(after.items.map((r) => [r.id, r.status])).toEqual([
+      [next.id, 'CREATING'],
+      [`run-1-${id}`, 'FINISHED'],
+    ]);
+  });
+
   it('deletes an agent with everything it has, runs included', async () => {
     const { agent } = await create();
     const deleted = await h.call('DELETE', `/v1/agents/${agent.id}`);

@@ -62,10 +62,21 @@ export class RedisAgentRuns {
     return run;
   }
 
-  /** Every run of the agent, oldest first. */
+  /** Every run of the agent, oldest first (a run recorded twice by racing requests counts once). */
   async list(agentId: string): Promise<AgentRun[]> {
     const raw = await this.redis.lrange(this.keys.agentRuns(agentId), 0, -1);
-    return raw.map((text) => AgentRun.parse(JSON.parse(text)));
+    const seen = new Set<string>();
+    return raw.map((text) => AgentRun.parse(JSON.parse(text))).filter((run) => !seen.has(run.id) && seen.add(run.id));
+  }
+
+  /**
+   * The agent's runs, recording its launch as run 1 (`run-1-<agent id>`, the same id from any
+   * process) when it has none: an agent launched from Slack, GitHub or v0 seen through v1.
+   */
+  async ensure(agentId: string, launch: { prompt: string; at: string }): Promise<AgentRun[]> {
+    const runs = await this.list(agentId);
+    if (runs.length > 0) return runs;
+    return [await this.start(agentId, { ...launch, afterEventId: null, newId: `run-1-${agentId}` })];
   }
 
   async archive(agentId: string, at: string): Promise<void> {

@@ -16,9 +16,9 @@ import { eventIdAfter, streamRun } from './v1-stream.js';
  */
 export function v1Routes(ctx: ApiContext): Router {
   const router = Router();
-  const runsOf = (agentId: string) => ctx.runs.list(agentId);
+  const runsOf = (agent: Agent) => ctx.runs.ensure(agent.id, { prompt: agent.prompt, at: agent.createdAt });
   const present = async (req: Request, agent: Agent) => {
-    const [runs, archivedAt] = await Promise.all([runsOf(agent.id), ctx.runs.archivedAt(agent.id)]);
+    const [runs, archivedAt] = await Promise.all([runsOf(agent), ctx.runs.archivedAt(agent.id)]);
     return presentV1Agent(agent, runs.at(-1) ?? null, archivedAt, baseUrlOf(ctx, req), ctx.scrubber);
   };
 
@@ -77,7 +77,7 @@ export function v1Routes(ctx: ApiContext): Router {
       const archivedAt = archived[i] ?? null;
       if (archivedAt && !query.includeArchived) continue;
       if (query.prUrl && agent.prUrl !== query.prUrl) continue;
-      const runs = await runsOf(agent.id);
+      const runs = await runsOf(agent);
       items.push(presentV1Agent(agent, runs.at(-1) ?? null, archivedAt, base, ctx.scrubber));
     }
     res.json({ items, nextCursor: page.nextCursor ?? null });
@@ -115,6 +115,7 @@ export function v1Routes(ctx: ApiContext): Router {
       throw new ApiError(409, 'agent_archived', `agent ${agent.id} is archived: unarchive it (POST /v1/agents/${agent.id}/unarchive) to start a new run`);
     }
     if (isActive(agent.status)) throw busy(agent);
+    await runsOf(agent);
     const afterEventId = await ctx.runs.newestEventId(agent.id);
     const result = await ctx.agents.followUp(agent.id, caller.principal, body.prompt.text, { kind: 'api' }, caller.key.admin);
     // Another run started in between: the prompt went to that run's inbox.
@@ -126,7 +127,7 @@ export function v1Routes(ctx: ApiContext): Router {
   router.get('/agents/:id/runs', async (req: Request<{ id: string }>, res: Response) => {
     const agent = await visibleAgent(ctx, callerOf(res), req.params.id);
     const query = parse(V1ListRunsQuery, req.query, 'query');
-    const runs = await runsOf(agent.id);
+    const runs = await runsOf(agent);
     const latestId = runs.at(-1)?.id;
     const newestFirst = [...runs].reverse();
     const start = query.cursor ? newestFirst.findIndex((r) => r.id === query.cursor) + 1 : 0;
@@ -188,7 +189,7 @@ function busy(agent: Agent, detail = 'wait for it to finish or cancel it'): ApiE
 
 async function findRun(ctx: ApiContext, caller: ApiCaller, agentId: string, runId: string, need: 'see' | 'act' = 'see'): Promise<{ agent: Agent; run: AgentRun; latest: boolean; next: AgentRun | null }> {
   const agent = need === 'act' ? await actionableAgent(ctx, caller, agentId) : await visibleAgent(ctx, caller, agentId);
-  const runs = await ctx.runs.list(agent.id);
+  const runs = await ctx.runs.ensure(agent.id, { prompt: agent.prompt, at: agent.createdAt });
   const index = runs.findIndex((r) => r.id === runId);
   const run = runs[index];
   if (!run) throw new ApiError(404, 'not_found', `agent ${agent.id} has no run ${runId}`);
