@@ -74,6 +74,9 @@ export const Config = z.object({
   workerConcurrency: z.coerce.number().int().min(1).max(64).default(2),
   /** How often workers look for runs whose worker died; a run lease lives as long. */
   stalledIntervalMs: z.coerce.number().int().min(500).max(600_000).default(30_000),
+  /** API requests per key and window (v0 and v1); 0 turns the limit off. */
+  apiRateLimit: z.coerce.number().int().min(0).max(1_000_000).default(600),
+  apiRateWindowSeconds: z.coerce.number().int().min(1).max(86_400).default(60),
   dockerHost: optionalString,
   baseImage: z.string().default('errand-machine:bookworm'),
   defaultModel: optionalString,
@@ -157,6 +160,8 @@ export const configEnv: Record<keyof Config, string> = {
   retentionDays: 'ERRAND_RETENTION_DAYS',
   workerConcurrency: 'ERRAND_WORKER_CONCURRENCY',
   stalledIntervalMs: 'ERRAND_STALLED_INTERVAL_MS',
+  apiRateLimit: 'ERRAND_API_RATE_LIMIT',
+  apiRateWindowSeconds: 'ERRAND_API_RATE_WINDOW_SECONDS',
   dockerHost: 'DOCKER_HOST',
   baseImage: 'ERRAND_BASE_IMAGE',
   defaultModel: 'ERRAND_MODEL',

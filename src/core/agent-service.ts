@@ -69,6 +69,8 @@ export interface LaunchInput {
   openConversation?: (agent: Agent) => Promise<Conversation>;
   /** The front end vouches that the principal is a platform admin (an admin API key). */
   platformAdmin?: boolean;
+  /** Session environment variables for the agent's commands (branch api-repos implements them). */
+  envVars?: Record<string, string>;
 }
 
 export interface LaunchResult {

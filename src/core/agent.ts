@@ -2,7 +2,7 @@ import type { Conversation } from './conversation.js';
 import type { Principal } from './principal.js';
 import type { AgentStatus } from './status.js';
 
-export type AgentMode = 'agent' | 'ask';
+export type AgentMode = 'agent' | 'ask' | 'plan';
 
 /** A repository the agent works on: a GitHub full name or any git URL. */
 export interface RepoRef {

@@ -6,8 +6,10 @@ export interface LaunchOptions {
   branch?: string;
   model?: string;
   autopr?: boolean;
-  mode?: 'agent' | 'ask';
+  mode?: 'agent' | 'ask' | 'plan';
   privacy?: boolean;
+  /** Several repositories (`owner/name` or URLs), the first being the primary (branch api-repos implements it). */
+  repos?: string[];
 }
 
 export interface ParsedLaunchRequest {

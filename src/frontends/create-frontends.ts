@@ -3,6 +3,7 @@ import type { Notifier } from '../core/index.js';
 import { networkSupply } from '../egress/from-config.js';
 import { ProviderRegistry } from '../engine/providers/index.js';
 import { createDockerSandbox } from '../sandbox/docker/index.js';
+import { repositoryListFromConfig } from '../git/repo-hosts.js';
 import { createDashboard } from './dashboard/index.js';
 import { GitHubFrontend } from './github/frontend.js';
 import { createApiFrontend } from './http/api/index.js';
@@ -40,6 +41,8 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     networkSupply: networkSupply(config),
     serverUrl,
+    rateLimit: { points: config.apiRateLimit, durationSeconds: config.apiRateWindowSeconds },
+    ...withRepositories(repositoryListFromConfig(config, { log: errand.log, clock: errand.clock, onToken: (token) => errand.scrubber.add(token) })),
   });
   await api.start();
   stops.push(() => api.close());
@@ -101,4 +104,8 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
   });
   mounts.push(dashboard.mount);
   return { mounts, notifiers, stops, bannerLine: () => api.bannerLine() };
+}
+
+function withRepositories(source: (() => Promise<{ owner: string; name: string; repository: string }[]>) | null) {
+  return source ? { repositories: source } : {};
 }

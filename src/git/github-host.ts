@@ -34,6 +34,7 @@ export interface GitHubHostOptions {
 
 /** The parts of GitHub's answers we use; unknown fields are kept (outside data is read tolerantly). */
 const RepoData = z.looseObject({ clone_url: z.string(), default_branch: z.string(), full_name: z.string() });
+const ListedRepo = z.looseObject({ name: z.string(), html_url: z.string(), owner: z.looseObject({ login: z.string() }) });
 const PullData = z.looseObject({
   number: z.number(),
   html_url: z.string(),
@@ -141,6 +142,20 @@ export class GitHubHost implements RepoHost {
       if (status(error) === 404) return null;
       throw fromGitHub(error, 'read the pull request');
     }
+  }
+
+  /** Every repository the App's installations reach, for `GET /v0|v1/repositories`. */
+  async listRepositories(): Promise<{ owner: string; name: string; repository: string }[]> {
+    const installations = z.array(z.looseObject({ id: z.number() })).parse(
+      await this.call('list the app installations', () => this.app.paginate('GET /app/installations', { per_page: 100 })),
+    );
+    const found: { owner: string; name: string; repository: string }[] = [];
+    for (const installation of installations) {
+      const api = this.octokit({ authStrategy: createAppAuth, auth: { appId: this.options.appId, privateKey: this.options.privateKey, installationId: installation.id } });
+      const repos = z.array(ListedRepo).parse(await this.call('list the installation repositories', () => api.paginate('GET /installation/repositories', { per_page: 100 })));
+      for (const repo of repos) found.push({ owner: repo.owner.login, name: repo.name, repository: repo.html_url });
+    }
+    return found;
   }
 
   /** The repository's installation token, minted when missing or about to expire. */

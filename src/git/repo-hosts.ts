@@ -40,6 +40,15 @@ export function repoHostsFromConfig(config: Config, deps: RepoHostDeps): RepoHos
   return hosts;
 }
 
+/**
+ * Lists the repositories the GitHub App's installations reach (`GET /v0|v1/repositories`); null
+ * without an App. Plain git remotes cannot be listed.
+ */
+export function repositoryListFromConfig(config: Config, deps: RepoHostDeps): (() => Promise<{ owner: string; name: string; repository: string }[]>) | null {
+  const github = repoHostsFromConfig(config, deps).find((h): h is GitHubHost => h instanceof GitHubHost);
+  return github ? () => github.listRepositories() : null;
+}
+
 /** The host that serves a repo; a GitHub `owner/name` without a GitHub App is a setup mistake. */
 export function repoHostFor(hosts: RepoHost[], repo: RepoRef): RepoHost {
   const host = hosts.find((h) => h.handles(repo));

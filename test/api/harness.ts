@@ -40,7 +40,19 @@ export interface ApiHarness {
 }
 
 /** The API mounted on Errand's HTTP server, on the real core and a real Redis, with a dispatcher for webhooks. */
-export async function apiHarness(options: { masterKey?: boolean; heartbeatMs?: number; webhookBackoffMs?: number; localRepos?: boolean; machines?: Pick<Sandbox, 'snapshot'> } = {}): Promise<ApiHarness> {
+export interface ApiHarnessOptions {
+  masterKey?: boolean;
+  heartbeatMs?: number;
+  webhookBackoffMs?: number;
+  localRepos?: boolean;
+  machines?: Pick<Sandbox, 'snapshot'>;
+  /** Per-key request limit (off when absent). */
+  rateLimit?: { points: number; durationSeconds: number };
+  /** Where `GET /v0|v1/repositories` lists from. */
+  repositories?: () => Promise<{ owner: string; name: string; repository: string }[]>;
+}
+
+export async function apiHarness(options: ApiHarnessOptions = {}): Promise<ApiHarness> {
   const redis = await testRedis();
   const prefix = uniquePrefix('api');
   const clock = { now: () => new Date() };
@@ -70,6 +82,8 @@ export async function apiHarness(options: { masterKey?: boolean; heartbeatMs?: n
     serverUrl: () => http?.url,
     heartbeatMs: options.heartbeatMs ?? 15_000,
     ...(options.machines ? { machines: options.machines } : {}),
+    ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+    ...(options.repositories ? { repositories: options.repositories } : {}),
   });
   await api.start();
   http = await startHttpServer({ host: '127.0.0.1', port: 0, log: silent, mounts: [api.mount] });
@@ -156,6 +170,6 @@ export async function readSse(
 export { waitFor };
 
 /** A fresh API harness per test, closed after it. */
-export function apiHarnessPerTest(options: Parameters<typeof apiHarness>[0] = {}): ApiHarness {
+export function apiHarnessPerTest(options: ApiHarnessOptions = {}): ApiHarness {
   return perTest('API', () => apiHarness(options), (h) => h.close());
 }

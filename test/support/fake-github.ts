@@ -339,6 +339,23 @@ export class FakeGitHub {
       return { status: 200, body: { id: repo.installationId, app_id: this.appId, account: { login: repo.owner }, target_type: 'Organization' } };
     });
 
+    this.route('GET', '/app/installations', (req) => {
+      if (req.auth.kind !== 'app') return unauthorized('an app JWT is required');
+      const ids = [...new Set([...this.repos.values()].map((r) => r.installationId))];
+      const body = ids.map((id) => {
+        const owner = [...this.repos.values()].find((r) => r.installationId === id)!.owner;
+        return { id, app_id: this.appId, account: { login: owner }, target_type: 'Organization', repository_selection: 'selected' };
+      });
+      return { status: 200, body };
+    });
+
+    this.route('GET', '/installation/repositories', (req) => {
+      if (req.auth.kind !== 'installation') return unauthorized('an installation token is required');
+      const auth = req.auth;
+      const repos = [...this.repos.values()].filter((r) => auth.repos.some((name) => name.toLowerCase() === `${r.owner}/${r.name}`.toLowerCase()));
+      return { status: 200, body: { total_count: repos.length, repository_selection: 'selected', repositories: repos.map((r) => this.repoJson(r)) } };
+    });
+
     this.route('POST', '/app/installations/:id/access_tokens', async (req) => {
       if (req.auth.kind !== 'app') return unauthorized('an app JWT is required');
       const installationId = Number(req.params.id);

@@ -23,6 +23,9 @@ import { RedisRunLeases } from './run-leases.js';
 import { defineScripts } from './scripts.js';
 import { RedisSlackState } from './slack-state.js';
 import { WebhookSecretStore } from './webhook-secrets.js';
+import { RedisAgentRuns } from './agent-runs.js';
+import { RedisRateLimits } from './rate-limits.js';
+import { RedisRepositoryCache } from './repository-cache.js';
 
 export { Keys } from './keys.js';
 export {
@@ -43,6 +46,10 @@ export {
 export type { RewrapResult } from './secret-store.js';
 export { RedisApiKeyRecords, RedisContainerSignals, RedisGitHubTracking, RedisSlackState, SessionStore, LoginLinkStore, WebhookSecretStore, RedisAgentKeys };
 export type { SlackState } from './slack-state.js';
+export { RedisAgentRuns, RedisRateLimits, RedisRepositoryCache };
+export type { AgentRun, RunOutcome } from './agent-runs.js';
+export type { RateLimitVerdict } from './rate-limits.js';
+export type { RepositorySummary } from './repository-cache.js';
 export type { Session, SessionTimes } from './dashboard-sessions.js';
 
 export interface RedisStores {
@@ -72,6 +79,12 @@ export interface RedisStores {
   slack: RedisSlackState;
   githubTracking: RedisGitHubTracking;
   apiKeys: RedisApiKeyRecords;
+  /** API v1's runs and archive flags. */
+  runs: RedisAgentRuns;
+  /** Per-API-key request limits (ERRAND_API_RATE_LIMIT). */
+  rateLimits(limit: { points: number; durationSeconds: number }): RedisRateLimits;
+  /** The repositories the configured hosts make available, cached briefly. */
+  repositories: RedisRepositoryCache;
   /** Present when a key provider is passed in. */
   webhookSecrets?: WebhookSecretStore;
   dashboardSessions(times?: SessionTimes): SessionStore;
@@ -116,6 +129,9 @@ export function createRedisStores(client: Redis, options: RedisStoreOptions): Re
     slack: new RedisSlackState(redis, keys, agentFallbackSeconds),
     githubTracking: new RedisGitHubTracking(redis, keys, agentFallbackSeconds),
     apiKeys: new RedisApiKeyRecords(redis, keys),
+    runs: new RedisAgentRuns(redis, keys, agentFallbackSeconds * 1000),
+    rateLimits: (limit) => new RedisRateLimits(redis, keys, limit),
+    repositories: new RedisRepositoryCache(redis, keys),
     ...(options.keyProvider ? { webhookSecrets: new WebhookSecretStore(redis, keys, options.keyProvider) } : {}),
     dashboardSessions: (times = defaultSessionTimes) => new SessionStore(redis, keys, options.clock, times),
     loginLinks: (ttlSeconds = 600) => new LoginLinkStore(redis, keys, ttlSeconds),

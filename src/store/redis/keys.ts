@@ -36,6 +36,10 @@ export class Keys {
   githubTracking = (agentId: string) => `${this.prefix}github:tracking:${agentId}`;
   /** The sealed secret that signs the agent's API webhooks. */
   webhookSecret = (agentId: string) => `${this.prefix}webhook-secret:${agentId}`;
+  /** The agent's runs as API v1 shows them (a launch, then each follow-up), oldest first (list of JSON). */
+  agentRuns = (agentId: string) => `${this.prefix}agent-runs:${agentId}`;
+  /** Set while the agent is archived (API v1): hidden from default lists, no new runs. */
+  agentArchived = (agentId: string) => `${this.prefix}archived:${agentId}`;
 
   /** Every key that belongs to one agent alone (what `forget` deletes besides index entries). */
   agentScoped = (agentId: string): string[] => [
@@ -47,6 +51,8 @@ export class Keys {
     this.slackAgent(agentId),
     this.githubTracking(agentId),
     this.webhookSecret(agentId),
+    this.agentRuns(agentId),
+    this.agentArchived(agentId),
     this.lease(`notify:${agentId}`),
   ];
   /** SCAN patterns of the agent's keys whose full name is not known in advance. */
@@ -83,6 +89,10 @@ export class Keys {
   apiKeys = () => `${this.prefix}apikeys`;
   apiKeysByHash = () => `${this.prefix}apikeys:hash`;
   apiKeysUsed = () => `${this.prefix}apikeys:used`;
+  /** Prefix of the API's per-key request counters (rate-limiter-flexible adds `:<key id>`). */
+  apiRateLimit = () => `${this.prefix}ratelimit:api`;
+  /** The repositories the configured hosts make available, cached for a short while. */
+  repositoryList = () => `${this.prefix}repositories`;
 }
 
 /** Records outlive their agent's expiry by a day so that `expired` can still be seen. */

@@ -2,22 +2,19 @@ import { Router, type Request, type Response } from 'express';
 import { ErrandError, networkInEffect, networkPolicy, type SecretScope } from '../../../core/index.js';
 import { callerOf } from './auth.js';
 import { callerIsAdmin, parse, requireAdmin, type ApiContext } from './context.js';
+import { presentMe } from './me.js';
 import { AuditQuery, SecretBody } from './schemas.js';
 
-/** `/v0/me`, `/v0/models`, and the admin routes: settings, secrets (names only), the audit log. */
+/** `/v0/me`, `/v0/models`, `/v0/repositories`, and the admin routes: settings, secrets (names only), the audit log. */
 export function accountRoutes(ctx: ApiContext): Router {
   const router = Router();
 
   router.get('/me', async (_req: Request, res: Response) => {
-    const { key } = callerOf(res);
-    res.json({
-      apiKeyName: key.name,
-      createdAt: key.createdAt,
-      keyId: key.id,
-      workspace: key.workspace,
-      user: { id: key.ownerId, name: key.ownerName },
-      admin: await callerIsAdmin(ctx, callerOf(res)),
-    });
+    res.json({ ...presentMe(callerOf(res)), admin: await callerIsAdmin(ctx, callerOf(res)) });
+  });
+
+  router.get('/repositories', async (_req: Request, res: Response) => {
+    res.json({ repositories: await ctx.repositories.list() });
   });
 
   router.get('/models', (_req: Request, res: Response) => {

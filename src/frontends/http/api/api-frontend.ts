@@ -21,9 +21,12 @@ import { agentRoutes } from './agent-routes.js';
 import { ApiKeyStore } from './api-keys.js';
 import { authenticate } from './auth.js';
 import type { ApiContext } from './context.js';
-import { apiErrorHandler } from './errors.js';
+import { ApiError, apiErrorHandler } from './errors.js';
 import type { WebhookQueue } from '../../../queue/webhook-queue.js';
-import type { RedisApiKeyRecords, WebhookSecretStore } from '../../../store/redis/index.js';
+import type { RedisAgentRuns, RedisApiKeyRecords, RedisRateLimits, RedisRepositoryCache, WebhookSecretStore } from '../../../store/redis/index.js';
+import { rateLimit } from './rate-limit.js';
+import { cachedRepositories, type RepositorySource } from './repositories.js';
+import { v1Routes } from './v1-routes.js';
 import { WebhookSender } from './webhook-delivery.js';
 import { WebhookNotifier } from './webhook-notifier.js';
 import type { WebhookUrlPolicy } from './webhook-url.js';
@@ -31,7 +34,23 @@ import { checkEnvironmentText } from '../../../environment/load-environment.js';
 
 export interface ApiFrontendOptions {
   agents: AgentService;
-  stores: { events: EventLog; settings: SettingsStore; audit: AuditLog; secrets?: SecretStore; apiKeys: RedisApiKeyRecords; webhookSecrets?: WebhookSecretStore };
+  stores: {
+    events: EventLog;
+    settings: SettingsStore;
+    audit: AuditLog;
+    secrets?: SecretStore;
+    apiKeys: RedisApiKeyRecords;
+    webhookSecrets?: WebhookSecretStore;
+    runs: RedisAgentRuns;
+    repositories: RedisRepositoryCache;
+    rateLimits(limit: { points: number; durationSeconds: number }): RedisRateLimits;
+  };
+  /** Requests per key and window (ERRAND_API_RATE_LIMIT, ERRAND_API_RATE_WINDOW_SECONDS); off when absent or 0. */
+  rateLimit?: { points: number; durationSeconds: number };
+  /** Lists the repositories the GitHub App's installations reach (none without an App). */
+  repositories?: RepositorySource;
+  /** How long the repository list is cached (default 60 s). */
+  repositoryCacheSeconds?: number;
   /** The queue webhook deliveries travel through (src/queue). */
   webhooks: WebhookQueue;
   models: ModelRegistry | null;
@@ -64,7 +83,7 @@ export interface ApiFrontend {
   bannerLine(): Promise<string>;
 }
 
-/** Errand's HTTP API v0 (Cursor-compatible) and its webhook notifier. */
+/** Errand's HTTP API, v0 and v1 (Cursor-compatible), and its webhook notifier. */
 export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
   const { log, scrubber } = options;
   const keys = new ApiKeyStore(options.stores.apiKeys, options.clock);
@@ -87,7 +106,10 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
     heartbeatMs: options.heartbeatMs ?? 15_000,
     webhookUrlPolicy: options.webhookUrlPolicy ?? {},
     machines: options.machines ?? null,
+    runs: options.stores.runs,
+    repositories: cachedRepositories(options.repositories ?? null, options.stores.repositories, log, options.repositoryCacheSeconds ?? 60),
   };
+  const limits = options.rateLimit && options.rateLimit.points > 0 ? options.stores.rateLimits(options.rateLimit) : null;
   const sender = new WebhookSender({
     agents: options.agents,
     settings,
@@ -103,16 +125,20 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
   const mount: HttpMount = {
     name: 'api',
     mount(app: Express) {
-      const router = express.Router();
-      router.use(authenticate(keys));
-      router.use(express.json({ limit: options.bodyLimit ?? '1mb' }));
-      router.use(agentRoutes(ctx));
-      router.use(accountRoutes(ctx));
-      router.use((req, res) => {
-        res.status(404).json({ error: { message: `no such endpoint: ${req.method} /v0${req.path}`, code: 'not_found' } });
-      });
-      router.use(apiErrorHandler(log));
-      app.use('/v0', router);
+      const version = (mountPath: '/v0' | '/v1', ...routes: express.Router[]) => {
+        const router = express.Router();
+        router.use(authenticate(keys));
+        router.use(rateLimit(limits));
+        router.use(express.json({ limit: options.bodyLimit ?? '1mb' }));
+        for (const r of routes) router.use(r);
+        router.use((req) => {
+          throw new ApiError(404, 'not_found', `no such endpoint: ${req.method} ${mountPath}${req.path}`);
+        });
+        router.use(apiErrorHandler(log, mountPath === '/v1' ? 'v1' : 'v0'));
+        app.use(mountPath, router);
+      };
+      version('/v0', agentRoutes(ctx), accountRoutes(ctx));
+      version('/v1', v1Routes(ctx));
     },
   };
 
@@ -126,7 +152,7 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
       const count = await keys.count();
       return count === 0
         ? 'no API keys yet: make the first admin key with `npm run errand -- keys create --name <you> --admin --save`'
-        : `v0 at /v0 (${count} key${count === 1 ? '' : 's'}; \`errand keys list\`)`;
+        : `v0 at /v0, v1 at /v1 (${count} key${count === 1 ? '' : 's'}; \`errand keys list\`)`;
     },
   };
 }

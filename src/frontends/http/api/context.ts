@@ -20,6 +20,8 @@ import type { Scrubber } from '../../../redact/scrubber.js';
 import type { ApiCaller } from './auth.js';
 import { invalidBody } from './errors.js';
 import type { WebhookSecretStore } from '../../../store/redis/webhook-secrets.js';
+import type { RedisAgentRuns } from '../../../store/redis/agent-runs.js';
+import type { RepositoryLister } from './repositories.js';
 import type { WebhookUrlPolicy } from './webhook-url.js';
 
 /** What the API's routes need; all of it comes from the core or Errand's own stores. */
@@ -42,6 +44,10 @@ export interface ApiContext {
   webhookUrlPolicy: WebhookUrlPolicy;
   /** Saves agents' machines as snapshots (`POST /v0/agents/:id/snapshot`); null without Docker access. */
   machines: Pick<Sandbox, 'snapshot'> | null;
+  /** API v1's runs and archive flags. */
+  runs: RedisAgentRuns;
+  /** The repositories the configured hosts make available (cached). */
+  repositories: RepositoryLister;
 }
 
 export function parse<T extends z.ZodType>(schema: T, value: unknown, where = 'body'): z.infer<T> {

@@ -53,9 +53,10 @@ export function invalidBody(error: z.ZodError, where = 'body'): ApiError {
 
 /**
  * The API's error handler: `{ error: { message, code, field? } }` with the status the error calls for.
+ * v1 also puts `code` and `message` at the top level, where Cursor's v1 clients read them.
  * Messages of 5xx errors are not shown (they may hold internals); they are logged instead.
  */
-export function apiErrorHandler(log: Log) {
+export function apiErrorHandler(log: Log, shape: 'v0' | 'v1' = 'v0') {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
     let status = 500;
     let body: { message: string; code: string; field?: string } = { message: 'internal error', code: 'internal' };
@@ -85,6 +86,6 @@ export function apiErrorHandler(log: Log) {
       res.end();
       return;
     }
-    res.status(status).json({ error: body });
+    res.status(status).json(shape === 'v1' ? { code: body.code, message: body.message, error: body } : { error: body });
   };
 }

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+const branchName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .regex(/^(?!-)(?!\/)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)[A-Za-z0-9._/@+-]+(?<!\/)(?<!\.lock)(?<!\.)$/, 'is not a valid git branch name');
+
+const Prompt = z.looseObject({
+  text: z.string().trim().min(1, 'must not be empty'),
+  images: z.array(z.unknown()).max(0, 'images are not supported by Errand; describe the image in prompt.text').optional(),
+});
+
+/** `model` in v1 is an object (`{ id }`); a bare string is taken too. */
+const ModelSelection = z.union([
+  z.string().trim().min(1, 'must not be empty').transform((id) => ({ id })),
+  z.looseObject({ id: z.string().trim().min(1, 'must not be empty'), params: z.array(z.unknown()).optional() }),
+]);
+
+/** Names Errand keeps for itself are refused. */
+const EnvVars = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'is not a valid environment variable name').refine((name) => !name.toUpperCase().startsWith('ERRAND_'), 'names starting with ERRAND_ are reserved'),
+  z.string().max(65_536),
+);
+
+/**
+ * `POST /v1/agents`, shaped like Cursor's Cloud Agents API v1: a prompt, an optional model, the
+ * repositories (`repos[]`, up to 20, the first the primary; or a `prUrl`), mode and envVars.
+ * Tolerant of fields Errand does not use (kept, logged).
+ */
+export const V1CreateAgentBody = z.looseObject({
+  prompt: Prompt,
+  model: ModelSelection.optional(),
+  repos: z
+    .array(
+      z.looseObject({
+        url: z.string().trim().min(1, 'must not be empty'),
+        startingRef: branchName.optional(),
+        prUrl: z.string().trim().min(1).optional(),
+      }),
+    )
+    .min(1, 'name at least one repository')
+    .max(20, 'at most 20 repositories')
+    .optional(),
+  branchName: branchName.optional(),
+  autoCreatePR: z.boolean().optional(),
+  mode: z.enum(['agent', 'plan', 'ask']).optional(),
+  envVars: EnvVars.optional(),
+  agentId: z.string().optional(),
+  privacy: z.boolean().optional(),
+});
+export type V1CreateAgentBody = z.infer<typeof V1CreateAgentBody>;
+
+/** `POST /v1/agents/{id}/runs`: a follow-up prompt. */
+export const V1CreateRunBody = z.looseObject({ prompt: Prompt });
+export type V1CreateRunBody = z.infer<typeof V1CreateRunBody>;
+
+const queryString = z.preprocess((v) => (Array.isArray(v) ? v[0] : v), z.string().optional());
+const queryBool = z.preprocess((v) => (Array.isArray(v) ? v[0] : v), z.enum(['true', 'false']).optional()).transform((v) => v === 'true');
+
+export const V1ListAgentsQuery = z.looseObject({
+  limit: z.preprocess((v) => (Array.isArray(v) ? v[0] : v), z.coerce.number().int().min(1).max(100).default(20)),
+  cursor: queryString.pipe(z.string().regex(/^\d+(\.\d+)?$/, 'is not a cursor from a previous page').optional()),
+  prUrl: queryString,
+  includeArchived: queryBool,
+});
+export type V1ListAgentsQuery = z.infer<typeof V1ListAgentsQuery>;
+
+export const V1ListRunsQuery = z.looseObject({
+  limit: z.preprocess((v) => (Array.isArray(v) ? v[0] : v), z.coerce.number().int().min(1).max(100).default(20)),
+  cursor: queryString,
+});
+export type V1ListRunsQuery = z.infer<typeof V1ListRunsQuery>;
