@@ -22,6 +22,7 @@ import { RedisGitHubTracking } from './github-tracking.js';
 import { RedisRunLeases } from './run-leases.js';
 import { defineScripts } from './scripts.js';
 import { RedisSlackState } from './slack-state.js';
+import { TerminalTicketStore } from './terminal-tickets.js';
 import { WebhookSecretStore } from './webhook-secrets.js';
 
 export { Keys } from './keys.js';
@@ -41,7 +42,7 @@ export {
   RedisStopSignals,
 };
 export type { RewrapResult } from './secret-store.js';
-export { RedisApiKeyRecords, RedisContainerSignals, RedisGitHubTracking, RedisSlackState, SessionStore, LoginLinkStore, WebhookSecretStore, RedisAgentKeys };
+export { RedisApiKeyRecords, RedisContainerSignals, RedisGitHubTracking, RedisSlackState, SessionStore, LoginLinkStore, WebhookSecretStore, RedisAgentKeys, TerminalTicketStore };
 export type { SlackState } from './slack-state.js';
 export type { Session, SessionTimes } from './dashboard-sessions.js';
 
@@ -76,6 +77,8 @@ export interface RedisStores {
   webhookSecrets?: WebhookSecretStore;
   dashboardSessions(times?: SessionTimes): SessionStore;
   loginLinks(ttlSeconds?: number): LoginLinkStore;
+  /** One-time tickets for the dashboard's web terminal. */
+  terminalTickets: TerminalTicketStore;
 }
 
 export interface RedisStoreOptions {
@@ -119,6 +122,7 @@ export function createRedisStores(client: Redis, options: RedisStoreOptions): Re
     ...(options.keyProvider ? { webhookSecrets: new WebhookSecretStore(redis, keys, options.keyProvider) } : {}),
     dashboardSessions: (times = defaultSessionTimes) => new SessionStore(redis, keys, options.clock, times),
     loginLinks: (ttlSeconds = 600) => new LoginLinkStore(redis, keys, ttlSeconds),
+    terminalTickets: new TerminalTicketStore(redis, keys),
     ...(options.keyProvider && options.scrubber ? { secrets: new RedisSecretStore(redis, keys, options.keyProvider, options.scrubber, options.clock) } : {}),
   };
 }
