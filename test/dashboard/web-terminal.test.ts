@@ -87,6 +87,7 @@ describe('web terminal', () => {
     expect((await docker.getContainer(machine.containerId).inspect()).State.Running).toBe(false);
     const { context, page } = await h.context(h.keys.alice);
     await page.goto(`/agents/${agentId}`);
+    await page.screenshot({ path: join(resultsDir, 'web-terminal-agent-page-desktop.png'), fullPage: true });
     await page.getByRole('link', { name: 'Open terminal' }).click();
     await page.waitForURL(`${h.url}/agents/${agentId}/terminal`);
     await page.getByRole('status').filter({ hasText: 'Connected: you can type.' }).waitFor();
@@ -197,6 +198,52 @@ describe('web terminal', () => {
     await page.screenshot({ path: join(resultsDir, 'web-terminal-phone.png'), fullPage: true });
     await page.goto(`/agents/${agentId}`);
     await page.screenshot({ path: join(resultsDir, 'web-terminal-agent-page-phone.png'), fullPage: true });
+    await context.close();
+  });
+});
+
+describe('web terminal, when the machine or the access goes', () => {
+  it('leaves no tmux client behind when the page closes', async () => {
+    await teamFollowUps('owner');
+    const clients = async () => (await machine.exec("tmux list-clients -t errand 2>/dev/null | wc -l")).output.trim();
+    const { context, page } = await h.context(h.keys.alice);
+    await page.goto(`/agents/${agentId}/terminal`);
+    await page.getByRole('status').filter({ hasText: 'Connected: you can type.' }).waitFor();
+    await waitFor(async () => (await clients()) === '1', { what: 'one tmux client' });
+    await context.close();
+    await waitFor(async () => (await clients()) === '0', { what: 'the tmux client to end' });
+  });
+
+  it('closes a watcher\'s terminal when the workspace stops letting teammates in', async () => {
+    await teamFollowUps('everyone');
+    const bob = await signedIn(h.keys.bob);
+    const { ticket } = await bob.ticket();
+    const { socket } = await connect(ticket!, { origin: h.url, cookie: bob.cookie });
+    const closed = new Promise<number>((resolve) => socket!.once('close', (code) => resolve(code)));
+    await teamFollowUps('owner');
+    expect(await closed).toBe(4403);
+    await bob.context.close();
+  });
+
+  it('says when a machine is gone, and that an expired agent has none', async () => {
+    const { agent } = await h.errand.agents.launch({
+      principal: { kind: 'api', workspace: 'api', id: 'alice', name: 'Alice' },
+      workspace: 'api',
+      conversation: { kind: 'api' },
+      prompt: 'No machine here',
+      options: { repo },
+    });
+    await h.drive(agent.id, 'preparing', 'running', { status: 'finished', patch: { summary: 'Done.' } });
+    const { context, page } = await h.context(h.keys.alice);
+    await page.goto(`/agents/${agent.id}/terminal`);
+    await page.getByRole('status').filter({ hasText: "This agent's machine is gone" }).waitFor();
+
+    await h.drive(agent.id, 'expired');
+    const response = await page.goto(`/agents/${agent.id}/terminal`);
+    expect(response?.status()).toBe(410);
+    await page.getByRole('alert').filter({ hasText: 'This agent expired' }).waitFor();
+    await page.goto(`/agents/${agent.id}`);
+    expect(await page.getByRole('link', { name: 'Open terminal' }).count()).toBe(0);
     await context.close();
   });
 });

@@ -28,8 +28,10 @@
   });
   var fit = new window.FitAddon.FitAddon();
   term.loadAddon(fit);
-  term.open(box);
+  term.open(box.querySelector('.terminal-screen'));
   fit.fit();
+  // Measure again once the monospace font is in: a fallback font's width makes lines overflow.
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(function () { fit.fit(); });
 
   var socket = null;
   function say(text, isError) {
@@ -87,6 +89,8 @@
           else if (message.type === 'error') say(message.text, true);
         };
         socket.onopen = function () {
+          fit.fit();
+          send(JSON.stringify({ type: 'resize', cols: term.cols, rows: term.rows }));
           if (!watching) term.focus();
         };
         socket.onclose = function (event) {

@@ -160,8 +160,8 @@ ${notice && html`<p class="notice" role="status">${notice}</p>`}
   </dl>
   <div class="attach">
     <label for="attach-cmd">Take over the machine</label>
-    <div class="copy-row"><input id="attach-cmd" class="mono" readonly value="errand attach ${agent.id}"><button type="button" data-copy="attach-cmd">Copy</button></div>
     ${terminalLink(agent, view.terminal ?? null)}
+    <div class="copy-row"><input id="attach-cmd" class="mono" readonly value="errand attach ${agent.id}"><button type="button" data-copy="attach-cmd">Copy</button></div>
   </div>
 </aside>
 </div>

@@ -7,7 +7,7 @@ import { statusBadge } from './parts.js';
 /** The link on the agent page: the web terminal, for people who may type or watch. */
 export function terminalLink(agent: Agent, access: TerminalAccess | null): SafeHtml {
   if (!access || agent.status === 'expired') return html``;
-  return html`<a class="button" id="open-terminal" href="/agents/${agent.id}/terminal">${access === 'type' ? 'Open terminal' : 'Watch terminal'}</a>`;
+  return html`<p class="open-terminal"><a class="button" href="/agents/${agent.id}/terminal">${access === 'type' ? 'Open terminal' : 'Watch terminal'}</a> <span class="muted">in the browser, or from a shell:</span></p>`;
 }
 
 /**
@@ -25,7 +25,7 @@ export function terminalPageBody(agent: Agent, access: TerminalAccess, viewer: V
 </div>
 <p class="muted">${mode} This is the agent's tmux session (detach-safe: closing the page leaves it running). A stopped machine is started when you connect.</p>
 <p id="terminal-status" class="terminal-status" role="status" aria-live="polite">Connecting…</p>
-<div id="terminal" class="terminal-box" data-agent="${agent.id}" data-mode="${access}" data-csrf="${viewer.session.csrf}" data-tickets="/agents/${agent.id}/terminal/tickets" data-socket="/agents/${agent.id}/terminal/socket" aria-label="Terminal of agent ${agent.id}"></div>
+<div id="terminal" class="terminal-box" data-agent="${agent.id}" data-mode="${access}" data-csrf="${viewer.session.csrf}" data-tickets="/agents/${agent.id}/terminal/tickets" data-socket="/agents/${agent.id}/terminal/socket" aria-label="Terminal of agent ${agent.id}"><div class="terminal-screen"></div></div>
 <p class="terminal-actions"><button type="button" id="terminal-reconnect" hidden>Reconnect</button></p>
 <noscript><p>The web terminal needs JavaScript. From a shell with Errand: <code>errand attach ${agent.id}</code></p></noscript>
 </article>`;
