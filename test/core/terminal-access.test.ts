@@ -24,6 +24,12 @@ describe('who may enter an agent machine through the web terminal', () => {
     expect(terminalAccess(bot, 'T1', agent, settings({ teamFollowUps: 'service_accounts' }))).toBeNull();
   });
 
+  it("keeps a privacy-mode agent's machine to its owner and admins", () => {
+    const secret = { ...agent, privacy: true };
+    expect(terminalAccess(bob, 'T1', secret, settings({ teamFollowUps: 'everyone' }))).toBeNull();
+    expect(terminalAccess(alice, 'T1', secret, settings({ teamFollowUps: 'everyone' }))).toBe('type');
+  });
+
   it('never crosses workspaces, not even for their admins', () => {
     expect(terminalAccess(bob, 'T2', agent, settings({ teamFollowUps: 'everyone', admins: ['U2'] }), true)).toBeNull();
   });

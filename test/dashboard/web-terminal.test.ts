@@ -195,7 +195,12 @@ describe('web terminal', () => {
     const { context, page } = await h.context(h.keys.alice, { width: 390, height: 844 });
     await page.goto(`/agents/${agentId}/terminal`);
     await page.getByRole('status').filter({ hasText: 'Connected: you can type.' }).waitFor();
+    // The TTY follows the page's size: a phone's terminal is narrow.
+    const width = async () => Number((await machine.exec("tmux list-clients -t errand -F '#{client_width}' | head -1")).output.trim());
+    await waitFor(async () => (await width()) > 20 && (await width()) < 60, { what: 'a phone-sized tmux client' });
     await page.screenshot({ path: join(resultsDir, 'web-terminal-phone.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await waitFor(async () => (await width()) > 100, { what: 'the tmux client to follow the wider page' });
     await page.goto(`/agents/${agentId}`);
     await page.screenshot({ path: join(resultsDir, 'web-terminal-agent-page-phone.png'), fullPage: true });
     await context.close();

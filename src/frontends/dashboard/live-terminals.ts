@@ -14,6 +14,7 @@ export const terminalCloseCodes = {
   gone: 4404,
   expired: 4410,
   shutdown: 1001,
+  tooSlow: 1013,
   failed: 1011,
 } as const;
 

@@ -8,6 +8,8 @@ import { keyById, viewerOf, type Viewer } from './auth.js';
 import type { DashboardContext } from './context.js';
 import { terminalCloseCodes } from './live-terminals.js';
 
+/** Output waiting for a slow page beyond this closes its terminal (it can reconnect). */
+const maxBufferedBytes = 8 * 1024 * 1024;
 const socketPath = /^\/agents\/(ag_[a-z0-9]{12})\/terminal\/socket$/;
 
 /** What the page sends as text frames; keystrokes come as binary frames. */
@@ -143,7 +145,10 @@ export function terminalSocket(ctx: DashboardContext, terminals: MachineTerminal
         }
         terminal = opened;
         opened.onData((chunk) => {
-          if (ws.readyState === ws.OPEN) ws.send(chunk, { binary: true });
+          if (ws.readyState !== ws.OPEN) return;
+          // A page that stopped reading must not make this process hold the machine's output.
+          if (ws.bufferedAmount > maxBufferedBytes) end(terminalCloseCodes.tooSlow, 'The connection is too slow for this output. Reconnect.');
+          else ws.send(chunk, { binary: true });
         });
         opened.onEnd(() => end(1000, 'The terminal ended (the tmux session closed or the machine stopped).'));
         send({ type: 'status', text: '' });
