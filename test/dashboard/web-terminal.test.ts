@@ -110,6 +110,12 @@ describe('web terminal', () => {
     }, { what: 'the audit entry of the closed terminal' });
     expect(entries.find((e) => e.action === 'agent.terminal_open')).toMatchObject({ actor: 'api:api:alice', target: [agentId], terminal: { mode: 'type' } });
     expect(entries.find((e) => e.action === 'agent.terminal_close')).toMatchObject({ actor: 'api:api:alice', target: [agentId], terminal: { mode: 'type', seconds: expect.any(Number) } });
+    // Admins read it on the audit page.
+    const root = await h.context(h.keys.admin);
+    await root.page.goto('/audit');
+    await root.page.getByRole('row').filter({ hasText: 'closed the web terminal' }).filter({ hasText: 'typing' }).first().waitFor();
+    await root.page.getByRole('row').filter({ hasText: 'opened the web terminal' }).first().waitFor();
+    await root.context.close();
   });
 
   it('refuses a person without rights: 403 on the page and on a ticket, and the WebSocket upgrade', async () => {
@@ -148,6 +154,7 @@ describe('web terminal', () => {
     await bob.page.goto(`/agents/${agentId}`);
     await bob.page.getByRole('link', { name: 'Watch terminal' }).click();
     await bob.page.getByRole('status').filter({ hasText: 'read-only' }).waitFor();
+    await bob.page.screenshot({ path: join(resultsDir, 'web-terminal-watcher-desktop.png'), fullPage: true });
     await bob.page.locator('#terminal .xterm-screen').click();
     await bob.page.keyboard.type('echo bob-was-here');
     await bob.page.keyboard.press('Enter');
