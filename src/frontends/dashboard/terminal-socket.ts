@@ -156,7 +156,8 @@ export function terminalSocket(ctx: DashboardContext, terminals: MachineTerminal
       (error: unknown) => {
         const gone = isErrandError(error, 'not_found');
         if (!gone) log.warn({ err: error }, 'could not open a web terminal');
-        const text = gone ? "This agent's machine is gone (it expired, or it ran on a Docker host this server cannot reach)." : `Could not open the machine: ${isErrandError(error) ? ctx.scrubber.scrub(error.message) : 'see the server log'}`;
+        const notYet = agent.status === 'queued' || agent.status === 'preparing';
+        const text = gone && notYet ? "This agent's machine is not ready yet: try again once it runs." : gone ? "This agent's machine is gone (it expired, or it ran on a Docker host this server cannot reach)." : `Could not open the machine: ${isErrandError(error) ? ctx.scrubber.scrub(error.message) : 'see the server log'}`;
         send({ type: 'error', text });
         end(gone ? terminalCloseCodes.gone : terminalCloseCodes.failed, gone ? 'The machine is gone.' : 'Could not open the machine.');
       },
