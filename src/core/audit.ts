@@ -7,6 +7,10 @@ export const AuditAction = z.enum([
   'agent.stop',
   'agent.delete',
   'agent.snapshot',
+  /** Someone opened the web terminal into the agent's machine (`terminal.mode` says whether they could type). */
+  'agent.terminal_open',
+  /** …and closed it (`terminal.seconds` says how long it was open). */
+  'agent.terminal_close',
   'settings.update',
   'secret.set',
   'secret.remove',
@@ -25,6 +29,8 @@ export const AuditEntry = z.object({
   target: z.array(z.string()),
   /** The repository a repo-level secret belongs to. */
   repo: z.string().optional(),
+  /** Web terminal sessions: whether the person could type, and (on close) how long it was open. */
+  terminal: z.object({ mode: z.enum(['type', 'watch']), seconds: z.number().nonnegative().optional() }).optional(),
   at: z.string(),
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;

@@ -38,3 +38,5 @@ export * from './retention.js';
 export * from './forget.js';
 export * from './run-admission.js';
 export * from './machine-snapshot.js';
+export * from './terminal-access.js';
+export type * from './ports/terminal.js';

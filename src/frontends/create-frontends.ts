@@ -2,8 +2,8 @@ import type { CoreContext } from '../context.js';
 import type { Notifier } from '../core/index.js';
 import { networkSupply } from '../egress/from-config.js';
 import { ProviderRegistry } from '../engine/providers/index.js';
-import { createDockerSandbox } from '../sandbox/docker/index.js';
 import { repositoryListFromConfig } from '../git/repo-hosts.js';
+import { createDockerClient, createDockerSandbox, DockerMachineTerminals } from '../sandbox/docker/index.js';
 import { createDashboard } from './dashboard/index.js';
 import { GitHubFrontend } from './github/frontend.js';
 import { createApiFrontend } from './http/api/index.js';
@@ -89,8 +89,10 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
     notifiers.push(github.notifier);
   }
   // Last: its routes are specific paths, and `/` is its own.
+  // The web terminal opens machines through the same Docker engine (DOCKER_HOST) as snapshots.
   const dashboard = createDashboard({
     machines,
+    terminals: new DockerMachineTerminals(createDockerClient(config.dockerHost)),
     agents: errand.agents,
     stores,
     keys: api.keys,
@@ -103,6 +105,7 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
     networkSupply: networkSupply(config),
   });
   mounts.push(dashboard.mount);
+  stops.push(async () => dashboard.close());
   return { mounts, notifiers, stops, bannerLine: () => api.bannerLine() };
 }
 

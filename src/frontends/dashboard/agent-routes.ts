@@ -1,5 +1,5 @@
 import express, { Router, type Request, type Response } from 'express';
-import { ErrandError, isActive, isAgentId, isErrandError, mayFollowUp, samePrincipal, snapshotMachine, type Agent, type LaunchOptions } from '../../core/index.js';
+import { ErrandError, isActive, isAgentId, isErrandError, mayFollowUp, samePrincipal, snapshotMachine, terminalAccess, type Agent, type LaunchOptions } from '../../core/index.js';
 import { streamEvents } from '../http/api/event-stream.js';
 import { checkCsrf, loadViewer, PageError, requireViewer, viewerOfRes, type Viewer } from './auth.js';
 import type { DashboardContext } from './context.js';
@@ -151,7 +151,8 @@ export function agentRoutes(ctx: DashboardContext): Router {
   router.get('/agents/:id', ...page, async (req: Request<{ id: string }>, res: Response) => {
     const viewer = viewerOfRes(res);
     const agent = await actionableAgent(ctx, viewer, req.params.id);
-    const view = await agentView(ctx, agent);
+    const terminal = ctx.terminals ? terminalAccess(viewer.principal, viewer.workspace, agent, await ctx.settings.get(agent.workspace), viewer.key.admin) : null;
+    const view = { ...(await agentView(ctx, agent)), terminal };
     sendPage(ctx, res, { title: ctx.scrubber.scrub(agent.title), nav: 'agents', body: agentPageBody(view, viewer, noticeOf(req.query)) });
   });
 

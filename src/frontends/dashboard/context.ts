@@ -10,11 +10,14 @@ import type {
   SecretsService,
   SettingsService,
   NetworkSupply,
+  MachineTerminals,
 } from '../../core/index.js';
 import type { Scrubber } from '../../redact/scrubber.js';
 import type { ApiKeyStore } from '../http/api/index.js';
 import type { Assets } from './assets.js';
 import type { LoginLinkStore, SessionStore } from '../../store/redis/dashboard-sessions.js';
+import type { TerminalTicketStore } from '../../store/redis/terminal-tickets.js';
+import type { LiveTerminals } from './live-terminals.js';
 
 /** What the dashboard's routes need: the core's services and Errand's own stores. */
 export interface DashboardContext {
@@ -45,4 +48,11 @@ export interface DashboardContext {
   pollMs: number;
   /** Saves agents' machines as snapshots; null without Docker access. */
   machines: Pick<Sandbox, 'snapshot'> | null;
+  /** Opens web terminals into agents' machines; null without Docker access. */
+  terminals: MachineTerminals | null;
+  terminalTickets: TerminalTicketStore;
+  /** The web terminals open in this process (closed on sign-out and shutdown). */
+  liveTerminals: LiveTerminals;
+  /** How often an open web terminal checks that its person still has access. */
+  terminalRecheckMs: number;
 }

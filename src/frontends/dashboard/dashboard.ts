@@ -1,8 +1,12 @@
 import { Router, type Express } from 'express';
-import { SecretsService, SettingsService, type AgentService, type AuditLog, type Clock, type EventLog, type Inbox, type Log, type ModelRegistry, type NetworkSupply, type Sandbox, type SecretStore, type SettingsStore } from '../../core/index.js';
+import { SecretsService, SettingsService, type MachineTerminals, type AgentService, type AuditLog, type Clock, type EventLog, type Inbox, type Log, type ModelRegistry, type NetworkSupply, type Sandbox, type SecretStore, type SettingsStore } from '../../core/index.js';
 import type { Scrubber } from '../../redact/scrubber.js';
 import type { ApiKeyStore } from '../http/api/index.js';
 import type { HttpMount } from '../http/server.js';
+import { LiveTerminals } from './live-terminals.js';
+import { terminalRoutes } from './terminal-routes.js';
+import { terminalSocket } from './terminal-socket.js';
+import type { TerminalTicketStore } from '../../store/redis/terminal-tickets.js';
 import { adminRoutes } from './admin-routes.js';
 import { agentRoutes } from './agent-routes.js';
 import { loadAssets } from './assets.js';
@@ -15,6 +19,8 @@ import { checkEnvironmentText } from '../../environment/load-environment.js';
 export interface DashboardOptions {
   /** The sandbox, for the agent page's "Save as snapshot" button. */
   machines?: Pick<Sandbox, 'snapshot'>;
+  /** Opens web terminals into agents' machines (the Docker engine that runs them). */
+  terminals?: MachineTerminals;
   agents: AgentService;
   stores: {
     events: EventLog;
@@ -24,6 +30,7 @@ export interface DashboardOptions {
     secrets?: SecretStore;
     dashboardSessions(times?: SessionTimes): SessionStore;
     loginLinks(ttlSeconds?: number): LoginLinkStore;
+    terminalTickets: TerminalTicketStore;
   };
   /** The API's key store: people sign in with their API key. */
   keys: ApiKeyStore;
@@ -42,6 +49,8 @@ export interface DashboardOptions {
   heartbeatMs?: number;
   /** How often the agents list checks for changes (default 4 s). */
   pollMs?: number;
+  /** How often an open web terminal re-checks its person's access (default 5 s). */
+  terminalRecheckMs?: number;
 }
 
 /** The web address of the GitHub an API URL belongs to: `https://ghe.example/api/v3` → `https://ghe.example`. */
@@ -53,7 +62,7 @@ export function githubWebUrl(apiUrl: string | undefined): string {
 }
 
 /** Errand's dashboard: server-rendered pages at `/`, one script and one stylesheet, no build step. */
-export function createDashboard(options: DashboardOptions): { mount: HttpMount; context: DashboardContext } {
+export function createDashboard(options: DashboardOptions): { mount: HttpMount; context: DashboardContext; close(): void } {
   const { log } = options;
   const ctx: DashboardContext = {
     agents: options.agents,
@@ -76,18 +85,24 @@ export function createDashboard(options: DashboardOptions): { mount: HttpMount; 
     githubWebUrl: githubWebUrl(options.githubApiUrl),
     heartbeatMs: options.heartbeatMs ?? 15_000,
     pollMs: options.pollMs ?? 4_000,
+    terminals: options.terminals ?? null,
+    terminalTickets: options.stores.terminalTickets,
+    liveTerminals: new LiveTerminals(),
+    terminalRecheckMs: options.terminalRecheckMs ?? 5_000,
   };
+  const upgrade = ctx.terminals ? terminalSocket(ctx, ctx.terminals) : null;
   const mount: HttpMount = {
     name: 'dashboard',
     mount(app: Express) {
       // Routes only, no app-wide middleware: Slack and GitHub verify signatures over raw bodies.
       ctx.assets.mount(app);
       const router = Router();
-      router.use(loginRoutes(ctx), agentRoutes(ctx), adminRoutes(ctx));
+      router.use(loginRoutes(ctx), agentRoutes(ctx), terminalRoutes(ctx), adminRoutes(ctx));
       // Reached only by errors from the routes above.
       router.use(dashboardErrorHandler(ctx));
       app.use(router);
     },
+    ...(upgrade ? { upgrade } : {}),
   };
-  return { mount, context: ctx };
+  return { mount, context: ctx, close: () => ctx.liveTerminals.closeAll() };
 }

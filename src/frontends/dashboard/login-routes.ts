@@ -2,6 +2,7 @@ import express, { Router, type Request, type Response } from 'express';
 import { keyFromHeader } from '../http/api/auth.js';
 import { checkCsrf, clearSessionCookie, loadViewer, maybeViewer, PageError, setSessionCookie, viewerOfRes } from './auth.js';
 import type { DashboardContext } from './context.js';
+import { terminalCloseCodes } from './live-terminals.js';
 import { pageHeaders, sendPage } from './respond.js';
 import { confirmLinkBody, loginBody } from './views/login.js';
 
@@ -60,6 +61,8 @@ export function loginRoutes(ctx: DashboardContext): Router {
   router.post('/logout', ...form, async (req: Request, res: Response) => {
     const viewer = viewerOfRes(res);
     await ctx.sessions.delete(viewer.sessionId);
+    // Web terminals of this session in this process close now; other processes' at their next check.
+    ctx.liveTerminals.closeWhere((t) => t.sessionId === viewer.sessionId, terminalCloseCodes.signedOut, 'You signed out.');
     clearSessionCookie(ctx, req, res);
     res.redirect(303, '/login');
   });

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../../logger.js';
 import { redisGate } from './redis-gate.js';
@@ -7,6 +8,11 @@ import { redisGate } from './redis-gate.js';
 export interface HttpMount {
   readonly name: string;
   mount(app: Express): void;
+  /**
+   * A WebSocket upgrade request: returns true when this mount takes it (and then answers or
+   * destroys the socket itself). Requests no mount takes are refused with 404.
+   */
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
 }
 
 export interface HttpServerOptions {
@@ -58,6 +64,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const app = createApp(options);
   const server = createServer(app);
   server.keepAliveTimeout = 65_000;
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    if (options.mounts.some((mount) => mount.upgrade?.(req, socket, head) ?? false)) return;
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(options.port, options.host, () => done());

@@ -2,6 +2,7 @@ import { spawn, type SpawnOptions } from 'node:child_process';
 import type Docker from 'dockerode';
 import { ErrandError } from '../../core/errors.js';
 import { assertDockerReachable } from './docker-client.js';
+import { dockerMessage } from './docker-errors.js';
 import { isEgressSidecar } from './egress-sidecar.js';
 import { labels } from './labels.js';
 import { restartTerminals } from './restart.js';
@@ -15,21 +16,38 @@ export interface AttachOptions {
   spawnOptions?: SpawnOptions;
 }
 
-/** The `docker exec` arguments that open an agent's tmux session in its container. */
-export async function attachCommand(docker: Docker, agentId: string): Promise<string[]> {
+/** An agent's machine, running: its container id and the user its tmux session runs as. */
+export interface RunningMachine {
+  containerId: string;
+  user: string;
+}
+
+/**
+ * Finds the agent's machine and, when it is stopped (its run ended), starts it and reopens its
+ * terminals (without the agent's secrets, which only the worker holds; `start` runs again on the
+ * next follow-up). Used by `errand attach` and the dashboard's web terminal.
+ */
+export async function startedMachine(docker: Docker, agentId: string): Promise<RunningMachine> {
   await assertDockerReachable(docker);
   // The agent's own container, not its egress sidecar.
   const info = (await docker.listContainers({ all: true, filters: { label: [`${labels.agent}=${agentId}`] } })).find((c) => !isEgressSidecar(c));
   if (!info) throw new ErrandError('not_found', `agent ${agentId} has no container on this Docker host (it may have expired, or run on another worker)`);
   const user = info.Labels[labels.user] ?? 'errand';
   if (info.State !== 'running') {
-    // A finished agent's machine is stopped: start it and reopen its terminals (without the
-    // agent's secrets, which only the worker holds; `start` runs again on the next follow-up).
-    await docker.getContainer(info.Id).start();
+    await docker.getContainer(info.Id).start().catch((error: unknown) => {
+      // 304: another attach started it a moment ago.
+      if ((error as { statusCode?: number }).statusCode !== 304) throw new ErrandError('sandbox_failed', `could not start the agent's stopped machine: ${dockerMessage(error)}`, { cause: error });
+    });
     await restartTerminals({ docker, containerId: info.Id, user, workdir: '/workspace' });
   }
+  return { containerId: info.Id, user };
+}
+
+/** The `docker exec` arguments that open an agent's tmux session in its container. */
+export async function attachCommand(docker: Docker, agentId: string): Promise<string[]> {
+  const machine = await startedMachine(docker, agentId);
   // new-session -A attaches to the session, or opens a shell if the terminals could not be reopened.
-  return ['exec', '-it', '-u', user, '-w', '/workspace', info.Id, 'tmux', 'new-session', '-A', '-s', tmuxSession];
+  return ['exec', '-it', '-u', machine.user, '-w', '/workspace', machine.containerId, 'tmux', 'new-session', '-A', '-s', tmuxSession];
 }
 
 /**

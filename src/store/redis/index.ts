@@ -22,6 +22,7 @@ import { RedisGitHubTracking } from './github-tracking.js';
 import { RedisRunLeases } from './run-leases.js';
 import { defineScripts } from './scripts.js';
 import { RedisSlackState } from './slack-state.js';
+import { TerminalTicketStore } from './terminal-tickets.js';
 import { WebhookSecretStore } from './webhook-secrets.js';
 import { RedisAgentRuns } from './agent-runs.js';
 import { RedisRateLimits } from './rate-limits.js';
@@ -44,7 +45,7 @@ export {
   RedisStopSignals,
 };
 export type { RewrapResult } from './secret-store.js';
-export { RedisApiKeyRecords, RedisContainerSignals, RedisGitHubTracking, RedisSlackState, SessionStore, LoginLinkStore, WebhookSecretStore, RedisAgentKeys };
+export { RedisApiKeyRecords, RedisContainerSignals, RedisGitHubTracking, RedisSlackState, SessionStore, LoginLinkStore, WebhookSecretStore, RedisAgentKeys, TerminalTicketStore };
 export type { SlackState } from './slack-state.js';
 export { RedisAgentRuns, RedisRateLimits, RedisRepositoryCache };
 export type { AgentRun, RunOutcome } from './agent-runs.js';
@@ -89,6 +90,8 @@ export interface RedisStores {
   webhookSecrets?: WebhookSecretStore;
   dashboardSessions(times?: SessionTimes): SessionStore;
   loginLinks(ttlSeconds?: number): LoginLinkStore;
+  /** One-time tickets for the dashboard's web terminal. */
+  terminalTickets: TerminalTicketStore;
 }
 
 export interface RedisStoreOptions {
@@ -135,6 +138,7 @@ export function createRedisStores(client: Redis, options: RedisStoreOptions): Re
     ...(options.keyProvider ? { webhookSecrets: new WebhookSecretStore(redis, keys, options.keyProvider) } : {}),
     dashboardSessions: (times = defaultSessionTimes) => new SessionStore(redis, keys, options.clock, times),
     loginLinks: (ttlSeconds = 600) => new LoginLinkStore(redis, keys, ttlSeconds),
+    terminalTickets: new TerminalTicketStore(redis, keys),
     ...(options.keyProvider && options.scrubber ? { secrets: new RedisSecretStore(redis, keys, options.keyProvider, options.scrubber, options.clock) } : {}),
   };
 }

@@ -85,6 +85,8 @@ export class Keys {
   dashboardSession = (idHash: string) => `${this.prefix}dashboard:session:${idHash}`;
   /** A one-time sign-in link, by the SHA-256 of its token. */
   dashboardLogin = (tokenHash: string) => `${this.prefix}dashboard:login:${tokenHash}`;
+  /** A one-time web terminal ticket, by the SHA-256 of its token. */
+  terminalTicket = (tokenHash: string) => `${this.prefix}terminal:ticket:${tokenHash}`;
   /** API keys: records by id, key hash → id, id → last used. */
   apiKeys = () => `${this.prefix}apikeys`;
   apiKeysByHash = () => `${this.prefix}apikeys:hash`;

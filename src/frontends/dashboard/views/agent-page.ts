@@ -1,10 +1,11 @@
-import { isActive, repoLabel, type Agent, type LogPhase, type StoredEvent } from '../../../core/index.js';
+import { isActive, repoLabel, type Agent, type LogPhase, type StoredEvent, type TerminalAccess } from '../../../core/index.js';
 import type { Scrubber } from '../../../redact/scrubber.js';
 import { html, type SafeHtml } from '../html.js';
 import type { Viewer } from '../auth.js';
 import { csrfField } from './layout.js';
 import { environmentPhases, logsByPhase, logSections, phaseLabel, transcript, transcriptVisible, visibleEvents } from './events.js';
 import { ago, ordinal, sourceLinks, statusBadge } from './parts.js';
+import { terminalLink } from './terminal-page.js';
 
 /** Where a queued agent stands. */
 export interface QueueState {
@@ -21,6 +22,8 @@ export interface AgentView {
   scrubber: Scrubber;
   now: Date;
   githubWebUrl: string;
+  /** What the viewer may do in the web terminal (the page links to it). */
+  terminal?: TerminalAccess | null;
 }
 
 const preparePhases: readonly LogPhase[] = ['environment', 'build', 'install', 'start'];
@@ -157,6 +160,7 @@ ${notice && html`<p class="notice" role="status">${notice}</p>`}
   </dl>
   <div class="attach">
     <label for="attach-cmd">Take over the machine</label>
+    ${terminalLink(agent, view.terminal ?? null)}
     <div class="copy-row"><input id="attach-cmd" class="mono" readonly value="errand attach ${agent.id}"><button type="button" data-copy="attach-cmd">Copy</button></div>
   </div>
 </aside>

@@ -7,6 +7,9 @@ const actionLabels: Record<string, string> = {
   'agent.follow_up': 'followed up',
   'agent.stop': 'stopped agent',
   'agent.delete': 'deleted agent',
+  'agent.snapshot': 'saved machine as snapshot',
+  'agent.terminal_open': 'opened the web terminal',
+  'agent.terminal_close': 'closed the web terminal',
   'settings.update': 'changed settings',
   'secret.set': 'set secret',
   'secret.remove': 'removed secret',
@@ -25,7 +28,7 @@ export function auditBody(workspace: string, entries: StoredAuditEntry[], nextBe
     <td data-label="When">${ago(entry.at, now)}</td>
     <td data-label="Who" title="${entry.actor}">${entry.actorName}</td>
     <td data-label="What">${actionLabels[entry.action] ?? entry.action}</td>
-    <td data-label="Target">${entry.action.startsWith('agent.') ? entry.target.map((id) => html`<a class="mono" href="/agents/${id}">${id}</a> `) : html`<code>${entry.target.join(', ')}</code>`}${entry.repo ? html` in <code>${entry.repo}</code>` : ''}</td>
+    <td data-label="Target">${entry.action.startsWith('agent.') ? entry.target.map((id) => html`<a class="mono" href="/agents/${id}">${id}</a> `) : html`<code>${entry.target.join(', ')}</code>`}${entry.repo ? html` in <code>${entry.repo}</code>` : ''}${entry.terminal ? html` <span class="muted">(${entry.terminal.mode === 'type' ? 'typing' : 'read-only'}${entry.terminal.seconds === undefined ? '' : `, ${entry.terminal.seconds} s`})</span>` : ''}</td>
   </tr>`,
   )}
   </tbody>

@@ -8,6 +8,8 @@ export interface PageOptions {
   nav?: 'agents' | 'new' | 'settings' | 'secrets' | 'audit';
   body: Interpolation;
   assets: { scriptUrl: string; styleUrl: string };
+  /** More scripts and stylesheets for this page (the web terminal's). */
+  extra?: { scripts: string[]; styles: string[] };
 }
 
 const navItems: { id: NonNullable<PageOptions['nav']>; href: string; label: string }[] = [
@@ -35,6 +37,8 @@ export function page(options: PageOptions): SafeHtml {
 <title>${options.title} · Errand</title>
 <link rel="stylesheet" href="${options.assets.styleUrl}">
 <script src="${options.assets.scriptUrl}" defer></script>
+${options.extra?.styles.map((url) => html`<link rel="stylesheet" href="${url}">`)}
+${options.extra?.scripts.map((url) => html`<script src="${url}" defer></script>`)}
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
