@@ -138,13 +138,16 @@ describe('docker compose: image, stack, an agent end to end', () => {
   const api = async (path: string, init: RequestInit = {}) => {
     const response = await fetch(`http://127.0.0.1:${port}${path}`, {
       ...init,
+      signal: AbortSignal.timeout(30_000),
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...init.headers },
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
 
   it('serves /healthz from the web container, runs two workers, and takes an admin key from the CLI', async () => {
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok, { timeoutMs: 120_000, intervalMs: 500, what: 'web /healthz' });
+    // Docker's port proxy accepts connections before the container listens: each try has a deadline.
+    const healthz = () => fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5_000) }).catch(() => null);
+    await waitFor(async () => (await healthz())?.ok, { timeoutMs: 120_000, intervalMs: 500, what: 'web /healthz' });
     const workers = (await compose(['ps', '-q', 'worker'])).trim().split('\n').filter(Boolean);
     expect(workers).toHaveLength(2);
     key = (await compose(['exec', '-T', 'web', 'node', 'bin/errand.js', 'keys', 'create', '--name', 'ci', '--admin'])).trim().split('\n').pop() ?? '';
