@@ -1,6 +1,7 @@
-# Errand's own image (web and worker roles), for docker-compose.yml. Two stages: `build` installs
-# every dependency and compiles TypeScript; the runtime stage holds compiled JavaScript and
-# production dependencies only, and runs as a non-root user.
+# Errand's own image (web and worker roles), for docker-compose.yml. Build stages install every
+# dependency (`deps`), keep the production ones (`prod-deps`) and compile TypeScript (`build`); the
+# runtime stage holds compiled JavaScript and production dependencies only, and runs as a non-root
+# user.
 #
 # Base images come from build arguments, so a machine that cannot pull from a registry can build
 # FROM local images (CI uses errand-node:24, made by scripts/node-image.sh from Debian's mirror):
@@ -10,7 +11,7 @@
 ARG NODE_IMAGE=node:24-bookworm-slim
 ARG RUNTIME_IMAGE=${NODE_IMAGE}
 
-FROM ${NODE_IMAGE} AS build
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 # npm-cache.ta[r]: the offline cache when it is there, nothing when it is not.
 COPY package.json package-lock.json npm-cache.ta[r] ./
@@ -24,12 +25,18 @@ RUN set -e; \
       npm ci --no-audit --no-fund; \
     fi; \
     rm -rf /tmp/npm-cache
+
+# Production dependencies only: pruned once per package-lock.json, reused while sources change.
+FROM deps AS prod-deps
+RUN npm prune --omit=dev --no-audit --no-fund
+
+FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/build.mjs scripts/
 COPY src src
 # TSC_FLAGS=--noCheck skips type checking (CI checks types on its own).
 ARG TSC_FLAGS=
-RUN node scripts/build.mjs ${TSC_FLAGS} && npm prune --omit=dev --no-audit --no-fund
+RUN node scripts/build.mjs ${TSC_FLAGS}
 
 FROM ${RUNTIME_IMAGE}
 # git: the worker clones and pushes agents' repositories on this side of the sandbox.
@@ -38,8 +45,8 @@ RUN if ! command -v git >/dev/null; then \
     fi \
  && useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin errand-server
 WORKDIR /app
-COPY --from=build /app/package.json /app/package-lock.json ./
-COPY --from=build /app/node_modules node_modules
+COPY package.json ./
+COPY --from=prod-deps /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY bin bin
 # No root: the Docker socket is reached through its group only (compose: group_add with the
