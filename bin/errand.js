@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `errand` works from a clone without a build step.
-import { register } from 'tsx/esm/api';
+// Runs the compiled CLI from dist/ when `npm run build` made one (production, the Docker image);
+// otherwise the TypeScript sources through tsx, so `errand` works from a clone without a build step.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const compiled = new URL('../dist/cli/main.js', import.meta.url);
+if (existsSync(compiled)) {
+  await import(compiled.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+}

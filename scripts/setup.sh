@@ -15,6 +15,8 @@ command -v git >/dev/null || need+=(git)
 command -v tmux >/dev/null || need+=(tmux)
 # The dashboard's browser tests drive Debian's Chromium through playwright-core.
 command -v chromium >/dev/null || need+=(chromium)
+# docker-compose.yml is tested with Debian's Compose v1 (test/e2e/compose.test.ts).
+command -v docker-compose >/dev/null || need+=(docker-compose)
 if [ ${#need[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null; then
     echo "missing: ${need[*]}. Install them with your package manager, then run this again." >&2
@@ -85,4 +87,8 @@ fi
 # The small image (tests, the egress sidecar) and the default machine agents run in.
 $sudo bash scripts/base-image.sh errand-base:bookworm
 $sudo bash scripts/machine-image.sh errand-machine:bookworm
+# Local stand-ins for node:24-bookworm-slim and redis:7-bookworm, which cannot be pulled here: the
+# compose test builds Errand's image FROM errand-node:24 and runs Redis from errand-redis:bookworm.
+bash scripts/node-image.sh errand-node:24
+$sudo bash scripts/redis-image.sh errand-redis:bookworm
 echo "setup done: run 'npm start'"

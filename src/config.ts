@@ -133,6 +133,8 @@ export const Config = z.object({
   egressIdleTimeoutSeconds: z.coerce.number().int().min(1).max(24 * 3600).default(120),
   snapshotsKept: z.coerce.number().int().min(1).default(3),
   redisAutostart: bool.default(true),
+  /** Refuse to start when a production check fails (Redis may evict keys or does not persist) instead of warning. */
+  strict: bool.default(false),
   /** Model calls an agent may make in one run before it stops with `limit_reached`. */
   maxSteps: z.coerce.number().int().min(1).max(10_000).default(60),
   /** Wall-clock minutes one run of the agent loop may take. */
@@ -202,6 +204,7 @@ export const configEnv: Record<keyof Config, string> = {
   egressIdleTimeoutSeconds: 'ERRAND_EGRESS_IDLE_TIMEOUT_SECONDS',
   snapshotsKept: 'ERRAND_SNAPSHOTS_KEPT',
   redisAutostart: 'ERRAND_REDIS_AUTOSTART',
+  strict: 'ERRAND_STRICT',
   maxSteps: 'ERRAND_MAX_STEPS',
   maxMinutes: 'ERRAND_MAX_MINUTES',
   maxTokens: 'ERRAND_MAX_TOKENS',

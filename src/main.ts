@@ -1,13 +1,14 @@
 import { join } from 'node:path';
 import { integrations, type Config } from './config.js';
 import { openCore, type ContextDeps, type CoreContext } from './context.js';
-import { NotifyDispatcher, OrphanSweeper, RetentionSweeper, RunAdmission } from './core/index.js';
+import { ErrandError, NotifyDispatcher, OrphanSweeper, RetentionSweeper, RunAdmission } from './core/index.js';
 import { createFrontends } from './frontends/create-frontends.js';
 import { startHttpServer, type RunningHttpServer } from './frontends/http/server.js';
 import { createEngine, createRunHandler } from './engine/index.js';
 import { RunWorker } from './queue/run-worker.js';
 import { networkSupply } from './egress/from-config.js';
 import { redactUrl } from './redis/connect.js';
+import { checkRedisForProduction } from './redis/production-checks.js';
 import { createDockerClient, describeIsolation, detectIsolation, Reaper } from './sandbox/docker/index.js';
 
 export type ErrandDeps = ContextDeps;
@@ -18,6 +19,8 @@ export interface Errand extends CoreContext {
   worker: RunWorker | null;
   dispatcher: NotifyDispatcher | null;
   docker: { reachable: boolean; detail: string };
+  /** Ways the Redis server's setup can lose Errand's state (each with its fix); empty when sound. */
+  redisWarnings: string[];
   /** The API's line in the banner (how to get a first key), when the web role runs. */
   apiHint: string | null;
   stop(): Promise<void>;
@@ -27,12 +30,14 @@ export interface Errand extends CoreContext {
 export async function startErrand(config: Config, deps: ErrandDeps): Promise<Errand> {
   const core = await openCore(config, deps, { startRedis: true });
   try {
+    const redisWarnings = await productionChecks(core);
     const errand: Errand = {
       ...core,
       http: null,
       worker: null,
       dispatcher: null,
       docker: await pingDocker(config),
+      redisWarnings,
       apiHint: null,
       stop: () => core.close(),
     };
@@ -94,6 +99,22 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
   }
 }
 
+/**
+ * Redis must keep what Errand stores: no eviction, persistence on. Each problem is logged as a
+ * warning and printed in the banner; with ERRAND_STRICT=true Errand refuses to start instead.
+ */
+async function productionChecks(core: CoreContext): Promise<string[]> {
+  const problems = await checkRedisForProduction(core.redis);
+  if (problems.length > 0 && core.config.strict) {
+    throw new ErrandError(
+      'not_configured',
+      `ERRAND_STRICT is on and Redis at ${redactUrl(core.redisUrl)} can lose Errand's state:\n${problems.map((p) => `  - ${p.message}`).join('\n')}`,
+    );
+  }
+  for (const problem of problems) core.log.warn({ setting: problem.setting, fix: problem.message }, 'redis can lose errand state');
+  return problems.map((p) => p.message);
+}
+
 /** Expires agents past their retention, at start and every ten minutes. */
 function startRetentionSweeps(core: CoreContext): void {
   const sweeper = new RetentionSweeper({ ...core.stores, service: core.agents, clock: core.clock, log: core.log });
@@ -138,6 +159,7 @@ export function banner(errand: Errand): string {
     errand.docker.reachable
       ? `  Docker     ${errand.docker.detail}, base image ${errand.config.baseImage}`
       : `  Docker     NOT reachable (${errand.docker.detail}): agents cannot run until it is; set DOCKER_HOST or start dockerd`,
+    ...errand.redisWarnings.map((warning) => `  WARNING    ${warning}`),
     errand.worker ? `  Worker     ${errand.config.workerConcurrency} agents at a time` : '  Worker     off (web role)',
     `  Network    ${networkLine(errand.config)}`,
   ];

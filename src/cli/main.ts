@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import { ErrandError } from '../core/index.js';
 import { registerAgentCommands } from './agent-commands.js';
-import { ApiClientError } from './api-client.js';
+import { errorLine } from './error-line.js';
+import { errandVersion } from './version.js';
 import type { CliCore } from './core.js';
 import { registerKeys } from './keys.js';
 import { registerSecrets } from './secrets.js';
@@ -29,6 +30,7 @@ class LazyCliCore {
 export function buildProgram(core = new LazyCliCore()): Command {
   const program = new Command('errand')
     .description('Background coding agents from Slack, GitHub, the API and the CLI')
+    .version(errandVersion(), '-V, --version', 'print the version of Errand')
     .showHelpAfterError()
     .hook('postAction', () => core.close());
   program
@@ -74,8 +76,8 @@ export function buildProgram(core = new LazyCliCore()): Command {
 try {
   await buildProgram().parseAsync(process.argv);
 } catch (error) {
-  if (!(error instanceof ErrandError) && !(error instanceof ApiClientError)) throw error;
-  // Known errors carry a fix-it message; print it without a stack trace.
-  process.stderr.write(`errand: ${error.message}\n`);
+  // One line with the fix, never a stack trace (LOG_LEVEL=debug prints it, for bug reports).
+  process.stderr.write(`errand: ${errorLine(error)}\n`);
+  if (process.env.LOG_LEVEL === 'debug' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
   process.exit(1);
 }

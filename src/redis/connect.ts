@@ -18,17 +18,23 @@ export async function connectRedis(url: string): Promise<Redis> {
     retryStrategy: (times) => Math.min(times * 200, 5_000),
     lazyConnect: true,
   });
+  // Until the first PING answers, a failure is reported once, by the rejection below (naming the
+  // socket's error, e.g. ECONNREFUSED); without a listener ioredis would also print it with its stack.
+  let socketError: Error | undefined;
+  const quiet = (error: Error) => void (socketError ??= error);
+  redis.on('error', quiet);
   try {
     await redis.connect();
     await redis.ping();
   } catch (error) {
     redis.disconnect();
     throw new RedisUnreachableError(
-      `cannot reach Redis at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}. ` +
+      `cannot reach Redis at ${redactUrl(url)}: ${(socketError?.message ?? (error instanceof Error ? error.message : String(error))).replace(/\.+$/, '')}. ` +
         'Check REDIS_URL, or unset it to let Errand start a local redis-server.',
       { cause: error },
     );
   }
+  redis.off('error', quiet);
   return redis;
 }
 

@@ -122,7 +122,13 @@ export interface FakeModelServer {
   close(): Promise<void>;
 }
 
-export async function startFakeModelServer(api: FakeApi, steps: FakeStep[], basePath: string): Promise<FakeModelServer> {
+/** Where the fake listens: 127.0.0.1 on a free port, unless a test runs it for containers to reach. */
+export interface FakeListen {
+  host?: string;
+  port?: number;
+}
+
+export async function startFakeModelServer(api: FakeApi, steps: FakeStep[], basePath: string, listen: FakeListen = {}): Promise<FakeModelServer> {
   const script = [...steps];
   const requests: SeenRequest[] = [];
   const failures: string[] = [];
@@ -201,11 +207,12 @@ export async function startFakeModelServer(api: FakeApi, steps: FakeStep[], base
       if (!res.headersSent) send(res, 500, api.errorBody(500, String(error)), { 'x-should-retry': 'false' });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = listen.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(listen.port ?? 0, host, resolve));
   const { port } = server.address() as AddressInfo;
 
   return {
-    baseUrl: `http://127.0.0.1:${port}${basePath}`,
+    baseUrl: `http://${host}:${port}${basePath}`,
     requests,
     failures,
     add: (...more) => script.push(...more),

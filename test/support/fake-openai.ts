@@ -1,4 +1,4 @@
-import { fakeId, startFakeModelServer, toolArguments, type FakeApi, type FakeModelServer, type FakeStep, type SeenMessage } from './fake-model-script.js';
+import { fakeId, startFakeModelServer, toolArguments, type FakeApi, type FakeListen, type FakeModelServer, type FakeStep, type SeenMessage } from './fake-model-script.js';
 
 export { Gate, type FakeModelServer, type FakeReply, type FakeStep, type SeenRequest } from './fake-model-script.js';
 
@@ -8,8 +8,8 @@ type Json = Record<string, unknown>;
  * An OpenAI-compatible chat completions server on 127.0.0.1 that replays a script; give the real
  * `openai` SDK its `baseUrl` (which ends in `/v1`, like the real one).
  */
-export function startFakeOpenAi(steps: FakeStep[] = []): Promise<FakeModelServer> {
-  return startFakeModelServer(openAiApi, steps, '/v1');
+export function startFakeOpenAi(steps: FakeStep[] = [], listen: FakeListen = {}): Promise<FakeModelServer> {
+  return startFakeModelServer(openAiApi, steps, '/v1', listen);
 }
 
 const openAiApi: FakeApi = {
