@@ -3,6 +3,7 @@ export * from './agent-service.js';
 export * from './audit.js';
 export * from './branch-name.js';
 export * from './conversation.js';
+export * from './current-step.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './ids.js';

@@ -1,4 +1,4 @@
-import { isActive, repoLabel, type Agent, type LogPhase, type StoredEvent } from '../../../core/index.js';
+import { currentStep, isActive, repoLabel, type Agent, type LogPhase, type StoredEvent } from '../../../core/index.js';
 import type { Scrubber } from '../../../redact/scrubber.js';
 import { html, type SafeHtml } from '../html.js';
 import type { Viewer } from '../auth.js';
@@ -62,8 +62,8 @@ function progress(view: AgentView): SafeHtml {
       return html`<div class="progress"><p>Preparing the environment${phase ? html`: <strong>${phaseLabel(phase)}</strong>` : ''}.</p>${install && html`<p>${install}</p>`}${phase && html`<pre class="tail" aria-label="Latest ${phaseLabel(phase)} output">${s(lastLines(logs.get(phase), 6))}</pre>`}</div>`;
     }
     case 'running': {
-      const call = [...events].reverse().find((e) => e.type === 'tool_call');
-      return html`<p class="progress">Working${agent.startedAt ? html` since ${ago(agent.startedAt, view.now)}` : ''}${call?.type === 'tool_call' ? html`; latest step: <code>${call.name}</code>` : ''}.</p>`;
+      const step = currentStep(events);
+      return html`<p class="progress">Working${agent.startedAt ? html` since ${ago(agent.startedAt, view.now)}` : ''}${step ? html`; now ${step.verb}${step.detail ? html` <code>${s(step.detail)}</code>` : ''}` : ''}.</p>`;
     }
     case 'failed': {
       const phase = latestPhase(events, environmentPhases);
