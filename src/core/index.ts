@@ -21,6 +21,7 @@ export * from './settings.js';
 export * from './settings-service.js';
 export * from './status.js';
 export * from './visibility.js';
+export type * from './ports/diffs.js';
 export type * from './ports/egress.js';
 export type * from './ports/model.js';
 export type * from './ports/notifier.js';

@@ -193,10 +193,29 @@
     if (!event.ok) step.classList.add('failed');
   }
 
+  // Messages and summaries are Markdown: shown as plain text at once, then swapped for the server's
+  // rendering (views/markdown.ts: raw HTML escaped, links only http(s)/mailto), one fetch per message.
+  function renderMarkdownLater(item, event) {
+    fetch('/agents/' + encodeURIComponent(agentId) + '/rendered/' + encodeURIComponent(event.id), { credentials: 'same-origin', cache: 'no-store', headers: { accept: 'text/html' } })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (text) {
+        var plain = item.querySelector('div.text');
+        if (!text || !plain) return;
+        var holder = document.createElement('div');
+        holder.innerHTML = text;
+        if (holder.firstElementChild) plain.replaceWith(holder.firstElementChild);
+      })
+      .catch(function () { /* the plain text stays */ });
+  }
+
   function render(event) {
     switch (event.type) {
       case 'model_message':
-        if (event.text.trim()) append(el('li', { class: 'msg agent', 'data-event-id': event.id }, [el('p', { class: 'who', text: 'Agent' }), el('div', { class: 'text', text: event.text })]));
+        if (event.text.trim()) {
+          var message = el('li', { class: 'msg agent', 'data-event-id': event.id }, [el('p', { class: 'who', text: 'Agent' }), el('div', { class: 'text', text: event.text })]);
+          append(message);
+          renderMarkdownLater(message, event);
+        }
         break;
       case 'tool_call':
         append(toolStepNode(event));
@@ -223,7 +242,9 @@
         var parts = [el('p', { class: 'who', text: 'Summary' }), el('div', { class: 'text', text: event.text })];
         if (event.diffstat) parts.push(el('pre', { class: 'diffstat', text: event.diffstat }));
         if (event.prUrl && /^https?:\/\//.test(event.prUrl)) parts.push(el('p', {}, [el('a', { href: event.prUrl, rel: 'noopener noreferrer', text: 'Pull request' })]));
-        append(el('li', { class: 'msg summary', 'data-event-id': event.id }, parts));
+        var summary = el('li', { class: 'msg summary', 'data-event-id': event.id }, parts);
+        append(summary);
+        renderMarkdownLater(summary, event);
         break;
       }
       case 'error':

@@ -70,12 +70,34 @@ function progress(view: AgentView): SafeHtml {
       return html`<div class="progress failure" role="alert"><p><strong>Failed${phase ? html` during ${phaseLabel(phase).toLowerCase()}` : ''}</strong>${agent.error ? html`: ${s(agent.error.message)} <span class="muted">(${agent.error.code})</span>` : ''}</p>${phase && transcriptVisible(agent) && html`<pre class="tail" aria-label="Last lines of ${phaseLabel(phase)}">${s(lastLines(logs.get(phase), 15))}</pre>`}</div>`;
     }
     case 'stopped':
-      return html`<p class="progress">Stopped${agent.finishedAt ? html` ${ago(agent.finishedAt, view.now)}` : ''}. What it had was pushed to its branch; the container is kept for a while so you can attach.</p>`;
+      return html`<p class="progress">Stopped${agent.finishedAt ? html` ${ago(agent.finishedAt, view.now)}` : ''}. ${pushedText(agent, events)} The container is kept for a while so you can attach.</p>`;
     case 'finished':
       return html`<p class="progress">Finished${agent.finishedAt ? html` ${ago(agent.finishedAt, view.now)}` : ''}.${agent.prUrl ? '' : ' No pull request was opened.'}</p>`;
     case 'expired':
       return html`<p class="progress">Expired: the retention window has passed, so its container and transcript are gone.</p>`;
   }
+}
+
+/** Whether the diff view has something to show: the agent pushed its branch and keeps its diffs. */
+function hasDiff(view: AgentView): boolean {
+  return !view.agent.privacy && view.agent.repo !== null && view.events.some((e) => e.type === 'milestone' && e.name === 'pushed');
+}
+
+/** The commit this round pushed (the last `pushed` milestone since the agent was last queued), if any. */
+export function lastPush(events: StoredEvent[]): { branch: string; sha: string } | null {
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const event = events[i]!;
+    if (event.type === 'status' && event.status === 'queued') return null;
+    if (event.type === 'milestone' && event.name === 'pushed') return { branch: String(event.data?.branch ?? ''), sha: String(event.data?.sha ?? '') };
+  }
+  return null;
+}
+
+/** What the run left on its branch, in words: the branch and commit, or that nothing was pushed. */
+function pushedText(agent: Agent, events: StoredEvent[]): SafeHtml {
+  const push = lastPush(events);
+  if (push) return html`Its work was pushed to <code>${push.branch || agent.branch}</code>${push.sha ? html` at <code>${push.sha.slice(0, 12)}</code>` : ''}.`;
+  return html`Nothing was pushed.`;
 }
 
 function stopRequestedSinceLastStatus(events: StoredEvent[]): boolean {
@@ -95,7 +117,7 @@ export function agentStatus(view: AgentView, viewer: Viewer): SafeHtml {
   return html`<div id="agent-status" data-status="${agent.status}" data-active="${isActive(agent.status) ? 'yes' : 'no'}">
   <p class="status-line" aria-live="polite">${statusBadge(agent.status)} ${agent.privacy ? html`<span class="tag" title="No transcript, code or diffs are kept after the run">privacy mode</span>` : ''}</p>
   ${progress(view)}
-  ${(agent.prUrl || diffstat) && html`<div class="outcome">${agent.prUrl && html`<p><a class="button" href="${agent.prUrl}" rel="noopener noreferrer">Pull request${agent.prNumber ? ` #${agent.prNumber}` : ''}</a></p>`}${diffstat && html`<pre class="diffstat" aria-label="Diffstat">${scrubber.scrub(diffstat)}</pre>`}</div>`}
+  ${(agent.prUrl || diffstat || hasDiff(view)) && html`<div class="outcome">${agent.prUrl && html`<p><a class="button" href="${agent.prUrl}" rel="noopener noreferrer">Pull request${agent.prNumber ? ` #${agent.prNumber}` : ''}</a></p>`}${hasDiff(view) && html`<p><a class="button" href="/agents/${agent.id}/diff">View changes</a></p>`}${diffstat && html`<pre class="diffstat" aria-label="Diffstat">${scrubber.scrub(diffstat)}</pre>`}</div>`}
   ${isActive(agent.status) && html`<form method="post" action="/agents/${agent.id}/stop" class="stop">${csrfField(viewer)}<button type="submit" class="danger">Stop agent</button></form>`}
   ${agent.repo && ['running', 'finished', 'failed', 'stopped'].includes(agent.status) && html`<form method="post" action="/agents/${agent.id}/snapshot" class="snapshot">${csrfField(viewer)}<button type="submit" title="New agents for this repository in this workspace start from this machine">Save machine as snapshot</button></form>`}
 </div>`;

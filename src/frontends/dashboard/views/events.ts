@@ -1,6 +1,7 @@
 import { stepOutcome, type Agent, type LogPhase, type StoredEvent } from '../../../core/index.js';
 import type { Scrubber } from '../../../redact/scrubber.js';
 import { html, type SafeHtml } from '../html.js';
+import { renderMarkdown } from '../markdown.js';
 import { ago, statusLabel } from './parts.js';
 
 /** Lines kept per log phase on the page (the script keeps to the same cap). */
@@ -37,6 +38,11 @@ export function argsPreview(args: string): string {
   return args.length > 120 ? `${args.slice(0, 119)}…` : args;
 }
 
+/** Agent-written Markdown (scrubbed first) rendered as HTML: raw HTML stays text, links only http(s)/mailto. */
+export function markdownBlock(scrubbedText: string): SafeHtml {
+  return html`<div class="text md">${renderMarkdown(scrubbedText)}</div>`;
+}
+
 /** Events the page shows when the transcript may not be kept (privacy mode after the run). */
 function allowedAfterPrivacy(event: StoredEvent): boolean {
   return event.type === 'status' || event.type === 'milestone' || event.type === 'error';
@@ -70,7 +76,7 @@ export function transcript(agent: Agent, events: StoredEvent[], scrubber: Scrubb
   for (const event of events) {
     switch (event.type) {
       case 'model_message':
-        if (event.text.trim()) items.push(html`<li class="msg agent" data-event-id="${event.id}"><p class="who">Agent</p><div class="text">${s(event.text)}</div></li>`);
+        if (event.text.trim()) items.push(html`<li class="msg agent" data-event-id="${event.id}"><p class="who">Agent</p>${markdownBlock(s(event.text))}</li>`);
         break;
       case 'tool_call':
         items.push(toolStep(event, results.get(event.callId), live.get(event.callId) ?? '', s));
@@ -85,7 +91,7 @@ export function transcript(agent: Agent, events: StoredEvent[], scrubber: Scrubb
         items.push(html`<li class="note milestone" data-event-id="${event.id}">${s(event.text)}</li>`);
         break;
       case 'summary':
-        items.push(html`<li class="msg summary" data-event-id="${event.id}"><p class="who">Summary</p><div class="text">${s(event.text)}</div>${event.diffstat && html`<pre class="diffstat">${s(event.diffstat)}</pre>`}${event.prUrl && html`<p><a href="${event.prUrl}" rel="noopener noreferrer">Pull request</a></p>`}</li>`);
+        items.push(html`<li class="msg summary" data-event-id="${event.id}"><p class="who">Summary</p>${markdownBlock(s(event.text))}${event.diffstat && html`<pre class="diffstat">${s(event.diffstat)}</pre>`}${event.prUrl && html`<p><a href="${event.prUrl}" rel="noopener noreferrer">Pull request</a></p>`}</li>`);
         break;
       case 'error':
         items.push(html`<li class="note error" data-event-id="${event.id}"><strong>${event.code}</strong>: ${s(event.message)}</li>`);
