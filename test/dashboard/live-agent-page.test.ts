@@ -119,8 +119,8 @@ describe('the diff view and end states', () => {
   it("shows the agent's change file by file with the PR link, and says what a stop pushed", async () => {
     const id = await launch('Cache the workspace query');
     const sha = '0123456789abcdef0123456789abcdef01234567';
-    await h.drive(id, 'preparing', 'running', { type: 'milestone', name: 'pushed', text: 'pushed errand/cache', data: { branch: 'errand/cache', sha } });
     const agent = await h.errand.agents.get(id);
+    await h.drive(id, 'preparing', 'running', { type: 'milestone', name: 'pushed', text: `pushed ${agent!.branch}`, data: { branch: agent!.branch, sha } });
     await h.errand.stores.diffs.save(id, { text: diffText, bytes: diffText.length, base: 'main', branch: agent!.branch, sha, at: new Date().toISOString() }, agent!.expiresAt);
     await h.drive(id, { status: 'stopped', patch: { prUrl: 'https://github.com/acme/web/pull/9', prNumber: 9 } });
 
