@@ -78,4 +78,30 @@ describe("a command's output while it runs", () => {
       await removeByRepo(docker, name);
     }
   });
+
+  it("saves the pushed branch's diff against its base, scrubbed, for the dashboard (a plain git remote)", async () => {
+    const name = `test/live-diff-${process.pid}`;
+    const url = await bed.gitServer.createRepo(name, { 'README.md': '# live\n', 'app.txt': 'one\ntwo\n' }, { tokens: [pushToken] });
+    try {
+      const h = await bed.start([
+        { label: 'edit', reply: call('write_file', { path: 'app.txt', content: `one\ntwo\nthree ${pushToken}\n` }) },
+        { label: 'add', reply: call('write_file', { path: 'src/new.ts', content: 'export const x = 1;\n' }) },
+        { label: 'finish', reply: call('finish', { summary: 'Add three\n\nAdded a line and a file.' }) },
+      ]);
+      const id = await h.launch({ text: `repo=${url} add a line` });
+      const agent = await h.waitForStatus(id, ['finished', 'failed']);
+      bed.model!.assertDone();
+      expect(agent.status).toBe('finished');
+      const diff = await h.core.stores.diffs.load(id);
+      const head = await bed.gitServer.lastCommit(name, agent.branch);
+      expect(diff).toMatchObject({ base: 'main', branch: agent.branch });
+      expect(diff!.sha).toBe(head.sha);
+      expect(diff!.text).toContain('+++ b/app.txt');
+      expect(diff!.text).toContain('+three [redacted]');
+      expect(diff!.text).toContain('+++ b/src/new.ts');
+      expect(diff!.text).not.toContain(pushToken);
+    } finally {
+      await removeByRepo(docker, name);
+    }
+  });
 });
