@@ -49,3 +49,19 @@ describe("a command's live output", () => {
     expect(capped.text()).toBe(`${'x'.repeat(9)}\n[errand: live output stops here after 10 bytes; the step's result keeps its start and end]\n`);
   });
 });
+
+describe('a long command', () => {
+  it('sends its output less often as it goes on, so it cannot crowd the event log', async () => {
+    const events: ToolOutputEvent[] = [];
+    const stream = new OutputStream('c1', (e) => events.push(e), { intervalMs: 1, maxIntervalMs: 4, eventsPerStep: 2, bytesPerSecond: 1_000_000, maxBytes: 1_000_000, maxLineBytes: 8_192 });
+    const intervals: number[] = [];
+    for (let i = 0; i < 8; i += 1) {
+      intervals.push((stream as unknown as { interval(): number }).interval());
+      stream.push('stdout', `line ${i}\n`);
+      await waitFor(() => events.length === i + 1, { what: `line ${i}` });
+    }
+    stream.end();
+    expect(intervals).toEqual([1, 1, 2, 2, 4, 4, 4, 4]);
+    expect(events.map((e) => e.text).join('')).toBe(Array.from({ length: 8 }, (_, i) => `line ${i}\n`).join(''));
+  });
+});

@@ -1,8 +1,14 @@
 import type { ToolOutputEvent } from '../../core/index.js';
 
 export interface OutputStreamLimits {
-  /** How often buffered output becomes an event. */
+  /**
+   * How often buffered output becomes an event at first; the interval doubles after every
+   * `eventsPerStep` events, up to `maxIntervalMs`, so a long command cannot crowd the event log
+   * (which keeps the newest 20,000 events of an agent).
+   */
   intervalMs: number;
+  maxIntervalMs?: number;
+  eventsPerStep?: number;
   /** Bytes per second that become events; the rest of a burst is skipped (the result keeps head and tail). */
   bytesPerSecond: number;
   /** Bytes per command that become events. */
@@ -11,7 +17,7 @@ export interface OutputStreamLimits {
   maxLineBytes: number;
 }
 
-export const defaultOutputStreamLimits: OutputStreamLimits = { intervalMs: 300, bytesPerSecond: 16 * 1024, maxBytes: 256 * 1024, maxLineBytes: 8 * 1024 };
+export const defaultOutputStreamLimits: OutputStreamLimits = { intervalMs: 400, maxIntervalMs: 5_000, eventsPerStep: 100, bytesPerSecond: 16 * 1024, maxBytes: 128 * 1024, maxLineBytes: 8 * 1024 };
 
 type Stream = ToolOutputEvent['stream'];
 
@@ -29,6 +35,7 @@ export class OutputStream {
   private windowStart = 0;
   private windowBytes = 0;
   private capped = false;
+  private events = 0;
 
   constructor(
     private readonly callId: string,
@@ -44,7 +51,7 @@ export class OutputStream {
     this.timer ??= setTimeout(() => {
       this.timer = null;
       this.flush(false);
-    }, this.limits.intervalMs);
+    }, this.interval());
   }
 
   /** Sends what is buffered, unfinished lines too: the command has ended. */
@@ -53,6 +60,12 @@ export class OutputStream {
     this.timer = null;
     this.flush(true);
     if (this.skipped > 0 && !this.capped) this.send('stderr', `[errand: ${this.skipped} bytes of output not shown live; the step's result keeps its start and end]\n`, true);
+  }
+
+  /** The batching interval now: it doubles after every `eventsPerStep` events sent. */
+  private interval(): number {
+    const { intervalMs, maxIntervalMs = intervalMs, eventsPerStep = Infinity } = this.limits;
+    return Math.min(maxIntervalMs, intervalMs * 2 ** Math.floor(this.events / eventsPerStep));
   }
 
   private flush(final: boolean): void {
@@ -82,6 +95,7 @@ export class OutputStream {
     }
     this.sent += size;
     this.windowBytes += size;
+    this.events += 1;
     this.emit({ type: 'tool_output', callId: this.callId, stream, text });
   }
 }
