@@ -7,6 +7,14 @@ const oneLine = (text: string, max = 160) => {
 
 const str = (value: unknown) => (typeof value === 'string' ? value : '');
 
+/** "failed · exit 127 · 1.2 s": a step's outcome as the API's event carries it. */
+function stepOutcome(d: Record<string, unknown>): string {
+  const parts = [d['timedOut'] === true ? 'timed out' : d['ok'] === false ? 'failed' : 'ok'];
+  if (typeof d['exitCode'] === 'number' && (d['exitCode'] !== 0 || d['ok'] === false)) parts.push(`exit ${d['exitCode']}`);
+  if (typeof d['durationMs'] === 'number') parts.push(d['durationMs'] < 1000 ? `${d['durationMs']} ms` : `${(d['durationMs'] / 1000).toFixed(1)} s`);
+  return parts.join(' · ');
+}
+
 /**
  * One line (or null to skip) for an event. `verbose` adds command output and tool results, which
  * `errand logs` shows and `errand run` keeps in its status line only.
@@ -22,8 +30,13 @@ export function renderEvent(event: StreamedEvent, verbose: boolean): string | nu
       return `agent: ${verbose ? str(d['text']).trim() : oneLine(str(d['text']), 400)}`;
     case 'tool_call':
       return `→ ${str(d['name'])} ${oneLine(str(d['args']), 100)}`;
-    case 'tool_result':
-      return verbose || d['ok'] === false ? `  ${d['ok'] === false ? '✗' : '✓'} ${str(d['name'])}${d['ok'] === false ? `: ${oneLine(str(d['output']), 200)}` : ''}` : null;
+    case 'tool_result': {
+      const failed = d['ok'] === false;
+      if (!verbose && !failed) return null;
+      return `  ${failed ? '✗' : '✓'} ${str(d['name'])} ${stepOutcome(d)}${failed ? `: ${oneLine(str(d['output']), 200)}` : ''}`;
+    }
+    case 'tool_output':
+      return verbose ? str(d['text']).replace(/\n$/, '').split('\n').map((line) => `  │ ${line}`).join('\n') : null;
     case 'log':
       return verbose ? `[${str(d['phase'])}] ${str(d['text']).replace(/\n+$/, '')}` : null;
     case 'follow_up':
@@ -47,6 +60,10 @@ export function activityOf(event: StreamedEvent): string | null {
       return `${str(d['name'])} ${oneLine(str(d['args']), 60)}`;
     case 'log':
       return oneLine(str(d['text']), 60) || null;
+    case 'tool_output': {
+      const lines = str(d['text']).split('\n').filter((line) => line.trim());
+      return lines.length > 0 ? `│ ${oneLine(lines[lines.length - 1]!, 60)}` : null;
+    }
     case 'milestone':
       return oneLine(str(d['text']), 60);
     case 'model_message':

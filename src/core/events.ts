@@ -8,11 +8,40 @@ export type AgentEvent =
   | { type: 'milestone'; name: MilestoneName; text: string; data?: Record<string, string | number | boolean> }
   | { type: 'model_message'; text: string }
   | { type: 'tool_call'; callId: string; name: string; args: string }
-  | { type: 'tool_result'; callId: string; name: string; ok: boolean; output: string }
+  | ToolOutputEvent
+  | ToolResultEvent
   | { type: 'follow_up'; author: Principal; text: string; source: string }
   | { type: 'summary'; text: string; branch: string; prUrl: string | null; diffstat: string | null }
   | { type: 'error'; code: string; message: string }
   | EgressEvent;
+
+/**
+ * Output of a tool step while it runs (the `run` command's stdout and stderr), batched a few times
+ * a second, capped per second and per command, cut at line ends so a secret is scrubbed whole.
+ */
+export interface ToolOutputEvent {
+  type: 'tool_output';
+  callId: string;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+/**
+ * A tool step's outcome. `ok` is false for a failed step: a tool error, or a command that exited
+ * non-zero, timed out or was killed (then `exitCode` says how, and `timedOut` when it ran out of time).
+ */
+export interface ToolResultEvent {
+  type: 'tool_result';
+  callId: string;
+  name: string;
+  ok: boolean;
+  output: string;
+  /** A command's exit code (137 when it was killed); absent for tools that run no command. */
+  exitCode?: number;
+  timedOut?: boolean;
+  /** How long the step took. */
+  durationMs?: number;
+}
 
 /**
  * One connection through the egress proxy, appended when it closes (a denial at once). Shown by

@@ -8,6 +8,7 @@ import {
   type AgentEvent,
   type AgentService,
   type AgentStore,
+  type DiffStore,
   type EgressEvent,
   type EgressGateway,
   type EgressSession,
@@ -31,6 +32,7 @@ import {
 } from '../core/index.js';
 import { commitAll, type GitIdentity } from '../git/commit.js';
 import { diffstat } from '../git/diffstat.js';
+import { unifiedDiff } from '../git/unified-diff.js';
 import { push } from '../git/remote.js';
 import { repoHostFor } from '../git/repo-hosts.js';
 import { importWorkTree } from '../git/work-tree.js';
@@ -53,7 +55,11 @@ export interface EngineSettings {
   publicUrl?: string | undefined;
   /** Lifetime of a run lease (default 30 s): a crashed worker's agents are taken over after it lapses. */
   leaseMs?: number;
+  /** Largest diff kept for the dashboard's diff view (default 512 KB); beyond it only the size. */
+  diffMaxBytes?: number;
 }
+
+export const defaultDiffMaxBytes = 512 * 1024;
 
 export interface EngineDeps {
   agents: AgentService;
@@ -62,6 +68,8 @@ export interface EngineDeps {
   events: EventLog;
   inbox: Inbox;
   history: ModelHistory;
+  /** Where the diff of each push goes for the dashboard (absent: no diff view). */
+  diffs?: DiffStore;
   models: ModelRegistry;
   sandbox: Sandbox;
   repoHosts: RepoHost[];
@@ -81,11 +89,13 @@ export interface EngineDeps {
 /** What the agent's work turned into on the remote. */
 export interface Delivery {
   pushed: boolean;
+  /** The commit pushed, when something was. */
+  sha: string | null;
   diffstat: string | null;
   pr: PullRequestRef | null;
 }
 
-const noDelivery: Delivery = { pushed: false, diffstat: null, pr: null };
+const noDelivery: Delivery = { pushed: false, sha: null, diffstat: null, pr: null };
 const eventTextChars = 4000;
 
 /**
@@ -267,9 +277,28 @@ export class AgentRun {
       await this.emit({ type: 'milestone', name: 'pushed', text: `pushed ${agent.branch}`, data: { branch: agent.branch, sha: head ?? '' } });
     }
     if (!pushed && !this.existingBranch) return noDelivery;
+    if (pushed) await this.saveDiff(base, head);
     const stat = formatDiffstat(await diffstat(this.dir, `refs/remotes/origin/${base}`));
     const pr = await this.pullRequest(summary, stat, pushed, options.openPr);
-    return { pushed, diffstat: stat, pr };
+    return { pushed, sha: pushed ? head : null, diffstat: stat, pr };
+  }
+
+  /**
+   * Keeps the pushed branch's diff against its base for the dashboard: scrubbed, at most
+   * `diffMaxBytes` (beyond that only its size), never for a privacy-mode agent. A diff that cannot
+   * be made is logged, not fatal: the push is what matters.
+   */
+  private async saveDiff(base: string, head: string | null): Promise<void> {
+    const { agent, deps } = this;
+    if (!deps.diffs || agent.privacy) return;
+    try {
+      const diff = await unifiedDiff(this.dir, `refs/remotes/origin/${base}`, deps.settings.diffMaxBytes ?? defaultDiffMaxBytes);
+      const text = diff.kind === 'diff' ? deps.scrubber.scrub(diff.text) : null;
+      const bytes = diff.kind === 'diff' ? Buffer.byteLength(diff.text) : diff.bytes;
+      await deps.diffs.save(agent.id, { text, bytes, base, branch: agent.branch, sha: head, at: new Date().toISOString() }, agent.expiresAt);
+    } catch (error) {
+      this.log.warn({ err: error, agentId: agent.id }, 'could not save the diff for the dashboard');
+    }
   }
 
   private async pullRequest(summary: string, stat: string | null, pushed: boolean, mayOpen: boolean): Promise<PullRequestRef | null> {

@@ -21,6 +21,7 @@ export function createEngine(core: CoreContext): EngineDeps {
     events: stores.events,
     inbox: stores.inbox,
     history: stores.history,
+    diffs: stores.diffs,
     models,
     sandbox: createDockerSandbox(config, log, core.instance),
     repoHosts: repoHostsFromConfig(config, { log, clock: core.clock, onToken: (token) => scrubber.add(token) }),

@@ -145,15 +145,17 @@ async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentSt
   const agent = run.agent;
   const blocked = run.blockedNote();
   const summary = blocked ? `${result}\n\n${blocked}` : result;
-  let delivery: Delivery = { pushed: false, diffstat: null, pr: null };
+  let delivery: Delivery = { pushed: false, sha: null, diffstat: null, pr: null };
+  let pushFailed = false;
   try {
     delivery = await run.deliver(summary, { openPr: options.openPr, ...(options.note ? { note: options.note } : status === 'stopped' ? { note: 'WIP' } : {}) });
   } catch (error) {
     if (!options.bestEffort) throw error;
     const failure = toErrandError(error);
+    pushFailed = true;
     await run.emit({ type: 'error', code: failure.code, message: `could not push the work so far: ${failure.message}` });
   }
-  const text = status === 'stopped' && delivery.pushed ? `${summary} The work so far is pushed to \`${agent.branch}\`.` : summary;
+  const text = status === 'finished' ? summary : `${summary} ${pushNote(agent, delivery, pushFailed)}`;
   if (agent.privacy) await run.forgetTranscript();
   if (options.error) await run.emit({ type: 'error', code: options.error.code, message: options.error.message });
   if (status !== 'failed' || delivery.pushed) {
@@ -170,6 +172,15 @@ async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentSt
   } catch (error) {
     if (!isErrandError(error, 'invalid_transition')) throw error;
   }
+}
+
+/** What a stopped or failed agent left on its branch: the branch and commit, or that nothing was pushed and why. */
+function pushNote(agent: Agent, delivery: Delivery, pushFailed: boolean): string {
+  if (delivery.pushed) return `The work so far is pushed to \`${agent.branch}\`${delivery.sha ? ` at commit ${delivery.sha.slice(0, 12)}` : ''}.`;
+  if (pushFailed) return 'Nothing was pushed: the push failed.';
+  if (agent.status === 'preparing' || agent.status === 'queued') return 'Nothing was pushed.';
+  if (agent.mode === 'ask' || !agent.repo) return 'Nothing was pushed (no repository changes in this mode).';
+  return 'Nothing was pushed: there were no changes.';
 }
 
 async function requeue(deps: EngineDeps, run: AgentRun, message: string): Promise<void> {

@@ -24,7 +24,7 @@ export async function salvageStopped(deps: EngineDeps, agentId: string, context:
     }
     const summary = agent.summary ?? 'Stopped on request after its worker stopped.';
     const delivery = await run.deliver(summary, { openPr: false, note: 'WIP' });
-    const text = delivery.pushed ? `${summary} The work so far is pushed to \`${agent.branch}\`.` : `${summary} There was no new work to push.`;
+    const text = delivery.pushed ? `${summary} The work so far is pushed to \`${agent.branch}\`${delivery.sha ? ` at commit ${delivery.sha.slice(0, 12)}` : ''}.` : `${summary} Nothing was pushed: there was no new work.`;
     if (agent.privacy) await run.forgetTranscript();
     await run.emit({ type: 'summary', text, branch: agent.branch, prUrl: delivery.pr?.url ?? agent.prUrl, diffstat: agent.privacy ? null : delivery.diffstat });
     await deps.store.update(agentId, (current) => ({

@@ -47,7 +47,8 @@ async function teamFollowUps(value: 'owner' | 'everyone'): Promise<void> {
 
 /** What the agent's `terminal_output` tool reads from its terminal. */
 async function agentSees(): Promise<string> {
-  return terminalOutput.run({ name: 'shell', lines: 200 }, { sandbox: machine, signal: new AbortController().signal, env: {}, commandTimeoutMs: 10_000 });
+  const result = await terminalOutput.run({ name: 'shell', lines: 200 }, { sandbox: machine, signal: new AbortController().signal, env: {}, commandTimeoutMs: 10_000 });
+  return typeof result === 'string' ? result : result.content;
 }
 
 async function screenText(page: Page): Promise<string> {

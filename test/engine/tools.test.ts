@@ -36,7 +36,8 @@ function tool(name: string): Tool {
 async function use(name: string, args: Record<string, unknown>): Promise<{ ok: boolean; text: string }> {
   const t = tool(name);
   try {
-    return { ok: true, text: await t.run(t.parse(JSON.stringify(args)), context) };
+    const returned = await t.run(t.parse(JSON.stringify(args)), context);
+    return { ok: true, text: typeof returned === 'string' ? returned : returned.content };
   } catch (error) {
     if (error instanceof ToolFailure) return { ok: false, text: error.message };
     throw error;

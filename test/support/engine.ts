@@ -83,6 +83,7 @@ export async function engineHarness(options: HarnessOptions): Promise<EngineHarn
     events: core.stores.events,
     inbox: core.stores.inbox,
     history: core.stores.history,
+    diffs: core.stores.diffs,
     models,
     sandbox: options.sandbox ?? testSandbox(options.docker),
     repoHosts: [...(options.hosts ?? []), new PlainRemoteHost({ credentials: [{ urlPrefix: options.gitServer.url, token: pushToken }] })],

@@ -1,6 +1,7 @@
 import { isErrandError, type AgentEvent, type FollowUp, type Log, type ModelMessage, type ModelToolCall, type ResolvedModel, type SandboxHandle, type TokenUsage } from '../../core/index.js';
 import { compactHistory, defaultCompact, type CompactOptions } from './history.js';
-import { modelTools, ToolFailure, type Tool, type ToolContext } from './tool.js';
+import { OutputStream, type OutputStreamLimits } from './output-stream.js';
+import { modelTools, ToolFailure, type CommandOutcome, type Tool, type ToolContext } from './tool.js';
 
 export interface LoopLimits {
   /** Model calls in this run. */
@@ -49,6 +50,8 @@ export interface AgentLoopOptions {
   compact?: CompactOptions;
   log: Log;
   maxOutputTokens?: number;
+  /** How a command's live output is batched and capped (tests make it small). */
+  outputStream?: OutputStreamLimits;
 }
 
 const eventArgsChars = 2000;
@@ -159,20 +162,40 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<LoopResul
 
 async function runCall(call: ModelToolCall, tools: Map<string, Tool>, context: ToolContext, options: AgentLoopOptions, log: Log): Promise<{ ok: boolean; content: string }> {
   await options.emit({ type: 'tool_call', callId: call.id, name: call.name, args: cut(call.arguments, eventArgsChars) });
+  const started = performance.now();
+  const live = new OutputStream(call.id, (event) => void options.emit(event), options.outputStream);
   let outcome: { ok: boolean; content: string };
+  let command: CommandOutcome | null = null;
   const tool = tools.get(call.name);
   if (!tool) {
     outcome = { ok: false, content: `there is no tool named ${JSON.stringify(call.name)}; the tools are: ${[...tools.keys()].join(', ')}` };
   } else {
     try {
-      outcome = { ok: true, content: await tool.run(tool.parse(call.arguments), context) };
+      const returned = await tool.run(tool.parse(call.arguments), { ...context, onOutput: (stream, text) => live.push(stream, text) });
+      if (typeof returned === 'string') outcome = { ok: true, content: returned };
+      else {
+        command = returned;
+        // The model reads the exit code in the text; the step is marked failed everywhere else.
+        outcome = { ok: true, content: returned.content };
+      }
     } catch (error) {
       if (!(error instanceof ToolFailure)) throw error;
       outcome = { ok: false, content: error.message };
+    } finally {
+      live.end();
     }
   }
   if (!outcome.ok) log.debug({ tool: call.name }, 'tool call failed');
-  await options.emit({ type: 'tool_result', callId: call.id, name: call.name, ok: outcome.ok, output: cut(outcome.content, eventOutputChars) });
+  const failed = command !== null && (command.exitCode !== 0 || command.timedOut);
+  await options.emit({
+    type: 'tool_result',
+    callId: call.id,
+    name: call.name,
+    ok: outcome.ok && !failed,
+    output: cut(outcome.content, eventOutputChars),
+    ...(command ? { exitCode: command.exitCode, ...(command.timedOut ? { timedOut: true } : {}) } : {}),
+    durationMs: Math.round(performance.now() - started),
+  });
   return outcome;
 }
 

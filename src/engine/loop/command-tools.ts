@@ -53,12 +53,18 @@ export const run = defineTool({
   }),
   async run({ command, timeoutSeconds }, context) {
     const timeoutMs = Math.min(timeoutSeconds ? timeoutSeconds * 1000 : context.commandTimeoutMs, context.commandTimeoutMs);
-    const result = await context.sandbox.exec(command, { env: context.env, signal: context.signal, timeoutMs, maxOutputBytes: commandOutputBytes });
+    const result = await context.sandbox.exec(command, {
+      env: context.env,
+      signal: context.signal,
+      timeoutMs,
+      maxOutputBytes: commandOutputBytes,
+      ...(context.onOutput ? { onOutput: context.onOutput } : {}),
+    });
     if (result.aborted) throw new ToolFailure('the command was stopped');
     const killed = result.stillRunning ? 'Errand could not stop it: its processes may still be running' : 'the command was killed';
     const head = result.timedOut ? `timed out after ${Math.round(timeoutMs / 1000)} s (${killed})` : `exit code ${result.exitCode}`;
     const output = result.output.trim() === '' ? '(no output)' : result.output;
-    return `${head}\n${output}`;
+    return { content: `${head}\n${output}`, exitCode: result.exitCode, timedOut: result.timedOut };
   },
 });
 

@@ -9,7 +9,18 @@ export interface ToolContext {
   env: Record<string, string>;
   /** Longest a `run` command may take. */
   commandTimeoutMs: number;
+  /** Output of the step's command as it runs (shown live; the result still carries it). */
+  onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
 }
+
+/** A step that ran a command: what the model reads, and whether the command failed and how. */
+export interface CommandOutcome {
+  content: string;
+  exitCode: number;
+  timedOut: boolean;
+}
+
+export type ToolReturn = string | CommandOutcome;
 
 /**
  * A tool failed in a way the model can act on (no such file, ambiguous edit): the message goes
@@ -31,7 +42,7 @@ export interface Tool {
   readonly readOnly: boolean;
   /** Parses the raw arguments; a ToolFailure names what is wrong with them. */
   parse(raw: string): unknown;
-  run(args: unknown, context: ToolContext): Promise<string>;
+  run(args: unknown, context: ToolContext): Promise<ToolReturn>;
 }
 
 export interface ToolSpec<S extends z.ZodType> {
@@ -39,7 +50,7 @@ export interface ToolSpec<S extends z.ZodType> {
   description: string;
   schema: S;
   readOnly: boolean;
-  run(args: z.infer<S>, context: ToolContext): Promise<string>;
+  run(args: z.infer<S>, context: ToolContext): Promise<ToolReturn>;
 }
 
 /** One tool from a zod schema: the model gets `z.toJSONSchema` of it, its calls are validated by it. */

@@ -6,7 +6,9 @@ import type { DashboardContext } from './context.js';
 import { pageHeaders, sendFragment, sendPage } from './respond.js';
 import { agentPageBody, agentStatus, type AgentView, type QueueState } from './views/agent-page.js';
 import { agentRows, agentsListBody, statusesOfFilter, type ListFilters } from './views/agents-list.js';
-import { transcriptVisible } from './views/events.js';
+import { diffBody } from './views/diff-view.js';
+import { knownRepositories } from './known-repos.js';
+import { markdownBlock, transcriptVisible } from './views/events.js';
 import { newAgentBody, type NewAgentValues } from './views/new-agent.js';
 import { ordinal } from './views/parts.js';
 
@@ -114,7 +116,8 @@ export function agentRoutes(ctx: DashboardContext): Router {
 
   const newForm = async (viewer: Viewer, values: NewAgentValues, error: string | null) => {
     const settings = await ctx.settings.get(viewer.workspace);
-    return newAgentBody(viewer, values, { models: ctx.models?.list() ?? [], defaultModel: settings.defaultModel || (ctx.models?.defaultModel() ?? null), defaultRepo: settings.defaultRepo, error });
+    const repos = await knownRepositories(ctx.agents, viewer, settings);
+    return newAgentBody(viewer, values, { models: ctx.models?.list() ?? [], repos, defaultModel: settings.defaultModel || (ctx.models?.defaultModel() ?? null), defaultRepo: settings.defaultRepo, error });
   };
 
   router.get('/agents/new', ...page, async (req: Request, res: Response) => {
@@ -154,6 +157,23 @@ export function agentRoutes(ctx: DashboardContext): Router {
     const terminal = ctx.terminals ? terminalAccess(viewer.principal, viewer.workspace, agent, await ctx.settings.get(agent.workspace), viewer.key.admin) : null;
     const view = { ...(await agentView(ctx, agent)), terminal };
     sendPage(ctx, res, { title: ctx.scrubber.scrub(agent.title), nav: 'agents', body: agentPageBody(view, viewer, noticeOf(req.query)) });
+  });
+
+  /** The agent's branch against its base, file by file, as the worker saved it at its last push. */
+  router.get('/agents/:id/diff', ...page, async (req: Request<{ id: string }>, res: Response) => {
+    const agent = await actionableAgent(ctx, viewerOfRes(res), req.params.id);
+    const diff = agent.privacy ? null : await ctx.diffs.load(agent.id);
+    sendPage(ctx, res, { title: `Changes: ${ctx.scrubber.scrub(agent.title)}`, nav: 'agents', body: diffBody(agent, diff, (t) => ctx.scrubber.scrub(t), ctx.clock.now()) });
+  });
+
+  /** One message or summary rendered from Markdown: the script swaps it in for the live event's plain text. */
+  router.get('/agents/:id/rendered/:eventId', ...page, async (req: Request<{ id: string; eventId: string }>, res: Response) => {
+    const agent = await actionableAgent(ctx, viewerOfRes(res), req.params.id);
+    if (!/^\d+-\d+$/.test(req.params.eventId)) throw new PageError(400, 'Bad request', 'not an event id');
+    const events = transcriptVisible(agent) ? await ctx.events.read(agent.id) : [];
+    const event = events.find((e) => e.id === req.params.eventId);
+    if (!event || (event.type !== 'model_message' && event.type !== 'summary')) throw new PageError(404, 'Not found', 'No such message.');
+    sendFragment(res, markdownBlock(ctx.scrubber.scrub(event.text)));
   });
 
   /** The status panel alone: the page's script swaps it in when the status changes. */

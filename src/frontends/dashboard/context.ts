@@ -2,6 +2,7 @@ import type {
   AgentService,
   AuditLog,
   Clock,
+  DiffStore,
   EventLog,
   Inbox,
   Log,
@@ -24,6 +25,8 @@ export interface DashboardContext {
   agents: AgentService;
   events: EventLog;
   inbox: Inbox;
+  /** The agents' diffs, saved by the worker at push time (the diff view). */
+  diffs: Pick<DiffStore, 'load'>;
   settings: SettingsService;
   /** Null when the server has no master key (no secret store). */
   secrets: SecretsService | null;

@@ -1,5 +1,5 @@
 import { Router, type Express } from 'express';
-import { SecretsService, SettingsService, type MachineTerminals, type AgentService, type AuditLog, type Clock, type EventLog, type Inbox, type Log, type ModelRegistry, type NetworkSupply, type Sandbox, type SecretStore, type SettingsStore } from '../../core/index.js';
+import { SecretsService, SettingsService, type MachineTerminals, type AgentService, type AuditLog, type Clock, type DiffStore, type EventLog, type Inbox, type Log, type ModelRegistry, type NetworkSupply, type Sandbox, type SecretStore, type SettingsStore } from '../../core/index.js';
 import type { Scrubber } from '../../redact/scrubber.js';
 import type { ApiKeyStore } from '../http/api/index.js';
 import type { HttpMount } from '../http/server.js';
@@ -25,6 +25,7 @@ export interface DashboardOptions {
   stores: {
     events: EventLog;
     inbox: Inbox;
+    diffs: Pick<DiffStore, 'load'>;
     settings: SettingsStore;
     audit: AuditLog;
     secrets?: SecretStore;
@@ -68,6 +69,7 @@ export function createDashboard(options: DashboardOptions): { mount: HttpMount; 
     agents: options.agents,
     events: options.stores.events,
     inbox: options.stores.inbox,
+    diffs: options.stores.diffs,
     settings: new SettingsService({ settings: options.stores.settings, audit: options.stores.audit, log, ...(options.models ? { models: options.models } : {}), checkEnvironment: checkEnvironmentText }),
     machines: options.machines ?? null,
     secrets: options.stores.secrets ? new SecretsService({ secrets: options.stores.secrets, settings: options.stores.settings, audit: options.stores.audit, log }) : null,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Agent, AgentStatus, StoredEvent, View } from '../../core/index.js';
+import { currentStep, type Agent, type AgentStatus, type StoredEvent, type View } from '../../core/index.js';
 
 /**
  * What the tracking comment of one agent in one conversation shows, folded from its events. One
@@ -20,6 +20,10 @@ export const TrackingState = z.object({
   prUrl: z.string().nullable().default(null),
   followUps: z.array(z.string()).default([]),
   latest: z.string().nullable().default(null),
+  /** The step in flight ("running `npm test`"), cleared when it has its result. */
+  step: z.string().nullable().default(null),
+  /** The commit last pushed, from the `pushed` milestone. */
+  pushedSha: z.string().nullable().default(null),
   summary: z.string().nullable().default(null),
   diffstat: z.string().nullable().default(null),
   error: z.object({ code: z.string(), message: z.string() }).nullable().default(null),
@@ -52,13 +56,17 @@ export function applyEvent(state: TrackingState, event: StoredEvent): TrackingSt
   switch (event.type) {
     case 'status':
       next.status = event.status;
+      next.step = null;
       if (event.status === 'running') next.environmentReady = true;
       if (settled.has(event.status)) next.settledAt = event.at;
       break;
     case 'milestone':
       if (event.name === 'environment_ready') next.environmentReady = true;
       if (event.name === 'install_cached') next.installCached = true;
-      if (event.name === 'pushed') next.pushed = true;
+      if (event.name === 'pushed') {
+        next.pushed = true;
+        if (typeof event.data?.sha === 'string' && event.data.sha) next.pushedSha = event.data.sha;
+      }
       if ((event.name === 'pr_opened' || event.name === 'pr_updated') && typeof event.data?.url === 'string') next.prUrl = event.data.url;
       break;
     case 'follow_up':
@@ -71,14 +79,20 @@ export function applyEvent(state: TrackingState, event: StoredEvent): TrackingSt
       next.summary = event.text;
       next.diffstat = event.diffstat;
       next.prUrl = event.prUrl ?? next.prUrl;
-      next.pushed = true;
       break;
     case 'error':
       next.error = { code: event.code, message: event.message };
       break;
-    case 'log':
-    case 'tool_call':
+    case 'tool_call': {
+      const step = currentStep([event]);
+      next.step = step ? `${step.verb}${step.detail ? ` \`${step.detail.replace(/`/g, 'ˋ')}\`` : ''}` : null;
+      break;
+    }
     case 'tool_result':
+      next.step = null;
+      break;
+    case 'log':
+    case 'tool_output':
       break;
   }
   return next;
@@ -129,7 +143,7 @@ export function renderTracking(agent: Agent, state: TrackingState, view: View, o
   lines.push(box(true, 'Queued'));
   lines.push(box(state.environmentReady || done, `Environment ready${state.installCached ? ' (cached install)' : ''}`));
   lines.push(box(status === 'finished', status === 'running' ? 'Working on it…' : 'Work done'));
-  lines.push(box(state.pushed, `Pushed \`${agent.branch}\``));
+  lines.push(box(state.pushed, state.pushed ? `Pushed \`${agent.branch}\`${state.pushedSha ? ` at ${state.pushedSha.slice(0, 7)}` : ''}` : done && agent.mode !== 'ask' ? 'Nothing was pushed' : `Pushed \`${agent.branch}\``));
   if (agent.autoPr) lines.push(box(Boolean(prUrl), prUrl ? `Pull request ${prUrl}` : 'Pull request'));
   if (state.followUps.length > 0) lines.push('', `📨 Follow-ups read by the agent: ${state.followUps.map((n) => `@${n}`).join(', ')}`);
   if (state.error && status !== 'finished') {
@@ -139,8 +153,8 @@ export function renderTracking(agent: Agent, state: TrackingState, view: View, o
     if (done && state.summary) {
       lines.push('', '### Summary', '', defuse(truncate(state.summary, 6_000)));
       if (state.diffstat) lines.push('', '```', truncate(state.diffstat, 2_000), '```');
-    } else if (!done && state.latest) {
-      lines.push('', `<sub>Latest: ${defuse(oneLine(state.latest, 300))}</sub>`);
+    } else if (!done && (state.step || state.latest)) {
+      lines.push('', state.step ? `<sub>Now ${defuse(oneLine(state.step, 300))}</sub>` : `<sub>Latest: ${defuse(oneLine(state.latest ?? '', 300))}</sub>`);
     }
   }
   lines.push('', trackingMarker(agent.id, state.round));

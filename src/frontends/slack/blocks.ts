@@ -1,5 +1,6 @@
 import type { types } from '@slack/bolt';
-import { repoLabel, type Agent, type AgentStatus, type StoredEvent, type View } from '../../core/index.js';
+import { repoLabel, type Agent, type AgentStatus, type CurrentStep, type StoredEvent, type View } from '../../core/index.js';
+import { escapeMrkdwn, markdownToMrkdwn } from './mrkdwn.js';
 
 type KnownBlock = types.KnownBlock;
 
@@ -34,8 +35,12 @@ export function reactionFor(status: AgentStatus): string {
 }
 
 /** Slack mrkdwn treats &, < and > as control characters. */
-export function escape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const escape = escapeMrkdwn;
+
+/** "Now running `npm test`": the step in flight, in the status message (full view only). */
+export function stepLine(step: CurrentStep): string {
+  const detail = step.detail ? ` \`${escape(step.detail).replace(/`/g, 'ˋ')}\`` : '';
+  return `:gear: Now ${escape(step.verb)}${detail}`;
 }
 
 export function agentUrl(publicUrl: string | undefined, agentId: string): string | null {
@@ -43,7 +48,7 @@ export function agentUrl(publicUrl: string | undefined, agentId: string): string
 }
 
 /** The status message: task, repo, branch, model, status, and the buttons. Edited in place. */
-export function statusMessage(agent: Agent, view: View, publicUrl: string | undefined): SlackMessage {
+export function statusMessage(agent: Agent, view: View, publicUrl: string | undefined, step: CurrentStep | null = null): SlackMessage {
   const repo = agent.repo ? repoLabel(agent.repo) : 'no repository';
   const fields = [
     `*Repo*\n${escape(repo)}`,
@@ -55,6 +60,9 @@ export function statusMessage(agent: Agent, view: View, publicUrl: string | unde
     { type: 'section', text: { type: 'mrkdwn', text: truncate(`*${escape(agent.title)}*`, sectionLimit) } },
     { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn' as const, text: truncate(text, 2000) })) },
   ];
+  if (step && view === 'full' && agent.status === 'running') {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(stepLine(step), sectionLimit) }] });
+  }
   if (agent.error) {
     const detail = view === 'full' ? `${agent.error.code}: ${agent.error.message}` : agent.error.code;
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(`:warning: ${escape(detail)}`, sectionLimit) }] });
@@ -92,8 +100,11 @@ function milestoneText(event: Extract<StoredEvent, { type: 'milestone' }>, view:
       return event.data?.cached === true ? ':package: Environment ready (from the cache)' : ':package: Environment ready';
     case 'install_cached':
       return ':package: Dependencies restored from the cache';
-    case 'pushed':
-      return ':arrow_up: Pushed the branch';
+    case 'pushed': {
+      const branch = typeof event.data?.branch === 'string' ? ` \`${escape(event.data.branch)}\`` : ' the branch';
+      const sha = typeof event.data?.sha === 'string' && event.data.sha ? ` at \`${escape(event.data.sha.slice(0, 12))}\`` : '';
+      return `:arrow_up: Pushed${branch}${sha}`;
+    }
     case 'pr_opened':
       return `:rocket: Pull request opened${prLink(event.data)}`;
     case 'pr_updated':
@@ -123,7 +134,7 @@ export function summaryMessages(event: Extract<StoredEvent, { type: 'summary' }>
 
   let body = event.text;
   if (agent.privacy) body = body.replace(/```[\s\S]*?```/g, '_(code omitted: privacy mode)_');
-  const parts = [headline, ...splitText(escape(body), sectionLimit - 100)];
+  const parts = [headline, ...splitText(markdownToMrkdwn(body), sectionLimit - 100)];
   if (event.diffstat && !agent.privacy) parts.push(...splitText('```\n' + escape(event.diffstat) + '\n```', sectionLimit - 100));
   const messages: SlackMessage[] = [];
   for (let i = 0; i < parts.length; i += blocksPerMessage) {

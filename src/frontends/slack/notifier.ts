@@ -1,6 +1,8 @@
 import type { webApi } from '@slack/bolt';
 import {
   conversationKey,
+  currentStep,
+  type CurrentStep,
   viewFor,
   type Agent,
   type Conversation,
@@ -32,6 +34,7 @@ export interface SlackNotifierDeps {
 const goneErrors = new Set(['message_not_found', 'cant_update_message', 'channel_not_found', 'is_archived', 'not_in_channel']);
 
 export const statusField = (key: string) => `status|${key}`;
+const stepField = 'step';
 
 /**
  * Renders an agent's events into its Slack thread: the status message is edited in place from the
@@ -49,7 +52,7 @@ export class SlackNotifier implements Notifier {
     const agent = (await this.deps.agents.get(given.id)) ?? given;
     const key = conversationKey(conversation);
     const seen = await this.viewNow(agent, conversation, view);
-    const status = await this.statusMessage(agent, conversation, key, seen);
+    const status = await this.statusMessage(agent, conversation, key, seen, await this.step(agent, events));
     if (status) await this.react(agent, key, status);
     for (const event of events) {
       const replies = replyFor(event, agent, seen);
@@ -71,8 +74,22 @@ export class SlackNotifier implements Notifier {
     return viewFor(agent, { ...conversation, external: true }, await this.deps.settings.get(agent.workspace));
   }
 
-  private async statusMessage(agent: Agent, conversation: SlackThread, key: string, view: View): Promise<{ channel: string; ts: string } | null> {
-    const message = statusMessage(agent, view, this.deps.publicUrl);
+  /**
+   * The step in flight: from this batch when it has tool steps or a status change, else the one
+   * remembered from an earlier batch (a batch of output alone changes nothing).
+   */
+  private async step(agent: Agent, events: StoredEvent[]): Promise<CurrentStep | null> {
+    if (!events.some((e) => e.type === 'tool_call' || e.type === 'tool_result' || e.type === 'status')) {
+      const known = await this.deps.state.get(agent.id, stepField);
+      return known ? (JSON.parse(known) as CurrentStep) : null;
+    }
+    const step = currentStep(events);
+    await this.deps.state.set(agent.id, stepField, step ? JSON.stringify(step) : '');
+    return step;
+  }
+
+  private async statusMessage(agent: Agent, conversation: SlackThread, key: string, view: View, step: CurrentStep | null): Promise<{ channel: string; ts: string } | null> {
+    const message = statusMessage(agent, view, this.deps.publicUrl, step);
     const known = await this.deps.state.get(agent.id, statusField(key));
     if (!known || known === 'posting') {
       // A conversation the front end did not open (one added later): post the status message once.

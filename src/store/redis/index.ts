@@ -9,6 +9,7 @@ import { RedisDedupStore } from './dedup-store.js';
 import { RedisEventLog } from './event-log.js';
 import { RedisInbox } from './inbox.js';
 import { RedisModelHistory } from './model-history.js';
+import { RedisAgentDiffs } from './agent-diffs.js';
 import { Keys, expiryGraceSeconds } from './keys.js';
 import { RedisEventBell, RedisLeases, RedisNotifyCursors } from './notify.js';
 import { RedisSecretStore } from './secret-store.js';
@@ -70,6 +71,8 @@ export interface RedisStores {
   admission: RedisAdmission;
   /** The agents' model conversations, for resume. */
   history: RedisModelHistory;
+  /** The agents' diffs against their base, saved at push time. */
+  diffs: RedisAgentDiffs;
   /** Present when a key provider and scrubber are passed in. */
   secrets?: RedisSecretStore;
   /** What `forget` deletes: every key of one agent. */
@@ -127,6 +130,7 @@ export function createRedisStores(client: Redis, options: RedisStoreOptions): Re
     admission: new RedisAdmission(redis, keys),
     audit: new RedisAuditLog(redis, keys, options.clock, retentionSeconds),
     history: new RedisModelHistory(redis, keys, options.clock),
+    diffs: new RedisAgentDiffs(redis, keys, options.clock),
     agentKeys: new RedisAgentKeys(redis, keys),
     containerSignals: new RedisContainerSignals(redis, keys),
     slack: new RedisSlackState(redis, keys, agentFallbackSeconds),

@@ -30,6 +30,8 @@ export class Keys {
   /** The agent's model conversation, for resuming it (engine). */
   modelHistory = (agentId: string) => `${this.prefix}history:${agentId}`;
   notifyCursors = (agentId: string) => `${this.prefix}notify:${agentId}`;
+  /** The agent's branch against its base at its last push (dashboard diff view). */
+  agentDiff = (agentId: string) => `${this.prefix}diff:${agentId}`;
   /** Slack's per-agent fields: status message per conversation, reply outcomes, reaction. */
   slackAgent = (agentId: string) => `${this.prefix}slack:agent:${agentId}`;
   /** GitHub's tracking comment per conversation of the agent. */
@@ -47,6 +49,7 @@ export class Keys {
     this.events(agentId),
     this.inbox(agentId),
     this.modelHistory(agentId),
+    this.agentDiff(agentId),
     this.notifyCursors(agentId),
     this.slackAgent(agentId),
     this.githubTracking(agentId),

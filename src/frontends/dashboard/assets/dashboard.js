@@ -145,29 +145,87 @@
     if (atBottom) pre.scrollTop = pre.scrollHeight;
   }
 
+  // Tool steps: live command output while a step runs, then its outcome (failed with the exit code,
+  // or ok) and duration. Mirrors views/events.ts toolStep and core/current-step.ts stepOutcome.
+  var STEP_OUTPUT_CHARS = 64000;
+  function durationText(ms) {
+    if (ms < 1000) return ms + ' ms';
+    if (ms < 60000) return (ms / 1000).toFixed(1) + ' s';
+    return Math.floor(ms / 60000) + ' min ' + Math.round((ms % 60000) / 1000) + ' s';
+  }
+  function stepOutcome(result) {
+    var parts = [result.timedOut ? 'timed out' : result.ok ? 'ok' : 'failed'];
+    if (typeof result.exitCode === 'number' && (result.exitCode !== 0 || !result.ok)) parts.push('exit ' + result.exitCode);
+    if (typeof result.durationMs === 'number') parts.push(durationText(result.durationMs));
+    return parts.join(' · ');
+  }
+  function toolStepNode(event) {
+    return el('li', { class: 'step', 'data-event-id': event.id, 'data-call': event.callId }, [
+      el('details', { open: '' }, [
+        el('summary', {}, [el('span', { class: 'tool', text: event.name }), ' ', el('code', { text: argsPreview(event.args) }), ' ', el('span', { class: 'result pending', text: 'running…' })]),
+        el('pre', { class: 'args', text: event.args }),
+        el('pre', { class: 'output', tabindex: '0' }),
+      ]),
+    ]);
+  }
+  function stepFor(callId) {
+    return transcript.querySelector('li.step[data-call="' + CSS.escape(callId) + '"]');
+  }
+  function appendToolOutput(event) {
+    var step = stepFor(event.callId);
+    if (!step || step.getAttribute('data-settled')) return;
+    var pre = step.querySelector('pre.output');
+    var atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+    var text = pre.textContent + event.text;
+    if (text.length > STEP_OUTPUT_CHARS) text = text.slice(text.length - STEP_OUTPUT_CHARS);
+    pre.textContent = text;
+    if (atBottom) pre.scrollTop = pre.scrollHeight;
+  }
+  function settleToolStep(event) {
+    var step = stepFor(event.callId);
+    if (!step) return;
+    step.setAttribute('data-settled', 'yes');
+    step.querySelector('pre.output').textContent = event.output;
+    var state = step.querySelector('.result');
+    state.className = 'result ' + (event.ok ? 'ok' : 'fail');
+    state.textContent = stepOutcome(event);
+    if (typeof event.exitCode === 'number') state.setAttribute('data-exit', String(event.exitCode));
+    if (!event.ok) step.classList.add('failed');
+  }
+
+  // Messages and summaries are Markdown: shown as plain text at once, then swapped for the server's
+  // rendering (views/markdown.ts: raw HTML escaped, links only http(s)/mailto), one fetch per message.
+  function renderMarkdownLater(item, event) {
+    fetch('/agents/' + encodeURIComponent(agentId) + '/rendered/' + encodeURIComponent(event.id), { credentials: 'same-origin', cache: 'no-store', headers: { accept: 'text/html' } })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (text) {
+        var plain = item.querySelector('div.text');
+        if (!text || !plain) return;
+        var holder = document.createElement('div');
+        holder.innerHTML = text;
+        if (holder.firstElementChild) plain.replaceWith(holder.firstElementChild);
+      })
+      .catch(function () { /* the plain text stays */ });
+  }
+
   function render(event) {
     switch (event.type) {
       case 'model_message':
-        if (event.text.trim()) append(el('li', { class: 'msg agent', 'data-event-id': event.id }, [el('p', { class: 'who', text: 'Agent' }), el('div', { class: 'text', text: event.text })]));
+        if (event.text.trim()) {
+          var message = el('li', { class: 'msg agent', 'data-event-id': event.id }, [el('p', { class: 'who', text: 'Agent' }), el('div', { class: 'text', text: event.text })]);
+          append(message);
+          renderMarkdownLater(message, event);
+        }
         break;
       case 'tool_call':
-        append(el('li', { class: 'step', 'data-event-id': event.id, 'data-call': event.callId }, [
-          el('details', {}, [
-            el('summary', {}, [el('span', { class: 'tool', text: event.name }), ' ', el('code', { text: argsPreview(event.args) }), ' ', el('span', { class: 'result pending', text: '…' })]),
-            el('pre', { class: 'args', text: event.args }),
-            el('pre', { class: 'output' }),
-          ]),
-        ]));
+        append(toolStepNode(event));
         break;
-      case 'tool_result': {
-        var step = transcript.querySelector('li.step[data-call="' + CSS.escape(event.callId) + '"]');
-        if (!step) break;
-        step.querySelector('pre.output').textContent = event.output;
-        var state = step.querySelector('.result');
-        state.className = 'result ' + (event.ok ? 'ok' : 'fail');
-        state.textContent = event.ok ? 'ok' : 'failed';
+      case 'tool_output':
+        appendToolOutput(event);
         break;
-      }
+      case 'tool_result':
+        settleToolStep(event);
+        break;
       case 'follow_up':
         append(el('li', { class: 'msg user', 'data-event-id': event.id }, [
           el('p', { class: 'who' }, [event.author.name + ' followed up ', timeEl(event.at)]),
@@ -184,7 +242,9 @@
         var parts = [el('p', { class: 'who', text: 'Summary' }), el('div', { class: 'text', text: event.text })];
         if (event.diffstat) parts.push(el('pre', { class: 'diffstat', text: event.diffstat }));
         if (event.prUrl && /^https?:\/\//.test(event.prUrl)) parts.push(el('p', {}, [el('a', { href: event.prUrl, rel: 'noopener noreferrer', text: 'Pull request' })]));
-        append(el('li', { class: 'msg summary', 'data-event-id': event.id }, parts));
+        var summary = el('li', { class: 'msg summary', 'data-event-id': event.id }, parts);
+        append(summary);
+        renderMarkdownLater(summary, event);
         break;
       }
       case 'error':
@@ -227,7 +287,7 @@
   var after = article.getAttribute('data-last-event');
   var source = new EventSource('/agents/' + encodeURIComponent(agentId) + '/events' + (after ? '?after=' + encodeURIComponent(after) : ''));
   var seen = {};
-  ['status', 'log', 'milestone', 'model_message', 'tool_call', 'tool_result', 'follow_up', 'summary', 'error'].forEach(function (type) {
+  ['status', 'log', 'milestone', 'model_message', 'tool_call', 'tool_output', 'tool_result', 'follow_up', 'summary', 'error'].forEach(function (type) {
     source.addEventListener(type, function (message) {
       if (!message.data) return; // a connection error, not an event: EventSource reconnects by itself
       var event;
@@ -239,6 +299,8 @@
       if (event.type === 'status' || event.type === 'summary' || event.type === 'error' || event.type === 'milestone') refreshStatus();
       // While preparing, the panel shows the latest output: refresh it, at most once a second.
       else if (event.type === 'log' && document.querySelector('#agent-status[data-status="preparing"]')) refreshStatus(1000);
+      // While running, the panel names the step in flight.
+      else if (event.type === 'tool_call' || event.type === 'tool_result') refreshStatus(500);
     });
   });
   source.addEventListener('end', function () {

@@ -1,4 +1,4 @@
-import { isActive, repoLabel, type Agent, type LogPhase, type StoredEvent, type TerminalAccess } from '../../../core/index.js';
+import { currentStep, isActive, repoLabel, type Agent, type LogPhase, type StoredEvent, type TerminalAccess } from '../../../core/index.js';
 import type { Scrubber } from '../../../redact/scrubber.js';
 import { html, type SafeHtml } from '../html.js';
 import type { Viewer } from '../auth.js';
@@ -65,20 +65,42 @@ function progress(view: AgentView): SafeHtml {
       return html`<div class="progress"><p>Preparing the environment${phase ? html`: <strong>${phaseLabel(phase)}</strong>` : ''}.</p>${install && html`<p>${install}</p>`}${phase && html`<pre class="tail" aria-label="Latest ${phaseLabel(phase)} output">${s(lastLines(logs.get(phase), 6))}</pre>`}</div>`;
     }
     case 'running': {
-      const call = [...events].reverse().find((e) => e.type === 'tool_call');
-      return html`<p class="progress">Working${agent.startedAt ? html` since ${ago(agent.startedAt, view.now)}` : ''}${call?.type === 'tool_call' ? html`; latest step: <code>${call.name}</code>` : ''}.</p>`;
+      const step = currentStep(events);
+      return html`<p class="progress">Working${agent.startedAt ? html` since ${ago(agent.startedAt, view.now)}` : ''}${step ? html`; now ${step.verb}${step.detail ? html` <code>${s(step.detail)}</code>` : ''}` : ''}.</p>`;
     }
     case 'failed': {
       const phase = latestPhase(events, environmentPhases);
       return html`<div class="progress failure" role="alert"><p><strong>Failed${phase ? html` during ${phaseLabel(phase).toLowerCase()}` : ''}</strong>${agent.error ? html`: ${s(agent.error.message)} <span class="muted">(${agent.error.code})</span>` : ''}</p>${phase && transcriptVisible(agent) && html`<pre class="tail" aria-label="Last lines of ${phaseLabel(phase)}">${s(lastLines(logs.get(phase), 15))}</pre>`}</div>`;
     }
     case 'stopped':
-      return html`<p class="progress">Stopped${agent.finishedAt ? html` ${ago(agent.finishedAt, view.now)}` : ''}. What it had was pushed to its branch; the container is kept for a while so you can attach.</p>`;
+      return html`<p class="progress">Stopped${agent.finishedAt ? html` ${ago(agent.finishedAt, view.now)}` : ''}. ${pushedText(agent, events)} The container is kept for a while so you can attach.</p>`;
     case 'finished':
       return html`<p class="progress">Finished${agent.finishedAt ? html` ${ago(agent.finishedAt, view.now)}` : ''}.${agent.prUrl ? '' : ' No pull request was opened.'}</p>`;
     case 'expired':
       return html`<p class="progress">Expired: the retention window has passed, so its container and transcript are gone.</p>`;
   }
+}
+
+/** Whether the diff view has something to show: the agent pushed its branch and keeps its diffs. */
+function hasDiff(view: AgentView): boolean {
+  return !view.agent.privacy && view.agent.repo !== null && view.events.some((e) => e.type === 'milestone' && e.name === 'pushed');
+}
+
+/** The commit this round pushed (the last `pushed` milestone since the agent was last queued), if any. */
+export function lastPush(events: StoredEvent[]): { branch: string; sha: string } | null {
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const event = events[i]!;
+    if (event.type === 'status' && event.status === 'queued') return null;
+    if (event.type === 'milestone' && event.name === 'pushed') return { branch: String(event.data?.branch ?? ''), sha: String(event.data?.sha ?? '') };
+  }
+  return null;
+}
+
+/** What the run left on its branch, in words: the branch and commit, or that nothing was pushed. */
+function pushedText(agent: Agent, events: StoredEvent[]): SafeHtml {
+  const push = lastPush(events);
+  if (push) return html`Its work was pushed to <code>${push.branch || agent.branch}</code>${push.sha ? html` at <code>${push.sha.slice(0, 12)}</code>` : ''}.`;
+  return html`Nothing was pushed.`;
 }
 
 function stopRequestedSinceLastStatus(events: StoredEvent[]): boolean {
@@ -98,7 +120,7 @@ export function agentStatus(view: AgentView, viewer: Viewer): SafeHtml {
   return html`<div id="agent-status" data-status="${agent.status}" data-active="${isActive(agent.status) ? 'yes' : 'no'}">
   <p class="status-line" aria-live="polite">${statusBadge(agent.status)} ${agent.privacy ? html`<span class="tag" title="No transcript, code or diffs are kept after the run">privacy mode</span>` : ''}</p>
   ${progress(view)}
-  ${(agent.prUrl || diffstat) && html`<div class="outcome">${agent.prUrl && html`<p><a class="button" href="${agent.prUrl}" rel="noopener noreferrer">Pull request${agent.prNumber ? ` #${agent.prNumber}` : ''}</a></p>`}${diffstat && html`<pre class="diffstat" aria-label="Diffstat">${scrubber.scrub(diffstat)}</pre>`}</div>`}
+  ${(agent.prUrl || diffstat || hasDiff(view)) && html`<div class="outcome">${agent.prUrl && html`<p><a class="button" href="${agent.prUrl}" rel="noopener noreferrer">Pull request${agent.prNumber ? ` #${agent.prNumber}` : ''}</a></p>`}${hasDiff(view) && html`<p><a class="button" href="/agents/${agent.id}/diff">View changes</a></p>`}${diffstat && html`<pre class="diffstat" aria-label="Diffstat">${scrubber.scrub(diffstat)}</pre>`}</div>`}
   ${isActive(agent.status) && html`<form method="post" action="/agents/${agent.id}/stop" class="stop">${csrfField(viewer)}<button type="submit" class="danger">Stop agent</button></form>`}
   ${agent.repo && ['running', 'finished', 'failed', 'stopped'].includes(agent.status) && html`<form method="post" action="/agents/${agent.id}/snapshot" class="snapshot">${csrfField(viewer)}<button type="submit" title="New agents for this repository in this workspace start from this machine">Save machine as snapshot</button></form>`}
 </div>`;

@@ -1,6 +1,7 @@
-import type { Agent, LogPhase, StoredEvent } from '../../../core/index.js';
+import { stepOutcome, type Agent, type LogPhase, type StoredEvent } from '../../../core/index.js';
 import type { Scrubber } from '../../../redact/scrubber.js';
 import { html, type SafeHtml } from '../html.js';
+import { renderMarkdown } from '../markdown.js';
 import { ago, statusLabel } from './parts.js';
 
 /** Lines kept per log phase on the page (the script keeps to the same cap). */
@@ -37,6 +38,11 @@ export function argsPreview(args: string): string {
   return args.length > 120 ? `${args.slice(0, 119)}…` : args;
 }
 
+/** Agent-written Markdown (scrubbed first) rendered as HTML: raw HTML stays text, links only http(s)/mailto. */
+export function markdownBlock(scrubbedText: string): SafeHtml {
+  return html`<div class="text md">${renderMarkdown(scrubbedText)}</div>`;
+}
+
 /** Events the page shows when the transcript may not be kept (privacy mode after the run). */
 function allowedAfterPrivacy(event: StoredEvent): boolean {
   return event.type === 'status' || event.type === 'milestone' || event.type === 'error';
@@ -59,20 +65,22 @@ export function visibleEvents(agent: Agent, events: StoredEvent[]): StoredEvent[
 export function transcript(agent: Agent, events: StoredEvent[], scrubber: Scrubber, now: Date): SafeHtml {
   const s = (text: string) => scrubber.scrub(text);
   const results = new Map<string, Extract<StoredEvent, { type: 'tool_result' }>>();
-  for (const event of events) if (event.type === 'tool_result') results.set(event.callId, event);
+  const live = new Map<string, string>();
+  for (const event of events) {
+    if (event.type === 'tool_result') results.set(event.callId, event);
+    if (event.type === 'tool_output') live.set(event.callId, (live.get(event.callId) ?? '') + event.text);
+  }
   const items: SafeHtml[] = [
     html`<li class="msg user"><p class="who">${agent.owner.name} asked ${ago(agent.createdAt, now)}</p><div class="text">${s(agent.prompt)}</div></li>`,
   ];
   for (const event of events) {
     switch (event.type) {
       case 'model_message':
-        if (event.text.trim()) items.push(html`<li class="msg agent" data-event-id="${event.id}"><p class="who">Agent</p><div class="text">${s(event.text)}</div></li>`);
+        if (event.text.trim()) items.push(html`<li class="msg agent" data-event-id="${event.id}"><p class="who">Agent</p>${markdownBlock(s(event.text))}</li>`);
         break;
-      case 'tool_call': {
-        const result = results.get(event.callId);
-        items.push(html`<li class="step" data-event-id="${event.id}" data-call="${event.callId}"><details><summary><span class="tool">${event.name}</span> <code>${s(argsPreview(event.args))}</code> <span class="result ${result ? (result.ok ? 'ok' : 'fail') : 'pending'}">${result ? (result.ok ? 'ok' : 'failed') : '…'}</span></summary><pre class="args">${s(event.args)}</pre><pre class="output">${result ? s(result.output) : ''}</pre></details></li>`);
+      case 'tool_call':
+        items.push(toolStep(event, results.get(event.callId), live.get(event.callId) ?? '', s));
         break;
-      }
       case 'follow_up':
         items.push(html`<li class="msg user" data-event-id="${event.id}"><p class="who">${event.author.name} followed up ${ago(event.at, now)}</p><div class="text">${s(event.text)}</div></li>`);
         break;
@@ -83,7 +91,7 @@ export function transcript(agent: Agent, events: StoredEvent[], scrubber: Scrubb
         items.push(html`<li class="note milestone" data-event-id="${event.id}">${s(event.text)}</li>`);
         break;
       case 'summary':
-        items.push(html`<li class="msg summary" data-event-id="${event.id}"><p class="who">Summary</p><div class="text">${s(event.text)}</div>${event.diffstat && html`<pre class="diffstat">${s(event.diffstat)}</pre>`}${event.prUrl && html`<p><a href="${event.prUrl}" rel="noopener noreferrer">Pull request</a></p>`}</li>`);
+        items.push(html`<li class="msg summary" data-event-id="${event.id}"><p class="who">Summary</p>${markdownBlock(s(event.text))}${event.diffstat && html`<pre class="diffstat">${s(event.diffstat)}</pre>`}${event.prUrl && html`<p><a href="${event.prUrl}" rel="noopener noreferrer">Pull request</a></p>`}</li>`);
         break;
       case 'error':
         items.push(html`<li class="note error" data-event-id="${event.id}"><strong>${event.code}</strong>: ${s(event.message)}</li>`);
@@ -93,10 +101,21 @@ export function transcript(agent: Agent, events: StoredEvent[], scrubber: Scrubb
         break;
       case 'log':
       case 'tool_result':
+      case 'tool_output':
         break;
     }
   }
   return html`${items}`;
+}
+
+/**
+ * One tool step: the call, its outcome in words (failed with the exit code, or ok) and duration,
+ * and its output: the live output while it runs (open), the result once it has one.
+ */
+function toolStep(call: Extract<StoredEvent, { type: 'tool_call' }>, result: Extract<StoredEvent, { type: 'tool_result' }> | undefined, live: string, s: (text: string) => string): SafeHtml {
+  const state = result ? (result.ok ? 'ok' : 'fail') : 'pending';
+  const label = result ? stepOutcome(result) : 'running…';
+  return html`<li class="step${result && !result.ok ? ' failed' : ''}" data-event-id="${call.id}" data-call="${call.callId}"><details${result ? '' : html` open`}><summary><span class="tool">${call.name}</span> <code>${s(argsPreview(call.args))}</code> <span class="result ${state}"${result?.exitCode !== undefined ? html` data-exit="${String(result.exitCode)}"` : ''}>${label}</span></summary><pre class="args">${s(call.args)}</pre><pre class="output" tabindex="0">${s(result ? result.output : live)}</pre></details></li>`;
 }
 
 function bytes(n: number): string {

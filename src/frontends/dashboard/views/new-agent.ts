@@ -10,14 +10,15 @@ export interface NewAgentValues {
   prompt: string;
 }
 
-export function newAgentBody(viewer: Viewer, values: NewAgentValues, options: { models: string[]; defaultModel: string | null; defaultRepo: string; error: string | null }): SafeHtml {
+export function newAgentBody(viewer: Viewer, values: NewAgentValues, options: { models: string[]; repos?: string[]; defaultModel: string | null; defaultRepo: string; error: string | null }): SafeHtml {
   return html`<h1>New agent</h1>
 ${options.error && html`<p class="notice error" role="alert" id="form-error">${options.error}</p>`}
 <form method="post" action="/agents" class="stack" ${options.error ? html`aria-describedby="form-error"` : ''}>
   ${csrfField(viewer)}
   <div class="field">
     <label for="n-repo">Repository</label>
-    <input id="n-repo" name="repo" value="${values.repo}" placeholder="${options.defaultRepo || 'owner/name or https://… git URL'}" autocomplete="off" aria-describedby="n-repo-help">
+    <input id="n-repo" name="repo" value="${values.repo}" list="n-repos" placeholder="${options.defaultRepo || 'owner/name or https://… git URL'}" autocomplete="off" aria-describedby="n-repo-help">
+    <datalist id="n-repos">${(options.repos ?? []).map((r) => html`<option value="${r}"></option>`)}</datalist>
     <p class="help" id="n-repo-help">${options.defaultRepo ? html`Leave empty for the workspace default, <code>${options.defaultRepo}</code>.` : 'owner/name on GitHub, an https git URL, or an absolute path on the server.'}</p>
   </div>
   <div class="row">

@@ -4,7 +4,7 @@ import { callerOf } from './auth.js';
 import { actionableAgent, baseUrlOf, callerIsAdmin, parse, visibleAgent, type ApiContext } from './context.js';
 import { ApiError } from './errors.js';
 import { streamEvents, type FollowMode } from './event-stream.js';
-import { conversationOf, presentAgent, statusesFor } from './present.js';
+import { conversationOf, presentAgent, statusesFor, stepsOf } from './present.js';
 import { FollowUpBody, LaunchBody, ListQuery } from './schemas.js';
 import { webhookUrlProblem } from './webhook-url.js';
 
@@ -80,7 +80,7 @@ export function agentRoutes(ctx: ApiContext): Router {
   router.get('/agents/:id/conversation', async (req: Request<{ id: string }>, res: Response) => {
     const agent = await visibleAgent(ctx, callerOf(res), req.params.id);
     const events = await ctx.events.read(agent.id);
-    res.json({ id: agent.id, messages: conversationOf(agent, events, ctx.scrubber) });
+    res.json({ id: agent.id, messages: conversationOf(agent, events, ctx.scrubber), steps: stepsOf(events, ctx.scrubber) });
   });
 
   router.get('/agents/:id/events', async (req: Request<{ id: string }>, res: Response) => {

@@ -97,3 +97,40 @@ export function conversationOf(agent: Agent, events: StoredEvent[], scrubber: Sc
   }
   return messages;
 }
+
+/** One tool step as the conversation endpoint shows it (Errand's extension): failed commands say so. */
+export interface ConversationStep {
+  id: string;
+  callId: string;
+  name: string;
+  args: string;
+  /** `running` until the step has a result. */
+  status: 'ok' | 'failed' | 'running';
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number | null;
+  at: string;
+}
+
+/** The agent's tool steps in order, each with its outcome, exit code and duration. */
+export function stepsOf(events: StoredEvent[], scrubber: Scrubber): ConversationStep[] {
+  const results = new Map<string, Extract<StoredEvent, { type: 'tool_result' }>>();
+  for (const event of events) if (event.type === 'tool_result') results.set(event.callId, event);
+  const steps: ConversationStep[] = [];
+  for (const event of events) {
+    if (event.type !== 'tool_call') continue;
+    const result = results.get(event.callId);
+    steps.push({
+      id: event.id,
+      callId: event.callId,
+      name: event.name,
+      args: scrubber.scrub(event.args),
+      status: result ? (result.ok ? 'ok' : 'failed') : 'running',
+      exitCode: result?.exitCode ?? null,
+      timedOut: result?.timedOut ?? false,
+      durationMs: result?.durationMs ?? null,
+      at: event.at,
+    });
+  }
+  return steps;
+}
