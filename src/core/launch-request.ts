@@ -1,12 +1,18 @@
+import { isAgentMode, type AgentMode } from './agent.js';
 import { ErrandError } from './errors.js';
 
 /** The options a person may write into a launch request. */
 export interface LaunchOptions {
   repo?: string;
+  /**
+   * Several repositories (`owner/name` or URLs) in one agent, the first one primary; `repo` is the
+   * one-repository form. Written `repo=a/b,c/d` in Slack and GitHub text.
+   */
+  repos?: string[];
   branch?: string;
   model?: string;
   autopr?: boolean;
-  mode?: 'agent' | 'ask';
+  mode?: AgentMode;
   privacy?: boolean;
 }
 
@@ -90,8 +96,8 @@ function applyOption(options: LaunchOptions, unknown: string[], rawKey: string, 
       options[key] = parseBoolean(key, value);
       return;
     case 'mode':
-      if (value !== 'agent' && value !== 'ask') {
-        throw new ErrandError('invalid_request', `option \`mode=${value}\` must be \`agent\` or \`ask\``);
+      if (!isAgentMode(value)) {
+        throw new ErrandError('invalid_request', `option \`mode=${value}\` must be \`agent\`, \`ask\` or \`plan\``);
       }
       options.mode = value;
       return;
@@ -129,4 +135,22 @@ function splitBracket(inner: string): string[] {
 function unquote(value: string): string {
   const m = /^"(.*)"$|^'(.*)'$/.exec(value);
   return m ? (m[1] ?? m[2] ?? '') : value;
+}
+
+/**
+ * A follow-up may switch the agent's mode (`mode=agent carry out the plan`); no other option
+ * changes after launch, so only `mode=` is taken out of the text and the rest stays as written.
+ */
+export function parseFollowUpMode(text: string): { mode?: AgentMode; text: string } {
+  let mode: AgentMode | undefined;
+  const rest = text.replace(/(^|[\s[,])mode=("?)([A-Za-z]+)\2(?=[\s,\]]|$)/gi, (_match, lead: string, _quote: string, value: string) => {
+    const lower = value.toLowerCase();
+    if (!isAgentMode(lower)) {
+      throw new ErrandError('invalid_request', `option \`mode=${value}\` must be \`agent\`, \`ask\` or \`plan\``);
+    }
+    mode = lower;
+    return lead === '[' ? lead : ' ';
+  });
+  const cleaned = rest.replace(/^\s*\[\s*\]/, '').replace(/[ \t]+/g, ' ').trim();
+  return mode ? { mode, text: cleaned } : { text };
 }

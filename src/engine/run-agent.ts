@@ -146,6 +146,10 @@ async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentSt
   const blocked = run.blockedNote();
   const summary = blocked ? `${result}\n\n${blocked}` : result;
   let delivery: Delivery = { pushed: false, diffstat: null, pr: null };
+  if (agent.mode === 'plan') {
+    await run.undoPlanChanges().catch((error: unknown) => run.emit({ type: 'error', code: toErrandError(error).code, message: `could not undo the plan run's changes: ${toErrandError(error).message}` }));
+  }
+  const artifacts = await run.collectArtifacts();
   try {
     delivery = await run.deliver(summary, { openPr: options.openPr, ...(options.note ? { note: options.note } : status === 'stopped' ? { note: 'WIP' } : {}) });
   } catch (error) {
@@ -153,7 +157,8 @@ async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentSt
     const failure = toErrandError(error);
     await run.emit({ type: 'error', code: failure.code, message: `could not push the work so far: ${failure.message}` });
   }
-  const text = status === 'stopped' && delivery.pushed ? `${summary} The work so far is pushed to \`${agent.branch}\`.` : summary;
+  const said = status === 'stopped' && delivery.pushed ? `${summary} The work so far is pushed to \`${agent.branch}\`.` : summary;
+  const text = artifacts ? `${said}\n\n${artifacts}` : said;
   if (agent.privacy) await run.forgetTranscript();
   if (options.error) await run.emit({ type: 'error', code: options.error.code, message: options.error.message });
   if (status !== 'failed' || delivery.pushed) {

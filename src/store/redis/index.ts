@@ -23,6 +23,8 @@ import { RedisRunLeases } from './run-leases.js';
 import { defineScripts } from './scripts.js';
 import { RedisSlackState } from './slack-state.js';
 import { WebhookSecretStore } from './webhook-secrets.js';
+import { RedisSessionEnvStore } from './session-env.js';
+import { RedisArtifactStore } from './artifact-store.js';
 
 export { Keys } from './keys.js';
 export {
@@ -41,6 +43,7 @@ export {
   RedisStopSignals,
 };
 export type { RewrapResult } from './secret-store.js';
+export { RedisSessionEnvStore, RedisArtifactStore };
 export { RedisApiKeyRecords, RedisContainerSignals, RedisGitHubTracking, RedisSlackState, SessionStore, LoginLinkStore, WebhookSecretStore, RedisAgentKeys };
 export type { SlackState } from './slack-state.js';
 export type { Session, SessionTimes } from './dashboard-sessions.js';
@@ -74,6 +77,10 @@ export interface RedisStores {
   apiKeys: RedisApiKeyRecords;
   /** Present when a key provider is passed in. */
   webhookSecrets?: WebhookSecretStore;
+  /** Launch `envVars`, sealed; present when a key provider is passed in. */
+  sessionEnv?: RedisSessionEnvStore;
+  /** Files agents left under `artifacts/`. */
+  artifacts: RedisArtifactStore;
   dashboardSessions(times?: SessionTimes): SessionStore;
   loginLinks(ttlSeconds?: number): LoginLinkStore;
 }
@@ -117,6 +124,8 @@ export function createRedisStores(client: Redis, options: RedisStoreOptions): Re
     githubTracking: new RedisGitHubTracking(redis, keys, agentFallbackSeconds),
     apiKeys: new RedisApiKeyRecords(redis, keys),
     ...(options.keyProvider ? { webhookSecrets: new WebhookSecretStore(redis, keys, options.keyProvider) } : {}),
+    ...(options.keyProvider ? { sessionEnv: new RedisSessionEnvStore(redis, keys, options.keyProvider, options.scrubber) } : {}),
+    artifacts: new RedisArtifactStore(redis, keys),
     dashboardSessions: (times = defaultSessionTimes) => new SessionStore(redis, keys, options.clock, times),
     loginLinks: (ttlSeconds = 600) => new LoginLinkStore(redis, keys, ttlSeconds),
     ...(options.keyProvider && options.scrubber ? { secrets: new RedisSecretStore(redis, keys, options.keyProvider, options.scrubber, options.clock) } : {}),

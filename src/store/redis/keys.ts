@@ -36,6 +36,11 @@ export class Keys {
   githubTracking = (agentId: string) => `${this.prefix}github:tracking:${agentId}`;
   /** The sealed secret that signs the agent's API webhooks. */
   webhookSecret = (agentId: string) => `${this.prefix}webhook-secret:${agentId}`;
+  /** The sealed launch `envVars` of the agent. */
+  sessionEnv = (agentId: string) => `${this.prefix}session-env:${agentId}`;
+  /** The agent's collected artifacts: name → size and time, and name → bytes. */
+  artifacts = (agentId: string) => `${this.prefix}artifacts:${agentId}`;
+  artifactData = (agentId: string) => `${this.prefix}artifacts:data:${agentId}`;
 
   /** Every key that belongs to one agent alone (what `forget` deletes besides index entries). */
   agentScoped = (agentId: string): string[] => [
@@ -47,6 +52,9 @@ export class Keys {
     this.slackAgent(agentId),
     this.githubTracking(agentId),
     this.webhookSecret(agentId),
+    this.sessionEnv(agentId),
+    this.artifacts(agentId),
+    this.artifactData(agentId),
     this.lease(`notify:${agentId}`),
   ];
   /** SCAN patterns of the agent's keys whose full name is not known in advance. */

@@ -3,6 +3,7 @@ import {
   SecretsService,
   SettingsService,
   type AgentService,
+  type ArtifactStore,
   type AuditLog,
   type Clock,
   type EventLog,
@@ -17,7 +18,8 @@ import {
 import type { Scrubber } from '../../../redact/scrubber.js';
 import type { HttpMount } from '../server.js';
 import { accountRoutes } from './account-routes.js';
-import { agentRoutes } from './agent-routes.js';
+import { agentRoutes, artifactDownloadRoutes } from './agent-routes.js';
+import { ArtifactUrlSigner } from './artifact-urls.js';
 import { ApiKeyStore } from './api-keys.js';
 import { authenticate } from './auth.js';
 import type { ApiContext } from './context.js';
@@ -28,10 +30,13 @@ import { WebhookSender } from './webhook-delivery.js';
 import { WebhookNotifier } from './webhook-notifier.js';
 import type { WebhookUrlPolicy } from './webhook-url.js';
 import { checkEnvironmentText } from '../../../environment/load-environment.js';
+import { signingKey } from '../../../secrets/index.js';
 
 export interface ApiFrontendOptions {
   agents: AgentService;
-  stores: { events: EventLog; settings: SettingsStore; audit: AuditLog; secrets?: SecretStore; apiKeys: RedisApiKeyRecords; webhookSecrets?: WebhookSecretStore };
+  stores: { events: EventLog; settings: SettingsStore; audit: AuditLog; secrets?: SecretStore; apiKeys: RedisApiKeyRecords; webhookSecrets?: WebhookSecretStore; artifacts: ArtifactStore };
+  /** The key that signs artifact download links (default: this process's own; see secrets/signing-key.ts). */
+  artifactUrlKey?: () => Promise<Buffer>;
   /** The queue webhook deliveries travel through (src/queue). */
   webhooks: WebhookQueue;
   models: ModelRegistry | null;
@@ -87,6 +92,8 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
     heartbeatMs: options.heartbeatMs ?? 15_000,
     webhookUrlPolicy: options.webhookUrlPolicy ?? {},
     machines: options.machines ?? null,
+    artifactUrls: new ArtifactUrlSigner(options.artifactUrlKey ?? signingKey(null, 'artifact-urls'), options.clock),
+    artifactStore: options.stores.artifacts,
   };
   const sender = new WebhookSender({
     agents: options.agents,
@@ -103,6 +110,7 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
   const mount: HttpMount = {
     name: 'api',
     mount(app: Express) {
+      app.use('/v0', artifactDownloadRoutes(ctx));
       const router = express.Router();
       router.use(authenticate(keys));
       router.use(express.json({ limit: options.bodyLimit ?? '1mb' }));

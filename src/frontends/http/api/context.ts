@@ -6,6 +6,7 @@ import {
   mayFollowUp,
   samePrincipal,
   type Agent,
+  type ArtifactStore,
   type AgentService,
   type AuditLog,
   type EventLog,
@@ -21,6 +22,7 @@ import type { ApiCaller } from './auth.js';
 import { invalidBody } from './errors.js';
 import type { WebhookSecretStore } from '../../../store/redis/webhook-secrets.js';
 import type { WebhookUrlPolicy } from './webhook-url.js';
+import type { ArtifactUrlSigner } from './artifact-urls.js';
 
 /** What the API's routes need; all of it comes from the core or Errand's own stores. */
 export interface ApiContext {
@@ -42,6 +44,10 @@ export interface ApiContext {
   webhookUrlPolicy: WebhookUrlPolicy;
   /** Saves agents' machines as snapshots (`POST /v0/agents/:id/snapshot`); null without Docker access. */
   machines: Pick<Sandbox, 'snapshot'> | null;
+  /** Signs and checks artifact download links. */
+  artifactUrls: ArtifactUrlSigner;
+  /** Serves artifact downloads. */
+  artifactStore: ArtifactStore;
 }
 
 export function parse<T extends z.ZodType>(schema: T, value: unknown, where = 'body'): z.infer<T> {
