@@ -353,7 +353,7 @@ g() { git -c safe.directory='*' -c core.hooksPath=/dev/null "$@"; }
 while IFS= read -r -d '' path; do
   if g cat-file -e "HEAD:$path" 2>/dev/null; then g checkout -q HEAD -- "$path"; else rm -rf -- "$path"; fi
 done`;
-    const result = await handle.exec(script, { cwd: '/', user: 'root', timeoutMs: 120_000, stdin: paths.map((path) => `${path}\0`).join('') });
+    const result = await handle.exec(script, { cwd: '/', timeoutMs: 120_000, stdin: paths.map((path) => `${path}\0`).join('') });
     if (result.exitCode !== 0) this.log.warn({ exitCode: result.exitCode }, 'could not undo the plan run\'s changes');
     else await this.emit({ type: 'log', phase: 'git', stream: 'system', text: `plan mode: undid changes to ${paths.length} file${paths.length === 1 ? '' : 's'} made while exploring` });
   }
