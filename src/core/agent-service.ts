@@ -9,7 +9,7 @@ import type { AgentEvent } from './events.js';
 import { newAgentId } from './ids.js';
 import { assertModelKnown, assertRepoAllowed, type LaunchCapabilities } from './launch-checks.js';
 import { assertAgentBranch } from './protected-branch.js';
-import { parseFollowUpMode, parseLaunchRequest, type LaunchOptions } from './launch-request.js';
+import { maxRepos, parseFollowUpMode, parseLaunchRequest, type LaunchOptions } from './launch-request.js';
 import { assertMayFollowUp, assertMayLaunch, assertMayStop, isAdmin } from './policy.js';
 import type { Principal } from './principal.js';
 import { principalKey, samePrincipal } from './principal.js';
@@ -122,7 +122,8 @@ export class AgentService {
       await this.deps.sessionEnv.assertAvailable();
     }
 
-    const repoText = options.repo ?? input.impliedRepo ?? channelRepo(input.conversation, settings) ?? (settings.defaultRepo || undefined);
+    const asked = requestedRepos(input.options ?? {}) ?? requestedRepos(parsed.options);
+    const repoText = asked?.[0] ?? input.impliedRepo ?? channelRepo(input.conversation, settings) ?? (settings.defaultRepo || undefined);
     const model = options.model ?? (settings.defaultModel || this.deps.defaultModel);
     if (!model) {
       throw new ErrandError('not_configured', 'no model is configured: set ERRAND_MODEL (e.g. openai:gpt-4.1) or pass model=provider:name');
@@ -166,6 +167,15 @@ export class AgentService {
     assertAgentBranch(agent.branch, { base: agent.baseBranch, patterns: settings.protectedBranches });
     if (agent.repo) assertRepoAllowed(agent.repo, { principal: input.principal, platformAdmin: input.platformAdmin ?? false }, this.deps.localRepos ?? false);
     if (agent.repo) this.deps.capabilities?.assertRepoServed?.(agent.repo);
+    if (asked && asked.length > 1) {
+      // Every repository passes the same checks as the primary one, so the answer names the first bad one.
+      for (const text of asked.slice(1)) {
+        const ref = parseRepoRef(text);
+        assertRepoAllowed(ref, { principal: input.principal, platformAdmin: input.platformAdmin ?? false }, this.deps.localRepos ?? false);
+        this.deps.capabilities?.assertRepoServed?.(ref);
+      }
+      throw new ErrandError('invalid_request', `several repositories in one agent (${asked.length} given) are not supported by this Errand yet: start one agent per repository`);
+    }
     assertModelKnown(model, this.deps.capabilities);
     if (input.openConversation) agent.conversations = [await input.openConversation(agent)];
     const queuedBehind = await this.activeAhead(agent, settings);
@@ -351,6 +361,16 @@ export class AgentService {
     const overPerson = Math.max(0, mine - settings.maxConcurrentPerPerson + 1);
     return Math.max(overWorkspace, overPerson);
   }
+}
+
+/** The repositories a request names (`repos`, or `repo` as a list of one), deduplicated and capped; null when none. */
+function requestedRepos(options: LaunchOptions): string[] | null {
+  const list = options.repos ?? (options.repo ? [options.repo] : null);
+  if (!list) return null;
+  const unique = [...new Set(list.map((repo) => repo.trim()).filter(Boolean))];
+  if (unique.length === 0) throw new ErrandError('invalid_request', 'name at least one repository');
+  if (unique.length > maxRepos) throw new ErrandError('invalid_request', `at most ${maxRepos} repositories in one agent (${unique.length} given)`);
+  return unique;
 }
 
 function channelRepo(conversation: Conversation, settings: Settings): string | undefined {

@@ -28,7 +28,10 @@ type OptionName = (typeof knownOptions)[number];
  * `key=value` where value is bare, "double-quoted" or 'single-quoted'. A key must start a word, so
  * `a==b` or `x=1` inside a URL query (preceded by `?` or `&`) is prompt text, not an option.
  */
-const optionPattern = /(^|[\s,[])([a-zA-Z][\w-]*)=("([^"]*)"|'([^']*)'|[^\s,\]]+)/g;
+const optionPattern = /(^|[\s,[])([a-zA-Z][\w-]*)=("([^"]*)"|'([^']*)'|[^\s,\]]+(?:,[^\s,\]=]+)*(?=[\s,\]]|$))/g;
+
+/** At most this many repositories in one agent. */
+export const maxRepos = 20;
 
 /**
  * Parses `/agent [repo=a/b, branch=dev] fix the login test` or `fix it repo=a/b model=x`.
@@ -42,12 +45,18 @@ export function parseLaunchRequest(text: string): ParsedLaunchRequest {
 
   const bracket = /^\s*\[([^\]]*)\]/.exec(rest);
   if (bracket?.[1] !== undefined && /^\s*[a-zA-Z][\w-]*\s*=/.test(bracket[1])) {
+    let lastKey = '';
     for (const part of splitBracket(bracket[1])) {
       const eq = part.indexOf('=');
       if (eq < 0) {
-        unknown.push(part);
+        // `[repo=a/b,c/d]`: the bracket splits on commas, so the later repositories come alone.
+        if (lastKey === 'repo' && options.repos) options.repos.push(part);
+        else if (lastKey === 'repo' && options.repo) options.repos = [options.repo, part];
+        else unknown.push(part);
+        if (lastKey === 'repo') delete options.repo;
         continue;
       }
+      lastKey = part.slice(0, eq).trim().toLowerCase();
       applyOption(options, unknown, part.slice(0, eq).trim(), unquote(part.slice(eq + 1).trim()));
     }
     rest = rest.slice(bracket[0].length);
@@ -86,6 +95,15 @@ function applyOption(options: LaunchOptions, unknown: string[], rawKey: string, 
   }
   switch (key) {
     case 'repo':
+      if (value.includes(',')) {
+        options.repos = value.split(',').map((repo) => repo.trim()).filter(Boolean);
+        delete options.repo;
+        return;
+      }
+      if (value === '') throw new ErrandError('invalid_request', 'option `repo=` needs a value');
+      options.repo = value;
+      delete options.repos;
+      return;
     case 'branch':
     case 'model':
       if (value === '') throw new ErrandError('invalid_request', `option \`${key}=\` needs a value`);

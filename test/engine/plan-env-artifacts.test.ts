@@ -86,7 +86,7 @@ describe('plan mode, envVars and artifacts in a real container', () => {
     expect(text).toContain('leaked [redacted]');
     expect(text).not.toContain(sessionToken);
     expect(JSON.stringify(done)).not.toContain(sessionToken);
-  });
+  }, 180_000);
 
   it('refuses envVars named like Errand\'s own before anything is stored', async () => {
     const repo = await plainRepo();
