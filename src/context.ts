@@ -11,7 +11,7 @@ import { WebhookQueue } from './queue/webhook-queue.js';
 import { connectRedis, type RedisClient } from './redis/connect.js';
 import { startLocalRedis } from './redis/local-server.js';
 import type { Scrubber } from './redact/scrubber.js';
-import { keyProviderFromConfig } from './secrets/index.js';
+import { keyProviderFromConfig, type KeyProvider } from './secrets/index.js';
 import { resolveInstance } from './instance.js';
 import { createRedisStores, Keys, type RedisStores } from './store/redis/index.js';
 import { checkEnvironmentText } from './environment/load-environment.js';
@@ -45,6 +45,8 @@ export interface CoreContext {
   agents: AgentService;
   settings: SettingsService;
   secrets: SecretsService | null;
+  /** The master key holder (secrets, envVars, derived signing keys). */
+  keyProvider: KeyProvider;
   /** Runs cleanups, newest first. */
   close(): Promise<void>;
   onClose(cleanup: () => Promise<void>): void;
@@ -93,8 +95,9 @@ export async function openCore(config: Config, deps: ContextDeps, options: { sta
     cleanups.unshift(async () => void (await redis.quit().catch(() => redis.disconnect())));
     redis.on('error', (error) => log.warn({ err: error }, 'redis connection error; reconnecting'));
 
+    const keyProvider = keyProviderFromConfig(config);
     const stores = createRedisStores(redis, {
-      prefix, clock, retentionDays: config.retentionDays, admins: config.admins, keyProvider: keyProviderFromConfig(config), scrubber,
+      prefix, clock, retentionDays: config.retentionDays, admins: config.admins, keyProvider, scrubber,
     });
     const queue = new BullRunQueue(redis, undefined, stores.keys.queuePrefix());
     cleanups.unshift(() => queue.close());
@@ -109,7 +112,7 @@ export async function openCore(config: Config, deps: ContextDeps, options: { sta
     const settings = new SettingsService({ settings: stores.settings, audit: stores.audit, log, models, checkEnvironment: checkEnvironmentText });
     const secrets = stores.secrets ? new SecretsService({ secrets: stores.secrets, settings: stores.settings, audit: stores.audit, log }) : null;
     return {
-      config, log, scrubber, clock, instance, prefix, redis, redisUrl, localRedis, stores, queue, webhooks, agents, settings, secrets,
+      config, log, scrubber, clock, instance, prefix, redis, redisUrl, localRedis, stores, queue, webhooks, agents, settings, secrets, keyProvider,
       close,
       onClose: (cleanup) => cleanups.unshift(cleanup),
     };

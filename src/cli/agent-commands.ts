@@ -25,7 +25,7 @@ export interface RunOptions {
   repo?: string;
   branch?: string;
   model?: string;
-  mode?: 'agent' | 'ask';
+  mode?: 'agent' | 'ask' | 'plan';
   targetBranch?: string;
   pr?: boolean;
   detach?: boolean;
@@ -194,7 +194,7 @@ export function registerAgentCommands(program: Command, deps: AgentCliDeps): voi
     .option('-r, --repo <repo>', 'owner/name, an https git URL or an absolute path')
     .option('-b, --branch <branch>', 'base branch (default: the repository default)')
     .option('-m, --model <model>', 'provider:model (see GET /v0/models)')
-    .addOption(new Option('--mode <mode>', 'agent edits and pushes; ask only answers').choices(['agent', 'ask']))
+    .addOption(new Option('--mode <mode>', 'agent edits and pushes; ask only answers; plan writes a plan and changes nothing').choices(['agent', 'ask', 'plan']))
     .option('--target-branch <name>', "the agent's own branch name")
     .option('--no-pr', 'push the branch but do not open a pull request')
     .option('-d, --detach', 'launch and return at once')

@@ -1,4 +1,6 @@
 import type { Agent, AgentMode } from './agent.js';
+import type { ArtifactInfo } from './artifacts.js';
+import { assertEnvVars } from './env-vars.js';
 import { branchName, titleFrom } from './branch-name.js';
 import { conversationKey, type Conversation } from './conversation.js';
 import { ErrandError, isErrandError } from './errors.js';
@@ -7,14 +9,15 @@ import type { AgentEvent } from './events.js';
 import { newAgentId } from './ids.js';
 import { assertModelKnown, assertRepoAllowed, type LaunchCapabilities } from './launch-checks.js';
 import { assertAgentBranch } from './protected-branch.js';
-import { parseLaunchRequest, type LaunchOptions } from './launch-request.js';
-import { assertMayFollowUp, assertMayLaunch, assertMayStop } from './policy.js';
+import { maxRepos, parseFollowUpMode, parseLaunchRequest, type LaunchOptions } from './launch-request.js';
+import { assertMayFollowUp, assertMayLaunch, assertMayStop, isAdmin } from './policy.js';
 import type { Principal } from './principal.js';
-import { principalKey } from './principal.js';
+import { principalKey, samePrincipal } from './principal.js';
 import type { RunQueue, StopSignals } from './ports/queue.js';
 import type { RunLeases } from './ports/run-lease.js';
 import type { Clock, Log } from './ports/runtime.js';
 import type { ContainerRemover } from './ports/sandbox.js';
+import type { ArtifactStore, SessionEnvStore } from './ports/session.js';
 import type { AgentKeys, AgentPage, AgentQuery, AgentStore, AuditLog, EventLog, Inbox, SettingsStore } from './ports/store.js';
 import { parseRepoRef } from './repo-ref.js';
 import type { Settings } from './settings.js';
@@ -44,6 +47,10 @@ export interface AgentServiceDeps {
   containers?: ContainerRemover;
   /** Models and repository hosts the server serves, checked at launch (skipped when absent). */
   capabilities?: LaunchCapabilities;
+  /** Keeps launch `envVars` sealed; without it a launch with envVars is refused. */
+  sessionEnv?: SessionEnvStore;
+  /** The files agents left under `artifacts/`. */
+  artifacts?: ArtifactStore;
 }
 
 export interface LaunchInput {
@@ -69,7 +76,10 @@ export interface LaunchInput {
   openConversation?: (agent: Agent) => Promise<Conversation>;
   /** The front end vouches that the principal is a platform admin (an admin API key). */
   platformAdmin?: boolean;
-  /** Session environment variables for the agent's commands (branch api-repos implements them). */
+  /**
+   * Session environment variables for the agent's commands: sealed, never in job data, events,
+   * logs or API output (only their names), forgotten with the agent. `ERRAND_*` names are refused.
+   */
   envVars?: Record<string, string>;
 }
 
@@ -105,8 +115,15 @@ export class AgentService {
     }
     const settings = await this.deps.settings.get(input.workspace);
     assertMayLaunch(input.principal, settings, input.platformAdmin ?? false);
+    const envVars = input.envVars && Object.keys(input.envVars).length > 0 ? input.envVars : null;
+    if (envVars) {
+      assertEnvVars(envVars);
+      if (!this.deps.sessionEnv) throw new ErrandError('not_configured', 'this server cannot keep envVars: it has no secret store. Ask its admin to set ERRAND_MASTER_KEY');
+      await this.deps.sessionEnv.assertAvailable();
+    }
 
-    const repoText = options.repo ?? input.impliedRepo ?? channelRepo(input.conversation, settings) ?? (settings.defaultRepo || undefined);
+    const asked = requestedRepos(input.options ?? {}) ?? requestedRepos(parsed.options);
+    const repoText = asked?.[0] ?? input.impliedRepo ?? channelRepo(input.conversation, settings) ?? (settings.defaultRepo || undefined);
     const model = options.model ?? (settings.defaultModel || this.deps.defaultModel);
     if (!model) {
       throw new ErrandError('not_configured', 'no model is configured: set ERRAND_MODEL (e.g. openai:gpt-4.1) or pass model=provider:name');
@@ -126,7 +143,8 @@ export class AgentService {
       branch: input.branch ?? branchName(prompt, id),
       model,
       mode,
-      autoPr: options.autopr ?? mode === 'agent',
+      // A plan never opens one itself; the agent-mode follow-up that carries it out does.
+      autoPr: options.autopr ?? mode !== 'ask',
       status: 'queued',
       conversations: [input.conversation],
       prUrl: null,
@@ -134,6 +152,7 @@ export class AgentService {
       summary: null,
       error: null,
       privacy: options.privacy ?? settings.privacyMode,
+      ...(envVars ? { envVarNames: Object.keys(envVars).sort() } : {}),
       usage: { inputTokens: 0, outputTokens: 0 },
       version: 0,
       createdAt: now.toISOString(),
@@ -142,16 +161,27 @@ export class AgentService {
       finishedAt: null,
       expiresAt: new Date(now.getTime() + settings.retentionDays * 86_400_000).toISOString(),
     };
-    if (!agent.repo && mode === 'agent') {
+    if (!agent.repo && mode !== 'ask') {
       throw new ErrandError('invalid_request', 'which repository? add `repo=owner/name`, or ask an admin to set a default repo');
     }
     assertAgentBranch(agent.branch, { base: agent.baseBranch, patterns: settings.protectedBranches });
     if (agent.repo) assertRepoAllowed(agent.repo, { principal: input.principal, platformAdmin: input.platformAdmin ?? false }, this.deps.localRepos ?? false);
     if (agent.repo) this.deps.capabilities?.assertRepoServed?.(agent.repo);
+    if (asked && asked.length > 1) {
+      // Every repository passes the same checks as the primary one, so the answer names the first bad one.
+      for (const text of asked.slice(1)) {
+        const ref = parseRepoRef(text);
+        assertRepoAllowed(ref, { principal: input.principal, platformAdmin: input.platformAdmin ?? false }, this.deps.localRepos ?? false);
+        this.deps.capabilities?.assertRepoServed?.(ref);
+      }
+      throw new ErrandError('invalid_request', `several repositories in one agent (${asked.length} given) are not supported by this Errand yet: start one agent per repository`);
+    }
     assertModelKnown(model, this.deps.capabilities);
     if (input.openConversation) agent.conversations = [await input.openConversation(agent)];
     const queuedBehind = await this.activeAhead(agent, settings);
     await this.deps.agents.create(agent);
+    // Sealed beside the record before the job exists, so the run always finds them.
+    if (envVars) await this.deps.sessionEnv!.set(agent, envVars);
     await this.deps.events.append(id, { type: 'status', status: 'queued' });
     await this.deps.queue.enqueue('run', id);
     await this.audit(input.principal, 'agent.launch', agent);
@@ -159,15 +189,29 @@ export class AgentService {
     return { agent, queuedBehind };
   }
 
-  async followUp(agentId: string, author: Principal, text: string, source: Conversation, platformAdmin = false): Promise<FollowUpResult> {
-    const agent = await this.require(agentId);
+  /**
+   * Queues a follow-up and resumes a settled agent with it. `mode=plan|agent|ask` in the text (or
+   * `options.mode`, which wins) switches the agent's mode from its next run on: a plan is carried
+   * out by a follow-up in `agent` mode.
+   */
+  async followUp(agentId: string, author: Principal, text: string, source: Conversation, platformAdmin = false, options: { mode?: AgentMode } = {}): Promise<FollowUpResult> {
+    let agent = await this.require(agentId);
     const settings = await this.deps.settings.get(agent.workspace);
     assertMayFollowUp(author, agent, settings, platformAdmin);
     if (agent.status === 'expired') {
       throw new ErrandError('conflict', 'this agent has expired; start a new one');
     }
-    const trimmed = text.trim();
+    const parsed = parseFollowUpMode(text);
+    const mode = options.mode ?? parsed.mode;
+    let trimmed = parsed.text.trim();
+    if (!trimmed && mode === 'agent' && agent.mode !== 'agent') trimmed = 'Carry out the plan.';
     if (!trimmed) throw new ErrandError('empty_prompt', 'a follow-up needs some text');
+    if (mode && mode !== agent.mode) {
+      if (!agent.repo && mode !== 'ask') throw new ErrandError('invalid_request', `this agent has no repository, so it cannot switch to \`mode=${mode}\``);
+      agent = await this.deps.agents.update(agentId, (a) => ({ ...a, mode }));
+      await this.deps.events.append(agentId, { type: 'milestone', name: 'mode_changed', text: `${author.name} switched the agent to ${mode} mode`, data: { mode } });
+      trimmed = `(Mode is now ${mode}.${mode === 'agent' ? ' You may edit files now: carry out the plan you wrote unless told otherwise.' : ''})\n${trimmed}`;
+    }
     const sourceKey = conversationKey(source);
     const position = await this.deps.inbox.push(agentId, { author, text: trimmed, source: sourceKey, at: this.deps.clock.now().toISOString() });
     await this.deps.events.append(agentId, { type: 'follow_up', author, text: trimmed, source: sourceKey });
@@ -239,6 +283,21 @@ export class AgentService {
     this.deps.log.info({ agentId, workspace: agent.workspace }, 'agent deleted');
   }
 
+  /**
+   * The files the agent left under `artifacts/` at the end of its last run: for its owner and the
+   * workspace's admins only (anyone else gets not_found, as for the agent itself).
+   */
+  async listArtifacts(principal: Principal, agentId: string, platformAdmin = false): Promise<ArtifactInfo[]> {
+    const agent = await this.deps.agents.get(agentId);
+    if (agent) {
+      const settings = await this.deps.settings.get(agent.workspace);
+      if (samePrincipal(principal, agent.owner) || (principal.workspace === agent.workspace && isAdmin(principal, settings, platformAdmin))) {
+        return this.deps.artifacts ? this.deps.artifacts.list(agentId) : [];
+      }
+    }
+    throw new ErrandError('not_found', `no agent ${agentId} (it may have expired or been deleted, or it is not yours)`);
+  }
+
   async get(agentId: string): Promise<Agent | null> {
     return this.deps.agents.get(agentId);
   }
@@ -302,6 +361,16 @@ export class AgentService {
     const overPerson = Math.max(0, mine - settings.maxConcurrentPerPerson + 1);
     return Math.max(overWorkspace, overPerson);
   }
+}
+
+/** The repositories a request names (`repos`, or `repo` as a list of one), deduplicated and capped; null when none. */
+function requestedRepos(options: LaunchOptions): string[] | null {
+  const list = options.repos ?? (options.repo ? [options.repo] : null);
+  if (!list) return null;
+  const unique = [...new Set(list.map((repo) => repo.trim()).filter(Boolean))];
+  if (unique.length === 0) throw new ErrandError('invalid_request', 'name at least one repository');
+  if (unique.length > maxRepos) throw new ErrandError('invalid_request', `at most ${maxRepos} repositories in one agent (${unique.length} given)`);
+  return unique;
 }
 
 function channelRepo(conversation: Conversation, settings: Settings): string | undefined {

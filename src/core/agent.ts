@@ -2,7 +2,17 @@ import type { Conversation } from './conversation.js';
 import type { Principal } from './principal.js';
 import type { AgentStatus } from './status.js';
 
+/**
+ * `agent` edits and pushes; `ask` answers only; `plan` explores and writes a plan (no edits, nothing
+ * pushed) that a follow-up in `agent` mode carries out.
+ */
 export type AgentMode = 'agent' | 'ask' | 'plan';
+
+export const agentModes: readonly AgentMode[] = ['agent', 'ask', 'plan'];
+
+export function isAgentMode(value: string): value is AgentMode {
+  return (agentModes as readonly string[]).includes(value);
+}
 
 /** A repository the agent works on: a GitHub full name or any git URL. */
 export interface RepoRef {
@@ -41,6 +51,8 @@ export interface Agent {
   prNumber: number | null;
   summary: string | null;
   error: { code: string; message: string } | null;
+  /** Names (never values) of the session environment variables given at launch (`envVars`). */
+  envVarNames?: string[];
   /** Fixed at launch: no transcript, code or diffs are kept past the run or posted externally. */
   privacy: boolean;
   usage: TokenUsage;

@@ -68,7 +68,9 @@ export type MilestoneName =
   | 'pr_opened'
   | 'pr_updated'
   | 'resumed'
-  | 'stop_requested';
+  | 'stop_requested'
+  | 'mode_changed'
+  | 'artifacts_collected';
 
 export type AgentEventType = AgentEvent['type'];
 

@@ -1,15 +1,19 @@
+import { isAgentMode, type AgentMode } from './agent.js';
 import { ErrandError } from './errors.js';
 
 /** The options a person may write into a launch request. */
 export interface LaunchOptions {
   repo?: string;
+  /**
+   * Several repositories (`owner/name` or URLs) in one agent, the first one primary; `repo` is the
+   * one-repository form. Written `repo=a/b,c/d` in Slack and GitHub text.
+   */
+  repos?: string[];
   branch?: string;
   model?: string;
   autopr?: boolean;
-  mode?: 'agent' | 'ask' | 'plan';
+  mode?: AgentMode;
   privacy?: boolean;
-  /** Several repositories (`owner/name` or URLs), the first being the primary (branch api-repos implements it). */
-  repos?: string[];
 }
 
 export interface ParsedLaunchRequest {
@@ -24,7 +28,10 @@ type OptionName = (typeof knownOptions)[number];
  * `key=value` where value is bare, "double-quoted" or 'single-quoted'. A key must start a word, so
  * `a==b` or `x=1` inside a URL query (preceded by `?` or `&`) is prompt text, not an option.
  */
-const optionPattern = /(^|[\s,[])([a-zA-Z][\w-]*)=("([^"]*)"|'([^']*)'|[^\s,\]]+)/g;
+const optionPattern = /(^|[\s,[])([a-zA-Z][\w-]*)=("([^"]*)"|'([^']*)'|[^\s,\]]+(?:,[^\s,\]=]+)*(?=[\s,\]]|$))/g;
+
+/** At most this many repositories in one agent. */
+export const maxRepos = 20;
 
 /**
  * Parses `/agent [repo=a/b, branch=dev] fix the login test` or `fix it repo=a/b model=x`.
@@ -38,12 +45,18 @@ export function parseLaunchRequest(text: string): ParsedLaunchRequest {
 
   const bracket = /^\s*\[([^\]]*)\]/.exec(rest);
   if (bracket?.[1] !== undefined && /^\s*[a-zA-Z][\w-]*\s*=/.test(bracket[1])) {
+    let lastKey = '';
     for (const part of splitBracket(bracket[1])) {
       const eq = part.indexOf('=');
       if (eq < 0) {
-        unknown.push(part);
+        // `[repo=a/b,c/d]`: the bracket splits on commas, so the later repositories come alone.
+        if (lastKey === 'repo' && options.repos) options.repos.push(part);
+        else if (lastKey === 'repo' && options.repo) options.repos = [options.repo, part];
+        else unknown.push(part);
+        if (lastKey === 'repo') delete options.repo;
         continue;
       }
+      lastKey = part.slice(0, eq).trim().toLowerCase();
       applyOption(options, unknown, part.slice(0, eq).trim(), unquote(part.slice(eq + 1).trim()));
     }
     rest = rest.slice(bracket[0].length);
@@ -82,6 +95,15 @@ function applyOption(options: LaunchOptions, unknown: string[], rawKey: string, 
   }
   switch (key) {
     case 'repo':
+      if (value.includes(',')) {
+        options.repos = value.split(',').map((repo) => repo.trim()).filter(Boolean);
+        delete options.repo;
+        return;
+      }
+      if (value === '') throw new ErrandError('invalid_request', 'option `repo=` needs a value');
+      options.repo = value;
+      delete options.repos;
+      return;
     case 'branch':
     case 'model':
       if (value === '') throw new ErrandError('invalid_request', `option \`${key}=\` needs a value`);
@@ -92,8 +114,8 @@ function applyOption(options: LaunchOptions, unknown: string[], rawKey: string, 
       options[key] = parseBoolean(key, value);
       return;
     case 'mode':
-      if (value !== 'agent' && value !== 'ask') {
-        throw new ErrandError('invalid_request', `option \`mode=${value}\` must be \`agent\` or \`ask\``);
+      if (!isAgentMode(value)) {
+        throw new ErrandError('invalid_request', `option \`mode=${value}\` must be \`agent\`, \`ask\` or \`plan\``);
       }
       options.mode = value;
       return;
@@ -131,4 +153,22 @@ function splitBracket(inner: string): string[] {
 function unquote(value: string): string {
   const m = /^"(.*)"$|^'(.*)'$/.exec(value);
   return m ? (m[1] ?? m[2] ?? '') : value;
+}
+
+/**
+ * A follow-up may switch the agent's mode (`mode=agent carry out the plan`); no other option
+ * changes after launch, so only `mode=` is taken out of the text and the rest stays as written.
+ */
+export function parseFollowUpMode(text: string): { mode?: AgentMode; text: string } {
+  let mode: AgentMode | undefined;
+  const rest = text.replace(/(^|[\s[,])mode=("?)([A-Za-z]+)\2(?=[\s,\]]|$)/gi, (_match, lead: string, _quote: string, value: string) => {
+    const lower = value.toLowerCase();
+    if (!isAgentMode(lower)) {
+      throw new ErrandError('invalid_request', `option \`mode=${value}\` must be \`agent\`, \`ask\` or \`plan\``);
+    }
+    mode = lower;
+    return lead === '[' ? lead : ' ';
+  });
+  const cleaned = rest.replace(/^\s*\[\s*\]/, '').replace(/[ \t]+/g, ' ').trim();
+  return mode ? { mode, text: cleaned } : { text };
 }

@@ -1,4 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   assertAgentBranch,
   defaultProtectedBranches,
@@ -29,7 +30,11 @@ import {
   type SandboxHandle,
   type SecretStore,
   type SettingsStore,
+  type ArtifactStore,
+  type SessionEnvStore,
+  artifactsFolder,
 } from '../core/index.js';
+import { artifactsLine, collectArtifacts } from './artifacts.js';
 import { commitAll, type GitIdentity } from '../git/commit.js';
 import { diffstat } from '../git/diffstat.js';
 import { unifiedDiff } from '../git/unified-diff.js';
@@ -39,7 +44,7 @@ import { importWorkTree } from '../git/work-tree.js';
 import type { Scrubber } from '../redact/scrubber.js';
 import { environmentOf } from '../environment/load-environment.js';
 import { cloneDependencies, type DependencyCheckout } from './dependencies.js';
-import { checkoutDir, emptyDir, prepareCheckout, refreshGitDir, revParse } from './host-checkout.js';
+import { checkoutDir, emptyDir, lsTree, prepareCheckout, refreshGitDir, revParse } from './host-checkout.js';
 import { readRepoFacts, runAgentLoop, systemPrompt, taskMessage, toolsFor, type LoopLimits, type LoopResult } from './loop/index.js';
 import { commitMessage, formatDiffstat, pullRequestBody } from './run-text.js';
 
@@ -84,6 +89,10 @@ export interface EngineDeps {
   egress?: EgressGateway | null;
   /** Why the egress proxy cannot serve agents here (a remote Docker engine): any policy but `none` is refused with it. */
   egressUnavailable?: string | null;
+  /** Launch `envVars`, sealed; they join the agent-phase environment. */
+  sessionEnv?: SessionEnvStore | null;
+  /** Where the files the agent leaves under `artifacts/` are kept after each run. */
+  artifacts?: ArtifactStore | null;
 }
 
 /** What the agent's work turned into on the remote. */
@@ -246,22 +255,26 @@ export class AgentRun {
       },
       // The transcript kept for resume lands in the store (and its AOF): secrets out, as for events.
       onStep: (history) => deps.history.save(agent.id, deps.scrubber.scrubDeep(history), agent.expiresAt),
-      endOnText: agent.mode === 'ask',
+      endOnText: agent.mode !== 'agent',
       log: this.log,
     });
   }
 
   /**
    * Reads /workspace back, commits, pushes, and opens (or finds) the pull request. Does nothing in
-   * ask mode. `openPr` is false for a stopped agent: its work is pushed, but nobody asked for a PR.
+   * ask and plan mode. `openPr` is false for a stopped agent: its work is pushed, but nobody asked for a PR.
    */
   async deliver(summary: string, options: { note?: string; openPr: boolean }): Promise<Delivery> {
     const { agent, deps, handle, host, base } = this;
-    if (agent.mode === 'ask' || !agent.repo || !handle || !host || !base) return noDelivery;
+    if (agent.mode !== 'agent' || !agent.repo || !handle || !host || !base) return noDelivery;
     // Only what the agent changed since the environment became ready: install and start output stays out.
     const changes = await handle.changesSinceReady();
     if (!changes) this.log.info({ agentId: agent.id }, 'no ready state recorded: importing the whole work tree');
-    await importWorkTree(this.dir, await handle.readArchive(handle.workdir), changes ? { only: changes } : {});
+    // The artifacts folder is handed over separately, never committed (unless the repository tracks it).
+    const tracksArtifacts = await tracks(this.dir, artifactsFolder);
+    const only = changes && !tracksArtifacts ? { changed: changes.changed.filter(outsideArtifacts), deleted: changes.deleted.filter(outsideArtifacts) } : changes;
+    await importWorkTree(this.dir, await handle.readArchive(handle.workdir), only ? { only } : {});
+    if (!only && !tracksArtifacts) await rm(join(this.dir, artifactsFolder), { recursive: true, force: true });
     const coAuthor = agent.owner.email ? { name: agent.owner.name, email: agent.owner.email } : null;
     const message = deps.scrubber.scrub(commitMessage(summary, agent, options.note));
     const commit = await commitAll(this.dir, { message, author: deps.settings.bot, coAuthor });
@@ -327,6 +340,51 @@ export class AgentRun {
       await this.emit({ type: 'error', code: failure.code, message: `the branch is pushed, but the pull request failed: ${failure.message}` });
       return null;
     }
+  }
+
+  /**
+   * Keeps what the agent left under /workspace/artifacts (bounded; see collectArtifacts) and
+   * returns the summary's line about it. Privacy mode keeps no files past the run: nothing is
+   * collected. Never fails the run: a problem is one warning event.
+   */
+  async collectArtifacts(): Promise<string | null> {
+    const { agent, deps, handle } = this;
+    if (!handle || !deps.artifacts || agent.privacy) return null;
+    try {
+      const { files, skipped } = await collectArtifacts(handle, new Date());
+      if (files.length === 0 && skipped.length === 0 && (await deps.artifacts.list(agent.id)).length === 0) return null;
+      await deps.artifacts.replace(agent, files);
+      const names = files.map((file) => file.name);
+      if (files.length > 0) await this.emit({ type: 'milestone', name: 'artifacts_collected', text: `kept ${files.length} artifact${files.length === 1 ? '' : 's'}: ${cut(names.join(', '), 500)}`, data: { count: files.length } });
+      if (skipped.length > 0) await this.emit({ type: 'log', phase: 'agent', stream: 'system', text: `warning: artifacts not kept: ${cut(skipped.join(', '), 1000)}` });
+      return artifactsLine(files, agent.id);
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not collect artifacts');
+      await this.emit({ type: 'log', phase: 'agent', stream: 'system', text: `warning: the artifacts could not be collected: ${cut(toErrandError(error).message, 500)}` });
+      return null;
+    }
+  }
+
+  /**
+   * A plan run explores but changes nothing: what its commands changed in /workspace since the
+   * environment became ready is put back as the branch has it, so a later `agent` run starts clean.
+   */
+  async undoPlanChanges(): Promise<void> {
+    const { handle } = this;
+    if (!handle || !this.agent.repo) return;
+    const changes = await handle.changesSinceReady();
+    if (!changes) return;
+    const paths = [...changes.changed, ...changes.deleted].filter(outsideArtifacts);
+    if (paths.length === 0) return;
+    const script = `set -e
+cd /workspace
+g() { git -c safe.directory='*' -c core.hooksPath=/dev/null "$@"; }
+while IFS= read -r -d '' path; do
+  if g cat-file -e "HEAD:$path" 2>/dev/null; then g checkout -q HEAD -- "$path"; else rm -rf -- "$path"; fi
+done`;
+    const result = await handle.exec(script, { cwd: '/', timeoutMs: 120_000, stdin: paths.map((path) => `${path}\0`).join('') });
+    if (result.exitCode !== 0) this.log.warn({ exitCode: result.exitCode }, 'could not undo the plan run\'s changes');
+    else await this.emit({ type: 'log', phase: 'git', stream: 'system', text: `plan mode: undid changes to ${paths.length} file${paths.length === 1 ? '' : 's'} made while exploring` });
   }
 
   /** Stops the agent's machine when its run is over; a follow-up or `errand attach` starts it again. */
@@ -401,9 +459,18 @@ export class AgentRun {
     return [{ role: 'user', content: `${task}\n\n(You worked on this before; that conversation is no longer available. Your earlier work is on the branch.)` }];
   }
 
+  /** The agent's launch envVars, taught to the scrubber; empty when none were given. */
+  private async sessionEnv(): Promise<Record<string, string>> {
+    if (!this.agent.envVarNames?.length) return {};
+    if (!this.deps.sessionEnv) throw new ErrandError('not_configured', 'this agent was launched with envVars, but this worker has no secret store to read them: set ERRAND_MASTER_KEY on the worker');
+    const vars = await this.deps.sessionEnv.get(this.agent);
+    for (const value of Object.values(vars)) this.deps.scrubber.add(value);
+    return vars;
+  }
+
   private async resolveSecrets(): Promise<{ install: Record<string, string>; agent: Record<string, string>; installVersions: string[] }> {
     const store = this.deps.secrets;
-    if (!store) return { install: {}, agent: {}, installVersions: [] };
+    if (!store) return { install: {}, agent: await this.sessionEnv(), installVersions: [] };
     const repo = this.agent.repo ? (this.agent.repo.fullName ?? this.agent.repo.url) : undefined;
     const scope = { workspace: this.agent.workspace, ...(repo ? { repo } : {}) };
     const [install, agent, workspaceInfo, repoInfo] = await Promise.all([
@@ -413,12 +480,23 @@ export class AgentRun {
       repo ? store.list(scope) : Promise.resolve([]),
     ]);
     for (const value of [...Object.values(install), ...Object.values(agent)]) this.deps.scrubber.add(value);
+    // Launch envVars join the agent phase and win over secrets of the same name (install never sees them).
+    Object.assign(agent, await this.sessionEnv());
     // Names and versions only, in the order resolve overlays them (a repository secret wins).
     const versions = new Map<string, string>();
     for (const info of [...workspaceInfo, ...repoInfo]) versions.set(info.name, `${info.name}@${info.scope.repo ? 'repo' : 'workspace'}@${info.updatedAt}`);
     const installVersions = Object.keys(install).map((name) => versions.get(name) ?? `${name}@unknown`);
     return { install, agent, installVersions };
   }
+}
+
+function outsideArtifacts(path: string): boolean {
+  return path !== artifactsFolder && !path.startsWith(`${artifactsFolder}/`);
+}
+
+/** Whether the checkout's HEAD tracks anything under `path`. */
+async function tracks(dir: string, path: string): Promise<boolean> {
+  return (await lsTree(dir, path)).length > 0;
 }
 
 /** The installation of a GitHub conversation the agent already has on its own repository. */

@@ -26,6 +26,8 @@ export function createEngine(core: CoreContext): EngineDeps {
     sandbox: createDockerSandbox(config, log, core.instance),
     repoHosts: repoHostsFromConfig(config, { log, clock: core.clock, onToken: (token) => scrubber.add(token) }),
     secrets: stores.secrets ?? null,
+    sessionEnv: stores.sessionEnv ?? null,
+    artifacts: stores.artifacts,
     runLeases: stores.runLeases,
     workspaceSettings: stores.settings,
     ...egressFromConfig(config, core.redisUrl, log),

@@ -62,3 +62,9 @@ export async function refreshGitDir(handle: SandboxHandle, dir: string): Promise
   });
   await handle.writeArchive('/', archive as unknown as NodeJS.ReadableStream);
 }
+
+/** Paths HEAD tracks under `path` (empty when none, or no HEAD yet). */
+export async function lsTree(dir: string, path: string): Promise<string[]> {
+  const { stdout, exitCode } = await runGit(['ls-tree', '-r', '--name-only', '-z', 'HEAD', '--', path], { ...checkout(dir), okExitCodes: [128] });
+  return exitCode === 0 ? stdout.split('\0').filter(Boolean) : [];
+}

@@ -147,6 +147,10 @@ async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentSt
   const summary = blocked ? `${result}\n\n${blocked}` : result;
   let delivery: Delivery = { pushed: false, sha: null, diffstat: null, pr: null };
   let pushFailed = false;
+  if (agent.mode === 'plan') {
+    await run.undoPlanChanges().catch((error: unknown) => run.emit({ type: 'error', code: toErrandError(error).code, message: `could not undo the plan run's changes: ${toErrandError(error).message}` }));
+  }
+  const artifacts = await run.collectArtifacts();
   try {
     delivery = await run.deliver(summary, { openPr: options.openPr, ...(options.note ? { note: options.note } : status === 'stopped' ? { note: 'WIP' } : {}) });
   } catch (error) {
@@ -155,7 +159,8 @@ async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentSt
     pushFailed = true;
     await run.emit({ type: 'error', code: failure.code, message: `could not push the work so far: ${failure.message}` });
   }
-  const text = status === 'finished' ? summary : `${summary} ${pushNote(agent, delivery, pushFailed)}`;
+  const said = status === 'finished' ? summary : `${summary} ${pushNote(agent, delivery, pushFailed)}`;
+  const text = artifacts ? `${said}\n\n${artifacts}` : said;
   if (agent.privacy) await run.forgetTranscript();
   if (options.error) await run.emit({ type: 'error', code: options.error.code, message: options.error.message });
   if (status !== 'failed' || delivery.pushed) {

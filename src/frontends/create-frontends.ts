@@ -8,6 +8,7 @@ import { createDashboard } from './dashboard/index.js';
 import { GitHubFrontend } from './github/frontend.js';
 import { createApiFrontend } from './http/api/index.js';
 import type { HttpMount } from './http/server.js';
+import { signingKey } from '../secrets/index.js';
 import { createSlackFrontend } from './slack/slack-frontend.js';
 
 export interface Frontends {
@@ -33,6 +34,7 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
     machines,
     agents: errand.agents,
     stores,
+    artifactUrlKey: signingKey(errand.keyProvider, 'artifact-urls'),
     webhooks: errand.webhooks,
     models,
     scrubber: errand.scrubber,

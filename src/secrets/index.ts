@@ -7,6 +7,7 @@ export { Envelope, envelopeKeyId, open, rewrap, seal, type SecretContext } from 
 export { FileKeyProvider } from './file-key-provider.js';
 export { LocalKeyProvider, type KeyProvider, type MasterKeys, type WrappedKey } from './key-provider.js';
 export { masterKeyId, parseMasterKey } from './master-key.js';
+export { signingKey } from './signing-key.js';
 
 /** ERRAND_MASTER_KEY_FILE wins over ERRAND_MASTER_KEY; with neither, secrets are off (and fail closed). */
 export function keyProviderFromConfig(config: { masterKey?: string | undefined; masterKeyFile?: string | undefined; masterKeyPrevious?: string | undefined }): KeyProvider {

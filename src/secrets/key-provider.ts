@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { ErrandError } from '../core/index.js';
 import { masterKeyId } from './master-key.js';
 
@@ -21,6 +21,11 @@ export interface KeyProvider {
   wrapKey(dataKey: Buffer, context: Buffer): Promise<WrappedKey>;
   /** Unwraps a data key; fails with `secret_unreadable` for a wrong key, wrong context or tampering. */
   unwrapKey(wrapped: WrappedKey, context: Buffer): Promise<Buffer>;
+  /**
+   * A 32-byte key for `label` derived from the current master key (HKDF-SHA256), for MACs such as
+   * artifact download links; null without a master key. Optional: a KMS provider may lack it.
+   */
+  deriveKey?(label: string): Promise<Buffer | null>;
 }
 
 export interface MasterKeys {
@@ -88,6 +93,12 @@ export class LocalKeyProvider implements KeyProvider {
     } catch (error) {
       throw unreadable(error);
     }
+  }
+
+  async deriveKey(label: string): Promise<Buffer | null> {
+    const { current } = await this.keys();
+    if (!current) return null;
+    return Buffer.from(hkdfSync('sha256', current.key, Buffer.alloc(0), Buffer.from(`errand-derived:${label}`, 'utf8'), 32));
   }
 
   private keys() {

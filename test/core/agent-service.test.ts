@@ -42,6 +42,27 @@ describe('agent service use cases', () => {
     expect((await refusal(launch('fix it'))).message).toContain('which repository');
   });
 
+  it('checks every one of several repositories and caps them at 20, then says one agent per repository', async () => {
+    const many = Array.from({ length: 21 }, (_, i) => `acme/r${i}`).join(',');
+    expect((await refusal(launch(`repo=${many} add it`))).message).toBe('at most 20 repositories in one agent (21 given)');
+    expect((await refusal(launch('repo=acme/api,/srv/secret add it'))).code).toBe('forbidden');
+    expect((await refusal(launch('repo=acme/api,acme/web add it'))).message).toContain('start one agent per repository');
+    expect((await h.service.list({ limit: 5 })).agents).toHaveLength(0);
+  });
+
+  it('switches a plan to agent mode with a follow-up and keeps the PR default for the agent run', async () => {
+    const { agent } = await h.service.launch({ principal: owner, workspace: 'T1', conversation: slackThread(), text: 'repo=acme/web mode=plan plan the field' });
+    expect(agent).toMatchObject({ mode: 'plan', autoPr: true });
+    await h.service.transition(agent.id, 'preparing');
+    await h.service.transition(agent.id, 'running');
+    await h.service.transition(agent.id, 'finished');
+    const { resumed } = await h.service.followUp(agent.id, owner, 'mode=agent', slackThread());
+    expect(resumed).toBe(true);
+    expect((await h.service.require(agent.id)).mode).toBe('agent');
+    const [followUp] = await h.stores.inbox.drain(agent.id);
+    expect(followUp?.text).toBe('(Mode is now agent. You may edit files now: carry out the plan you wrote unless told otherwise.)\nCarry out the plan.');
+  });
+
   it('refuses an empty prompt with an example', async () => {
     const error = await refusal(launch('repo=a/b'));
     expect(error.code).toBe('empty_prompt');

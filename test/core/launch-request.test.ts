@@ -1,4 +1,4 @@
-import { parseLaunchRequest } from '../../src/core/launch-request.js';
+import { parseFollowUpMode, parseLaunchRequest } from '../../src/core/launch-request.js';
 import { ErrandError } from '../../src/core/errors.js';
 
 function unknownOptionError(text: string): ErrandError {
@@ -75,5 +75,16 @@ describe('launch request parsing', () => {
 
   it('treats option names case-insensitively', () => {
     expect(parseLaunchRequest('Repo=a/b Mode=ask what does it do').options).toEqual({ repo: 'a/b', mode: 'ask' });
+  });
+});
+
+describe('plan mode and several repositories in launch text', () => {
+  it('reads mode=plan and a comma list of repositories, inline or in brackets', () => {
+    expect(parseLaunchRequest('mode=plan repo=acme/api,acme/web add the field').options).toEqual({ mode: 'plan', repos: ['acme/api', 'acme/web'] });
+    expect(parseLaunchRequest('[repo=acme/api,acme/web, branch=dev] add it')).toEqual({ options: { repos: ['acme/api', 'acme/web'], branch: 'dev' }, prompt: 'add it' });
+    expect(parseLaunchRequest('repo=acme/api,branch=dev add it').options).toEqual({ repo: 'acme/api', branch: 'dev' });
+    expect(() => parseLaunchRequest('mode=draft fix it')).toThrow('must be `agent`, `ask` or `plan`');
+    expect(parseFollowUpMode('mode=agent go ahead')).toEqual({ mode: 'agent', text: 'go ahead' });
+    expect(parseFollowUpMode('set x=1 please')).toEqual({ text: 'set x=1 please' });
   });
 });

@@ -2,6 +2,8 @@ import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { AgentService, type Clock, type LaunchCapabilities, type Principal } from '../../src/core/index.js';
 import { BullRunQueue } from '../../src/queue/run-queue.js';
+import type { Scrubber } from '../../src/redact/scrubber.js';
+import type { KeyProvider } from '../../src/secrets/index.js';
 import { createRedisStores, type RedisStores } from '../../src/store/redis/index.js';
 import { deleteKeys, testRedis, uniquePrefix } from './redis.js';
 
@@ -29,11 +31,16 @@ export interface CoreHarness {
 }
 
 /** The real core on a real Redis, under a key prefix of its own. */
-export async function coreHarness(options: { clock?: Clock; defaultModel?: string | null; retentionDays?: number; capabilities?: LaunchCapabilities } = {}): Promise<CoreHarness> {
+export async function coreHarness(
+  options: { clock?: Clock; defaultModel?: string | null; retentionDays?: number; capabilities?: LaunchCapabilities; keyProvider?: KeyProvider; scrubber?: Scrubber } = {},
+): Promise<CoreHarness> {
   const redis = await testRedis();
   const prefix = uniquePrefix('core');
   const clock = options.clock ?? { now: () => new Date() };
-  const stores = createRedisStores(redis, { prefix, clock, retentionDays: options.retentionDays ?? 3 });
+  const stores = createRedisStores(redis, {
+    prefix, clock, retentionDays: options.retentionDays ?? 3,
+    ...(options.keyProvider ? { keyProvider: options.keyProvider } : {}), ...(options.scrubber ? { scrubber: options.scrubber } : {}),
+  });
   const queue = new BullRunQueue(redis, 'runs', prefix.replace(/:$/, ''));
   const service = new AgentService({ ...stores, queue, clock, log: silentLog, defaultModel: options.defaultModel === undefined ? 'openai:test-model' : options.defaultModel, ...(options.capabilities ? { capabilities: options.capabilities } : {}) });
   return {

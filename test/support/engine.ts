@@ -32,7 +32,7 @@ export interface EngineHarness {
   dataDir: string;
   agentIds: string[];
   /** Launches through the real core (store, queue) and returns the agent id. */
-  launch(input: { text: string; principal?: Principal; conversation?: Conversation; impliedRepo?: string }): Promise<string>;
+  launch(input: { text: string; principal?: Principal; conversation?: Conversation; impliedRepo?: string; envVars?: Record<string, string> }): Promise<string>;
   agent(id: string): Promise<Agent>;
   waitForStatus(id: string, statuses: AgentStatus[], timeoutMs?: number): Promise<Agent>;
   events(id: string): Promise<StoredEvent[]>;
@@ -63,9 +63,10 @@ export const thread: Conversation = { kind: 'slack', teamId: 'T1', channelId: 'C
 
 /** The real core, queue and worker with the engine on a real Docker and git server, and a scripted model. */
 export async function engineHarness(options: HarnessOptions): Promise<EngineHarness> {
-  const core = await coreHarness({ defaultModel: 'openai:test-model' });
-  const dataDir = await mkdtemp(join(tmpdir(), 'errand-engine-'));
   const scrubber = new Scrubber();
+  const keyProvider = options.secrets ? new EnvKeyProvider({ ERRAND_MASTER_KEY: randomBytes(32).toString('base64') }) : null;
+  const core = await coreHarness({ defaultModel: 'openai:test-model', ...(keyProvider ? { keyProvider, scrubber } : {}) });
+  const dataDir = await mkdtemp(join(tmpdir(), 'errand-engine-'));
   scrubber.add(pushToken);
   scrubber.add(modelKey);
   const models = new ProviderRegistry({
@@ -74,9 +75,7 @@ export async function engineHarness(options: HarnessOptions): Promise<EngineHarn
       anthropicApiKey: undefined, anthropicBaseUrl: undefined, modelEndpoints: {}, modelMaxRetries: 0, modelTimeoutMs: 60_000,
     },
   });
-  const secrets = options.secrets
-    ? new RedisSecretStore(core.redis, core.stores.keys, new EnvKeyProvider({ ERRAND_MASTER_KEY: randomBytes(32).toString('base64') }), scrubber, core.clock)
-    : null;
+  const secrets = keyProvider ? new RedisSecretStore(core.redis, core.stores.keys, keyProvider, scrubber, core.clock) : null;
   const deps: EngineDeps = {
     agents: core.service,
     store: core.stores.agents,
@@ -88,6 +87,8 @@ export async function engineHarness(options: HarnessOptions): Promise<EngineHarn
     sandbox: options.sandbox ?? testSandbox(options.docker),
     repoHosts: [...(options.hosts ?? []), new PlainRemoteHost({ credentials: [{ urlPrefix: options.gitServer.url, token: pushToken }] })],
     secrets,
+    sessionEnv: core.stores.sessionEnv ?? null,
+    artifacts: core.stores.artifacts,
     runLeases: core.stores.runLeases,
     scrubber,
     ...(options.egress ? { egress: options.egress, workspaceSettings: core.stores.settings } : {}),
@@ -121,6 +122,7 @@ export async function engineHarness(options: HarnessOptions): Promise<EngineHarn
         conversation: input.conversation ?? thread,
         text: input.text,
         ...(input.impliedRepo ? { impliedRepo: input.impliedRepo } : {}),
+        ...(input.envVars ? { envVars: input.envVars } : {}),
       });
       agentIds.push(agent.id);
       return agent.id;

@@ -1,4 +1,4 @@
-import type { Agent, SandboxHandle } from '../../core/index.js';
+import { artifactsFolder, type Agent, type AgentMode, type SandboxHandle } from '../../core/index.js';
 
 /** What the agent is told about the repository before it starts. */
 export interface RepoFacts {
@@ -39,7 +39,6 @@ export interface PromptInput {
 
 /** The system prompt: who the agent is, where it works, the rules, and what the repository says. */
 export function systemPrompt({ agent, baseBranch, facts }: PromptInput): string {
-  const ask = agent.mode === 'ask';
   const lines = [
     'You are Errand, a coding agent working on your own in a Linux container. Nobody watches live: work until the task is done, then call `finish`.',
     '',
@@ -55,21 +54,38 @@ export function systemPrompt({ agent, baseBranch, facts }: PromptInput): string 
     '- Tools take paths relative to /workspace. `run` runs bash in /workspace; commands must finish (no servers or watchers in `run`).',
     '',
     '## How to work',
-    ask
-      ? '- This is ask mode: answer the question by reading the code and running commands. You cannot edit files, and nothing you change is kept.'
-      : '- Make the change the task asks for, keeping to the style of the code around it. Prefer edit_file for changes to existing files.',
-    ask ? '' : "- Run the project's tests or checks that cover your change before you finish, and fix what you broke.",
-    ask ? '' : '- Do not commit, push or switch branches: Errand commits every file in /workspace and pushes the branch after you call `finish`. Do not leave stray files behind.',
+    ...howToWork(agent.mode),
     '- Messages that start with "Follow-up from" come from people while you work: take them into account.',
-    ask
-      ? '- Call `finish` with your answer as the summary.'
-      : '- Call `finish` with a summary: first line a short imperative commit title (under 72 characters), then what changed and how you checked it.',
+    `- Files you want to hand over besides the code (screenshots, reports, logs) go in /workspace/${artifactsFolder}/: people can download them after the run. They are never committed.`,
     '',
     '## Repository',
     facts.topLevel ? `Top level of /workspace:\n${facts.topLevel}` : '',
     facts.notes ? `\nThe repository's own notes (excerpts; its AGENTS.md instructions apply to you):\n${facts.notes}` : '',
   ];
   return lines.filter((line, i, all) => line !== '' || all[i - 1] !== '').join('\n').trim();
+}
+
+/** The mode's rules: what the agent may change and what `finish` should carry. */
+function howToWork(mode: AgentMode): string[] {
+  switch (mode) {
+    case 'ask':
+      return [
+        '- This is ask mode: answer the question by reading the code and running commands. You cannot edit files, and nothing you change is kept.',
+        '- Call `finish` with your answer as the summary.',
+      ];
+    case 'plan':
+      return [
+        '- This is plan mode: explore the code (read it, run commands and tests) and write a plan; do not make the change. You cannot edit files, and whatever commands change is undone when you finish. Nothing is pushed.',
+        '- Call `finish` with the plan as the summary: a short title line, then the files to change and how, in order, and how to check the result. A later run carries it out.',
+      ];
+    case 'agent':
+      return [
+        '- Make the change the task asks for, keeping to the style of the code around it. Prefer edit_file for changes to existing files.',
+        "- Run the project's tests or checks that cover your change before you finish, and fix what you broke.",
+        '- Do not commit, push or switch branches: Errand commits every file in /workspace and pushes the branch after you call `finish`. Do not leave stray files behind.',
+        '- Call `finish` with a summary: first line a short imperative commit title (under 72 characters), then what changed and how you checked it.',
+      ];
+  }
 }
 
 /** The first user message of a new run: the task, and the conversation it came from. */

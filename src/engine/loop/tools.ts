@@ -6,8 +6,9 @@ import type { Tool } from './tool.js';
 export const allTools: readonly Tool[] = [listFiles, readFile, writeFile, editFile, search, run, terminalOutput, finish];
 
 /**
- * The tools offered in a mode. `ask` drops write_file and edit_file but keeps `run` (to run the
- * tests, inspect the system): whatever a command changes is never committed or pushed.
+ * The tools offered in a mode. `ask` and `plan` drop write_file and edit_file but keep `run` (to
+ * run the tests, inspect the system): whatever a command changes is never committed or pushed, and
+ * a plan run's changes are undone when it ends.
  */
 export function toolsFor(mode: AgentMode): Tool[] {
   return allTools.filter((tool) => mode === 'agent' || tool.readOnly);

@@ -113,6 +113,10 @@ function milestoneText(event: Extract<StoredEvent, { type: 'milestone' }>, view:
       return ':arrows_counterclockwise: Resumed with a follow-up';
     case 'stop_requested':
       return view === 'full' ? `:octagonal_sign: ${escape(event.text)}` : ':octagonal_sign: Asked to stop';
+    case 'mode_changed':
+      return `:twisted_rightwards_arrows: Switched to ${escape(String(event.data?.mode ?? 'another'))} mode`;
+    case 'artifacts_collected':
+      return `:paperclip: ${escape(event.text)}`;
   }
 }
 
@@ -209,7 +213,7 @@ export function homeView(agents: Agent[], publicUrl: string | undefined): { type
 export const helpText = [
   '*Errand runs coding agents in the background and answers with a pull request.*',
   '• `/agent [repo=owner/name branch=main model=provider:name] what to do`: start an agent (also `@errand what to do`)',
-  '• Options: `repo=`, `branch=` (base branch), `model=`, `mode=agent|ask`, `autopr=true|false`, `privacy=true|false`',
+  '• Options: `repo=`, `branch=` (base branch), `model=`, `mode=agent|ask|plan`, `autopr=true|false`, `privacy=true|false`',
   '• Reply in an agent\'s thread to follow up; a finished agent resumes on its branch',
   '• `@errand agent what to do` in a thread starts a new agent there, with the thread as context',
   '• `/agent list`: your recent agents · `/agent stop [id]`: stop an agent · `/agent settings`: defaults for this channel and workspace',

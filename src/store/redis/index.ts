@@ -28,6 +28,8 @@ import { WebhookSecretStore } from './webhook-secrets.js';
 import { RedisAgentRuns } from './agent-runs.js';
 import { RedisRateLimits } from './rate-limits.js';
 import { RedisRepositoryCache } from './repository-cache.js';
+import { RedisSessionEnvStore } from './session-env.js';
+import { RedisArtifactStore } from './artifact-store.js';
 
 export { Keys } from './keys.js';
 export {
@@ -46,6 +48,7 @@ export {
   RedisStopSignals,
 };
 export type { RewrapResult } from './secret-store.js';
+export { RedisSessionEnvStore, RedisArtifactStore };
 export { RedisApiKeyRecords, RedisContainerSignals, RedisGitHubTracking, RedisSlackState, SessionStore, LoginLinkStore, WebhookSecretStore, RedisAgentKeys, TerminalTicketStore };
 export type { SlackState } from './slack-state.js';
 export { RedisAgentRuns, RedisRateLimits, RedisRepositoryCache };
@@ -91,6 +94,10 @@ export interface RedisStores {
   repositories: RedisRepositoryCache;
   /** Present when a key provider is passed in. */
   webhookSecrets?: WebhookSecretStore;
+  /** Launch `envVars`, sealed; present when a key provider is passed in. */
+  sessionEnv?: RedisSessionEnvStore;
+  /** Files agents left under `artifacts/`. */
+  artifacts: RedisArtifactStore;
   dashboardSessions(times?: SessionTimes): SessionStore;
   loginLinks(ttlSeconds?: number): LoginLinkStore;
   /** One-time tickets for the dashboard's web terminal. */
@@ -140,6 +147,8 @@ export function createRedisStores(client: Redis, options: RedisStoreOptions): Re
     rateLimits: (limit) => new RedisRateLimits(redis, keys, limit),
     repositories: new RedisRepositoryCache(redis, keys),
     ...(options.keyProvider ? { webhookSecrets: new WebhookSecretStore(redis, keys, options.keyProvider) } : {}),
+    ...(options.keyProvider ? { sessionEnv: new RedisSessionEnvStore(redis, keys, options.keyProvider, options.scrubber) } : {}),
+    artifacts: new RedisArtifactStore(redis, keys),
     dashboardSessions: (times = defaultSessionTimes) => new SessionStore(redis, keys, options.clock, times),
     loginLinks: (ttlSeconds = 600) => new LoginLinkStore(redis, keys, ttlSeconds),
     terminalTickets: new TerminalTicketStore(redis, keys),

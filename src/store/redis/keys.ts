@@ -42,6 +42,11 @@ export class Keys {
   agentRuns = (agentId: string) => `${this.prefix}agent-runs:${agentId}`;
   /** Set while the agent is archived (API v1): hidden from default lists, no new runs. */
   agentArchived = (agentId: string) => `${this.prefix}archived:${agentId}`;
+  /** The sealed launch `envVars` of the agent. */
+  sessionEnv = (agentId: string) => `${this.prefix}session-env:${agentId}`;
+  /** The agent's collected artifacts: name → size and time, and name → bytes. */
+  artifacts = (agentId: string) => `${this.prefix}artifacts:${agentId}`;
+  artifactData = (agentId: string) => `${this.prefix}artifacts:data:${agentId}`;
 
   /** Every key that belongs to one agent alone (what `forget` deletes besides index entries). */
   agentScoped = (agentId: string): string[] => [
@@ -56,6 +61,9 @@ export class Keys {
     this.webhookSecret(agentId),
     this.agentRuns(agentId),
     this.agentArchived(agentId),
+    this.sessionEnv(agentId),
+    this.artifacts(agentId),
+    this.artifactData(agentId),
     this.lease(`notify:${agentId}`),
   ];
   /** SCAN patterns of the agent's keys whose full name is not known in advance. */

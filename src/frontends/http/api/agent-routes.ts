@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { isErrandError, parseRepoRef, snapshotMachine, type AgentQuery, type AgentStatus, type LaunchOptions } from '../../../core/index.js';
+import { isArtifactName, isErrandError, parseRepoRef, snapshotMachine, type AgentQuery, type AgentStatus, type LaunchOptions } from '../../../core/index.js';
 import { callerOf } from './auth.js';
 import { actionableAgent, baseUrlOf, callerIsAdmin, parse, visibleAgent, type ApiContext } from './context.js';
 import { ApiError } from './errors.js';
@@ -15,9 +15,11 @@ export function agentRoutes(ctx: ApiContext): Router {
   router.post('/agents', async (req: Request, res: Response) => {
     const caller = callerOf(res);
     const body = parse(LaunchBody, req.body);
-    warnUnknown(ctx, body, ['prompt', 'source', 'model', 'target', 'webhook', 'mode', 'privacy']);
+    warnUnknown(ctx, body, ['prompt', 'source', 'model', 'target', 'webhook', 'mode', 'privacy', 'envVars', 'repos']);
     const repository = body.source?.repository;
     if (repository) fieldCheck('source.repository', () => parseRepoRef(repository));
+    if (repository && body.repos) throw new ApiError(400, 'invalid_request', 'repos: give either source.repository or repos, not both', 'repos');
+    body.repos?.forEach((repo, i) => fieldCheck(`repos[${i}]`, () => parseRepoRef(repo)));
     if (body.model && ctx.models) fieldCheck('model', () => ctx.models!.resolve(body.model!));
     const webhook = body.webhook;
     if (webhook) {
@@ -32,6 +34,7 @@ export function agentRoutes(ctx: ApiContext): Router {
       ...(body.target?.autoCreatePr !== undefined ? { autopr: body.target.autoCreatePr } : {}),
       ...(body.mode ? { mode: body.mode } : {}),
       ...(body.privacy !== undefined ? { privacy: body.privacy } : {}),
+      ...(body.repos ? { repos: body.repos } : {}),
     };
     const { agent, queuedBehind } = await ctx.agents.launch({
       principal: caller.principal,
@@ -41,6 +44,7 @@ export function agentRoutes(ctx: ApiContext): Router {
       options,
       ...(body.target?.branchName ? { branch: body.target.branchName } : {}),
       platformAdmin: caller.key.admin,
+      ...(body.envVars ? { envVars: body.envVars } : {}),
     });
     if (webhook?.secret) await ctx.webhookSecrets.set(agent, webhook.secret);
     res.status(201).json({ ...presentAgent(agent, baseUrlOf(ctx, req), ctx.scrubber), queuedBehind });
@@ -100,7 +104,7 @@ export function agentRoutes(ctx: ApiContext): Router {
     const caller = callerOf(res);
     const agent = await actionableAgent(ctx, caller, req.params.id);
     const body = parse(FollowUpBody, req.body);
-    const result = await ctx.agents.followUp(agent.id, caller.principal, body.prompt.text, { kind: 'api' }, caller.key.admin);
+    const result = await ctx.agents.followUp(agent.id, caller.principal, body.prompt.text, { kind: 'api' }, caller.key.admin, body.mode ? { mode: body.mode } : {});
     res.json({ id: agent.id, resumed: result.resumed, position: result.position, status: presentAgent(result.agent, baseUrlOf(ctx, req), ctx.scrubber).status });
   });
 
@@ -109,6 +113,22 @@ export function agentRoutes(ctx: ApiContext): Router {
     const agent = await actionableAgent(ctx, caller, req.params.id);
     const after = await ctx.agents.stop(agent.id, caller.principal, caller.key.admin);
     res.json({ id: agent.id, status: presentAgent(after, baseUrlOf(ctx, req), ctx.scrubber).status });
+  });
+
+  /** What the agent left under `artifacts/`, each with a short-lived signed download link. */
+  router.get('/agents/:id/artifacts', async (req: Request<{ id: string }>, res: Response) => {
+    const caller = callerOf(res);
+    const agent = await visibleAgent(ctx, caller, req.params.id);
+    const artifacts = await ctx.agents.listArtifacts(caller.principal, agent.id, await callerIsAdmin(ctx, caller));
+    const base = baseUrlOf(ctx, req);
+    const listed = await Promise.all(
+      artifacts.map(async (artifact) => {
+        const { expires, signature } = await ctx.artifactUrls.query(agent.id, artifact.name);
+        const path = artifact.name.split('/').map(encodeURIComponent).join('/');
+        return { ...artifact, url: `${base}/v0/agents/${agent.id}/artifacts/${path}?expires=${expires}&signature=${signature}`, expiresAt: new Date(expires * 1000).toISOString() };
+      }),
+    );
+    res.json({ id: agent.id, artifacts: listed });
   });
 
   /** Saves the agent's machine as its repository's snapshot in this workspace (owner or admin). */
@@ -127,6 +147,43 @@ export function agentRoutes(ctx: ApiContext): Router {
     res.json({ id: agent.id });
   });
 
+  return router;
+}
+
+/**
+ * `GET /v0/agents/:id/artifacts/<path>?expires=…&signature=…`: the file, for whoever holds an
+ * unexpired signed link (no API key: links are handed to browsers and tools). Mounted before the
+ * key check; a request without a signature falls through to it.
+ */
+export function artifactDownloadRoutes(ctx: Pick<ApiContext, 'artifactUrls' | 'artifactStore' | 'log'>): Router {
+  const router = Router();
+  router.get('/agents/:id/artifacts/*path', async (req: Request<{ id: string; path: string[] }>, res: Response, next) => {
+    if (req.query['signature'] === undefined) return next();
+    const name = req.params.path.join('/');
+    try {
+      const valid = isArtifactName(name) && (await ctx.artifactUrls.verify(req.params.id, name, req.query['expires'], req.query['signature']));
+      if (!valid) {
+        res.status(403).json({ error: { code: 'forbidden', message: 'this download link is invalid or has expired: list the artifacts again for a fresh one' } });
+        return;
+      }
+      const file = await ctx.artifactStore.read(req.params.id, name);
+      if (!file) {
+        res.status(404).json({ error: { code: 'not_found', message: 'no such artifact (the agent may have been deleted)' } });
+        return;
+      }
+      res.set({
+        'content-type': 'application/octet-stream',
+        'content-length': String(file.content.length),
+        'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name.split('/').pop() ?? 'artifact')}`,
+        'cache-control': 'private, no-store',
+        'x-content-type-options': 'nosniff',
+      });
+      res.end(file.content);
+    } catch (error) {
+      ctx.log.warn({ err: error }, 'artifact download failed');
+      res.status(500).json({ error: { code: 'internal', message: 'the artifact could not be read' } });
+    }
+  });
   return router;
 }
 

@@ -3,6 +3,7 @@ import {
   SecretsService,
   SettingsService,
   type AgentService,
+  type ArtifactStore,
   type AuditLog,
   type Clock,
   type EventLog,
@@ -17,7 +18,8 @@ import {
 import type { Scrubber } from '../../../redact/scrubber.js';
 import type { HttpMount } from '../server.js';
 import { accountRoutes } from './account-routes.js';
-import { agentRoutes } from './agent-routes.js';
+import { agentRoutes, artifactDownloadRoutes } from './agent-routes.js';
+import { ArtifactUrlSigner } from './artifact-urls.js';
 import { ApiKeyStore } from './api-keys.js';
 import { authenticate } from './auth.js';
 import type { ApiContext } from './context.js';
@@ -31,6 +33,7 @@ import { WebhookSender } from './webhook-delivery.js';
 import { WebhookNotifier } from './webhook-notifier.js';
 import type { WebhookUrlPolicy } from './webhook-url.js';
 import { checkEnvironmentText } from '../../../environment/load-environment.js';
+import { signingKey } from '../../../secrets/index.js';
 
 export interface ApiFrontendOptions {
   agents: AgentService;
@@ -41,6 +44,7 @@ export interface ApiFrontendOptions {
     secrets?: SecretStore;
     apiKeys: RedisApiKeyRecords;
     webhookSecrets?: WebhookSecretStore;
+    artifacts: ArtifactStore;
     runs: RedisAgentRuns;
     repositories: RedisRepositoryCache;
     rateLimits(limit: { points: number; durationSeconds: number }): RedisRateLimits;
@@ -51,6 +55,8 @@ export interface ApiFrontendOptions {
   repositories?: RepositorySource;
   /** How long the repository list is cached (default 60 s). */
   repositoryCacheSeconds?: number;
+  /** The key that signs artifact download links (default: this process's own; see secrets/signing-key.ts). */
+  artifactUrlKey?: () => Promise<Buffer>;
   /** The queue webhook deliveries travel through (src/queue). */
   webhooks: WebhookQueue;
   models: ModelRegistry | null;
@@ -108,6 +114,8 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
     machines: options.machines ?? null,
     runs: options.stores.runs,
     repositories: cachedRepositories(options.repositories ?? null, options.stores.repositories, log, options.repositoryCacheSeconds ?? 60),
+    artifactUrls: new ArtifactUrlSigner(options.artifactUrlKey ?? signingKey(null, 'artifact-urls'), options.clock),
+    artifactStore: options.stores.artifacts,
   };
   const limits = options.rateLimit && options.rateLimit.points > 0 ? options.stores.rateLimits(options.rateLimit) : null;
   const sender = new WebhookSender({
@@ -125,6 +133,7 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
   const mount: HttpMount = {
     name: 'api',
     mount(app: Express) {
+      app.use('/v0', artifactDownloadRoutes(ctx));
       const version = (mountPath: '/v0' | '/v1', ...routes: express.Router[]) => {
         const router = express.Router();
         router.use(authenticate(keys));

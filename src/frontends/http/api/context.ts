@@ -6,6 +6,7 @@ import {
   mayFollowUp,
   samePrincipal,
   type Agent,
+  type ArtifactStore,
   type AgentService,
   type AuditLog,
   type EventLog,
@@ -23,6 +24,7 @@ import type { WebhookSecretStore } from '../../../store/redis/webhook-secrets.js
 import type { RedisAgentRuns } from '../../../store/redis/agent-runs.js';
 import type { RepositoryLister } from './repositories.js';
 import type { WebhookUrlPolicy } from './webhook-url.js';
+import type { ArtifactUrlSigner } from './artifact-urls.js';
 
 /** What the API's routes need; all of it comes from the core or Errand's own stores. */
 export interface ApiContext {
@@ -48,6 +50,10 @@ export interface ApiContext {
   runs: RedisAgentRuns;
   /** The repositories the configured hosts make available (cached). */
   repositories: RepositoryLister;
+  /** Signs and checks artifact download links. */
+  artifactUrls: ArtifactUrlSigner;
+  /** Serves artifact downloads. */
+  artifactStore: ArtifactStore;
 }
 
 export function parse<T extends z.ZodType>(schema: T, value: unknown, where = 'body'): z.infer<T> {

@@ -39,8 +39,15 @@ export const LaunchBody = z.looseObject({
       secret: z.string().min(32, 'must be at least 32 characters').max(1024).optional(),
     })
     .optional(),
-  mode: z.enum(['agent', 'ask']).optional(),
+  mode: z.enum(['agent', 'ask', 'plan']).optional(),
   privacy: z.boolean().optional(),
+  /**
+   * Session environment variables for the agent's commands: sealed like secrets, never shown back
+   * (only their names), forgotten with the agent. Names and sizes are checked by the core.
+   */
+  envVars: z.record(z.string(), z.string()).optional(),
+  /** Several repositories (`owner/name` or URLs), the first one primary; `source.repository` is the one-repository form. */
+  repos: z.array(z.string().trim().min(1, 'must not be empty')).min(1).max(20, 'at most 20 repositories').optional(),
 });
 export type LaunchBody = z.infer<typeof LaunchBody>;
 
@@ -49,6 +56,8 @@ export const FollowUpBody = z.looseObject({
     text: z.string().trim().min(1, 'must not be empty'),
     images: z.array(z.unknown()).max(0, 'images are not supported by Errand').optional(),
   }),
+  /** Switches the agent's mode from this run on (`agent` carries out a plan). */
+  mode: z.enum(['agent', 'ask', 'plan']).optional(),
 });
 export type FollowUpBody = z.infer<typeof FollowUpBody>;
 
