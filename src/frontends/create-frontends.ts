@@ -4,6 +4,7 @@ import { networkSupply } from '../egress/from-config.js';
 import { ProviderRegistry } from '../engine/providers/index.js';
 import { createDockerSandbox } from '../sandbox/docker/index.js';
 import { createDashboard } from './dashboard/index.js';
+import { GitHubTriggerQueue } from '../queue/github-trigger-queue.js';
 import { GitHubFrontend } from './github/frontend.js';
 import { createApiFrontend } from './http/api/index.js';
 import type { HttpMount } from './http/server.js';
@@ -65,7 +66,10 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
     notifiers.push(slack.notifier);
   }
   if (config.githubAppId && config.githubPrivateKey && config.githubWebhookSecret) {
+    // Deliveries are answered once verified and de-duplicated; the rest runs from this queue.
+    const triggers = new GitHubTriggerQueue(errand.redis, stores.keys.queuePrefix());
     const github = new GitHubFrontend({
+      triggers,
       appId: config.githubAppId,
       privateKey: config.githubPrivateKey,
       webhookSecret: config.githubWebhookSecret,
@@ -80,8 +84,10 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
       log: errand.log,
       publicUrl: config.publicUrl,
     });
+    await github.start();
     // Let reactions and replies already under way finish before Redis and the server go.
     stops.push(() => github.idle());
+    stops.push(() => triggers.close());
     mounts.push(github.mount);
     notifiers.push(github.notifier);
   }
