@@ -19,6 +19,7 @@ import { pino } from 'pino';
 import { AgentService } from '../src/core/index.js';
 import { GitHubFrontend } from '../src/frontends/github/frontend.js';
 import { startHttpServer } from '../src/frontends/http/server.js';
+import { GitHubTriggerQueue } from '../src/queue/github-trigger-queue.js';
 import { BullRunQueue } from '../src/queue/run-queue.js';
 import { connectRedis } from '../src/redis/connect.js';
 import { startLocalRedis } from '../src/redis/local-server.js';
@@ -43,14 +44,16 @@ const clock = { now: () => new Date() };
 const stores = createRedisStores(redis, { prefix: 'bench:', clock, retentionDays: 1 });
 const queue = new BullRunQueue(redis, 'bench-runs', 'bench');
 const agents = new AgentService({ ...stores, queue, clock, log, defaultModel: 'openai:bench' });
+const triggers = new GitHubTriggerQueue(redis, 'bench');
 const fake = await FakeGitHub.start();
 fake.addRepo(repo, { installationId });
 fake.grant(repo, 'Codertocat', 'admin');
 const github = new GitHubFrontend({
   appId: String(fake.appId), privateKey: fake.privateKey, webhookSecret: secret, apiUrl: fake.url, trigger: '@errand',
   agents, dedup: stores.dedup, settings: stores.settings, tracking: stores.githubTracking, claims: stores.leases,
-  scrubber: new Scrubber(), log, octokit: { throttle: false },
+  scrubber: new Scrubber(), log, octokit: { throttle: false }, triggers,
 });
+await github.start();
 await stores.settings.set(String(installationId), { ...(await stores.settings.get(String(installationId))), maxConcurrentPerWorkspace: 1000, maxConcurrentPerPerson: 1000 });
 const http = await startHttpServer({ host: '127.0.0.1', port: 0, log, mounts: [github.mount] });
 
@@ -106,11 +109,16 @@ try {
   await seedQueuedAgents(stores.agents, template, queued);
   const baseQueued = await healthz();
   reportAck(`github @mention ack at 100 req/s, ${queued} queued`, await mentions(), baseQueued);
+  // The jobs finish after the answers: wait (a minute at most) until every mention is an agent.
+  const expected = queued + 20 + number - 300_000;
+  for (const deadline = Date.now() + 60_000; (await redis.zcard(`bench:agents:ws:${installationId}`)) < expected && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 200));
   await github.idle();
   const launched = await redis.zcard(`bench:agents:ws:${installationId}`);
   console.log(`  agents stored: ${launched} (${queued} of them seeded); GitHub API calls: ${fake.calls.length}`);
 } finally {
   await http.close();
+  await triggers.close();
+  await github.idle();
   await fake.close();
   await queue.close();
   await redis.quit();

@@ -10,21 +10,8 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import { BenchLine } from './support/bench-line.js';
 import { benchLinePrefix, type BenchMetric } from './support/report.js';
-
-export const BenchLine = z.object({
-  metric: z.string().min(1),
-  goal: z.string().min(1),
-  unit: z.enum(['ms', 'MB', 'count', 'ratio', 'per s']),
-  median: z.number(),
-  p99: z.number(),
-  n: z.number().int().nonnegative(),
-  baseline: z.number().optional(),
-  baselineName: z.string().optional(),
-  ratio: z.number().optional(),
-  pass: z.boolean(),
-});
 
 const here = dirname(fileURLToPath(import.meta.url));
 
