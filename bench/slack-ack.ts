@@ -1,11 +1,12 @@
 /**
- * How fast Errand acknowledges `/agent` (Slack gives up after 3 s; we aim for milliseconds).
- * Sends signed slash commands to the real Bolt app on Errand's HTTP server (a local Redis, a fake
- * Slack Web API on 127.0.0.1), N requests at concurrency C, and reports median and p99 of the time
- * until the HTTP answer (the ack), against a baseline measured in the same run: GET /healthz on the
- * same server at the same concurrency.
+ * How fast Errand acknowledges Slack under load (Slack gives up after 3 s; we aim for
+ * milliseconds). Signed `/agent` slash commands and `app_mention` events go to the real Bolt app
+ * on Errand's HTTP server (a local Redis, a fake Slack Web API on 127.0.0.1) at a steady
+ * 100 requests/s for 20 s, open loop, then again with 10,000 queued agents in the store. Baseline:
+ * GET /healthz on the same server at the same rate, in the same run. Every accepted command must
+ * end up as a stored agent.
  *
- *   npx tsx bench/slack-ack.ts [requests=200] [concurrency=10]
+ *   npx tsx bench/slack-ack.ts          (BENCH_QUICK=1: 1 s per phase and 500 queued agents)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,82 +19,90 @@ import { BullRunQueue } from '../src/queue/run-queue.js';
 import { connectRedis } from '../src/redis/connect.js';
 import { startLocalRedis } from '../src/redis/local-server.js';
 import { createRedisStores } from '../src/store/redis/index.js';
-import { FakeSlack } from '../test/support/fake-slack.js';
-import { postSigned, slashCommandBody } from '../test/support/slack-requests.js';
+import { botUserId, FakeSlack } from '../test/support/fake-slack.js';
+import { eventBody, postSigned, slashCommandBody } from '../test/support/slack-requests.js';
+import { reportAck } from './support/ack-metric.js';
+import { seedQueuedAgents } from './support/seed-agents.js';
+import { ackLoad, quick, steadyLoad } from './support/steady-load.js';
 
-const requests = Number(process.argv[2] ?? 200);
-const concurrency = Number(process.argv[3] ?? 10);
 const secret = 'bench-secret';
+const slackLateMs = 3_000;
+const queued = quick ? 500 : 10_000;
 const log = pino({ level: 'silent' });
 
-async function measure(count: number, parallel: number, once: (i: number) => Promise<void>): Promise<number[]> {
-  const times: number[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (next < count) {
-        const i = next++;
-        const started = process.hrtime.bigint();
-        await once(i);
-        times.push(Number(process.hrtime.bigint() - started) / 1e6);
-      }
-    }),
-  );
-  return times.sort((a, b) => a - b);
-}
+const dir = mkdtempSync(join(tmpdir(), 'errand-bench-'));
+const redisServer = await startLocalRedis({ dir });
+const redis = await connectRedis(redisServer.url);
+const slack = await new FakeSlack().start();
+slack.addChannel('C1');
+slack.addUser({ id: 'U1', name: 'ada' });
+const stores = createRedisStores(redis, { prefix: 'bench:', clock: systemClock, retentionDays: 1 });
+const queue = new BullRunQueue(redis, 'runs', 'bench');
+await stores.settings.set('T1', { ...(await stores.settings.get('T1')), maxConcurrentPerWorkspace: 1000, maxConcurrentPerPerson: 1000 });
+const agents = new AgentService({ ...stores, queue, clock: systemClock, log, defaultModel: 'openai:bench' });
+const frontend = await createSlackFrontend({
+  botToken: slack.token, signingSecret: secret, apiUrl: slack.apiUrl, agents, settings: stores.settings,
+  settingsAdmin: new SettingsService({ settings: stores.settings, audit: stores.audit, log }), dedup: stores.dedup, state: stores.slack, log,
+});
+const http = await startHttpServer({ host: '127.0.0.1', port: 0, log, mounts: [frontend.mount!] });
+const url = `${http.url}${slackEventsPath}`;
+let sent = 0;
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-
-async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'errand-bench-'));
-  const redisServer = await startLocalRedis({ dir });
-  const redis = await connectRedis(redisServer.url);
-  const slack = await new FakeSlack().start();
-  slack.addChannel('C1');
-  slack.addUser({ id: 'U1', name: 'ada' });
-  const stores = createRedisStores(redis, { prefix: 'bench:', clock: systemClock, retentionDays: 1 });
-  const queue = new BullRunQueue(redis, 'runs', 'bench');
-  await stores.settings.set('T1', { ...(await stores.settings.get('T1')), maxConcurrentPerWorkspace: 1000, maxConcurrentPerPerson: 1000 });
-  const agents = new AgentService({ ...stores, queue, clock: systemClock, log, defaultModel: 'openai:bench' });
-  const frontend = await createSlackFrontend({
-    botToken: slack.token, signingSecret: secret, apiUrl: slack.apiUrl, agents, settings: stores.settings, settingsAdmin: new SettingsService({ settings: stores.settings, audit: stores.audit, log }), dedup: stores.dedup,
-    state: stores.slack, log,
-  });
-  const http = await startHttpServer({ host: '127.0.0.1', port: 0, log, mounts: [frontend.mount!] });
-  const url = `${http.url}${slackEventsPath}`;
-  try {
-    // Warm up both paths (JIT, connections) before measuring.
-    await measure(20, concurrency, async () => void (await fetch(`${http.url}/healthz`)).text());
-    await measure(20, concurrency, async (i) => {
-      await postSigned(url, slashCommandBody({ text: `repo=acme/app warm up ${i}`, responseUrl: slack.responseUrl(`w${i}`) }), 'application/x-www-form-urlencoded', { secret });
-    });
-
-    const baseline = await measure(requests, concurrency, async () => void (await fetch(`${http.url}/healthz`)).text());
-    const acks = await measure(requests, concurrency, async (i) => {
+const healthz = () => steadyLoad({ ...ackLoad, lateMs: slackLateMs, send: async () => (await fetch(`${http.url}/healthz`).then(async (r) => (await r.arrayBuffer(), r.ok))) });
+const commands = () =>
+  steadyLoad({
+    ...ackLoad, lateMs: slackLateMs,
+    send: async () => {
+      const i = sent++;
       const response = await postSigned(url, slashCommandBody({ text: `repo=acme/app fix bug ${i}`, responseUrl: slack.responseUrl(String(i)) }), 'application/x-www-form-urlencoded', { secret });
-      if (response.status !== 200 || response.body !== '') throw new Error(`unexpected answer ${response.status} ${response.body}`);
-    });
-    // Launches finish after their ack (the root message, then the store): wait for all of them.
-    const expected = requests + 20;
-    const deadline = Date.now() + 30_000;
-    let launched = 0;
-    while ((launched = (await agents.list({ workspace: 'T1', limit: 1000 })).agents.length) < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const result = {
-      requests, concurrency, agentsLaunched: launched,
-      ackMs: { median: +pct(acks, 50).toFixed(2), p99: +pct(acks, 99).toFixed(2), max: +acks.at(-1)!.toFixed(2) },
-      healthzBaselineMs: { median: +pct(baseline, 50).toFixed(2), p99: +pct(baseline, 99).toFixed(2) },
-      ratioMedian: +(pct(acks, 50) / pct(baseline, 50)).toFixed(1),
-    };
-    console.log(JSON.stringify(result, null, 2));
-  } finally {
-    await http.close();
-    await frontend.stop();
-    await slack.stop();
-    await queue.close();
-    await redis.quit();
-    await redisServer.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+      return response.status === 200 && response.body === '';
+    },
+  });
+const mentions = () =>
+  steadyLoad({
+    ...ackLoad, lateMs: slackLateMs,
+    send: async () => {
+      const i = sent++;
+      const event = { type: 'app_mention', channel: 'C1', user: 'U1', text: `<@${botUserId}> repo=acme/app fix bug ${i}`, ts: slack.nextTs(), team: 'T1' };
+      const response = await postSigned(url, eventBody(event), 'application/json', { secret });
+      return response.status === 200;
+    },
+  });
+
+/** Launches finish after their ack: wait until every accepted request is a stored agent. */
+async function settled(expected: number): Promise<number> {
+  const deadline = Date.now() + 60_000;
+  let launched = 0;
+  while ((launched = await redis.zcard('bench:agents:ws:T1')) < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return launched;
 }
 
-await main();
+try {
+  // Warm up both paths (JIT, connections) before measuring.
+  await steadyLoad({ rate: 50, seconds: 0.5, lateMs: slackLateMs, send: async () => (await fetch(`${http.url}/healthz`)).ok });
+  await steadyLoad({ rate: 20, seconds: 1, lateMs: slackLateMs, send: async () => (await postSigned(url, slashCommandBody({ text: `repo=acme/app warm up ${sent++}`, responseUrl: slack.responseUrl('w') }), 'application/x-www-form-urlencoded', { secret })).status === 200 });
+
+  const base = await healthz();
+  const commandAcks = await commands();
+  const mentionAcks = await mentions();
+  reportAck('slack /agent ack at 100 req/s', commandAcks, base);
+  reportAck('slack @mention ack at 100 req/s', mentionAcks, base);
+  const launched = await settled(sent);
+  process.stdout.write(`  accepted ${sent}, agents stored ${launched}\n`);
+
+  const template = (await agents.list({ workspace: 'T1', limit: 1 })).agents[0]!;
+  await seedQueuedAgents(stores.agents, template, queued);
+  const baseQueued = await healthz();
+  const commandsQueued = await commands();
+  reportAck(`slack /agent ack at 100 req/s, ${queued} queued`, commandsQueued, baseQueued);
+  const launchedQueued = await settled(sent + queued);
+  process.stdout.write(`  accepted ${sent} + ${queued} seeded, agents stored ${launchedQueued}\n`);
+} finally {
+  await http.close();
+  await frontend.stop();
+  await slack.stop();
+  await queue.close();
+  await redis.quit();
+  await redisServer.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -99,6 +99,9 @@ export async function openCore(config: Config, deps: ContextDeps, options: { sta
     const stores = createRedisStores(redis, {
       prefix, clock, retentionDays: config.retentionDays, admins: config.admins, keyProvider, scrubber,
     });
+    // Once per index version: agents stored before an index existed get their entries.
+    const indexed = await stores.agents.rebuildIndexes();
+    if (indexed > 0) log.info({ indexed }, 'agent indexes rebuilt from the stored records');
     const queue = new BullRunQueue(redis, undefined, stores.keys.queuePrefix());
     cleanups.unshift(() => queue.close());
     // Checked at launch and on settings save, before anything is posted: known model, served repository.

@@ -355,10 +355,9 @@ export class AgentService {
   }
 
   private async activeAhead(agent: Agent, settings: Settings): Promise<number> {
-    const active = await this.deps.agents.list({ workspace: agent.workspace, status: ['queued', 'preparing', 'running'], limit: 1000 });
-    const mine = active.agents.filter((a) => principalKey(a.owner) === principalKey(agent.owner)).length;
-    const overWorkspace = Math.max(0, active.agents.length - settings.maxConcurrentPerWorkspace + 1);
-    const overPerson = Math.max(0, mine - settings.maxConcurrentPerPerson + 1);
+    const active = await this.deps.agents.activeCounts(agent.workspace, agent.owner);
+    const overWorkspace = Math.max(0, active.workspace - settings.maxConcurrentPerWorkspace + 1);
+    const overPerson = Math.max(0, active.owner - settings.maxConcurrentPerPerson + 1);
     return Math.max(overWorkspace, overPerson);
   }
 }

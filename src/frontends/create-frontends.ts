@@ -5,6 +5,7 @@ import { ProviderRegistry } from '../engine/providers/index.js';
 import { repositoryListFromConfig } from '../git/repo-hosts.js';
 import { createDockerClient, createDockerSandbox, DockerMachineTerminals } from '../sandbox/docker/index.js';
 import { createDashboard } from './dashboard/index.js';
+import { GitHubTriggerQueue } from '../queue/github-trigger-queue.js';
 import { GitHubFrontend } from './github/frontend.js';
 import { createApiFrontend } from './http/api/index.js';
 import type { HttpMount } from './http/server.js';
@@ -70,7 +71,10 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
     notifiers.push(slack.notifier);
   }
   if (config.githubAppId && config.githubPrivateKey && config.githubWebhookSecret) {
+    // Deliveries are answered once verified and de-duplicated; the rest runs from this queue.
+    const triggers = new GitHubTriggerQueue(errand.redis, stores.keys.queuePrefix());
     const github = new GitHubFrontend({
+      triggers,
       appId: config.githubAppId,
       privateKey: config.githubPrivateKey,
       webhookSecret: config.githubWebhookSecret,
@@ -85,8 +89,10 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
       log: errand.log,
       publicUrl: config.publicUrl,
     });
+    await github.start();
     // Let reactions and replies already under way finish before Redis and the server go.
     stops.push(() => github.idle());
+    stops.push(() => triggers.close());
     mounts.push(github.mount);
     notifiers.push(github.notifier);
   }

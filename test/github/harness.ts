@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { NotifyDispatcher, type Agent } from '../../src/core/index.js';
 import { GitHubFrontend } from '../../src/frontends/github/frontend.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/frontends/http/server.js';
+import { GitHubTriggerQueue } from '../../src/queue/github-trigger-queue.js';
 import { Scrubber } from '../../src/redact/scrubber.js';
 import { coreHarness, silentLog, type CoreHarness } from '../support/core.js';
 import { FakeGitHub } from '../support/fake-github.js';
@@ -67,8 +68,10 @@ export interface GitHubHarness {
 
 let nextCommentId = 700_000;
 
-export async function githubHarness(options: { throttle?: boolean; maxBodyBytes?: number } = {}): Promise<GitHubHarness> {
+export async function githubHarness(options: { throttle?: boolean; maxBodyBytes?: number; triggerQueue?: boolean } = {}): Promise<GitHubHarness> {
   const core = await coreHarness();
+  // As in production: deliveries answered once verified and claimed, handled by a job.
+  const triggers = options.triggerQueue ? new GitHubTriggerQueue(core.redis, core.prefix.replace(/:$/, ''), { backoffMs: 20 }) : null;
   const fake = await FakeGitHub.start();
   fake.addRepo(repo, { installationId });
   fake.grant(repo, 'Codertocat', 'admin');
@@ -90,7 +93,9 @@ export async function githubHarness(options: { throttle?: boolean; maxBodyBytes?
     // Tests change .github/errand.yml between deliveries.
     repoConfigTtlMs: 0,
     octokit: { throttle: options.throttle ?? false, retryAfterBaseValue: 5 },
+    ...(triggers ? { triggers } : {}),
   });
+  await github.start();
   const http = await startHttpServer({ host: '127.0.0.1', port: 0, log: silentLog, mounts: [github.mount] });
   const dispatcher = new NotifyDispatcher({ ...core.stores, notifiers: [github.notifier], log: silentLog, intervalMs: 20, sweepMs: 60_000 });
   await dispatcher.start();
@@ -141,6 +146,7 @@ export async function githubHarness(options: { throttle?: boolean; maxBodyBytes?
       return page.agents;
     },
     async close() {
+      await triggers?.close();
       await dispatcher.close();
       await github.idle();
       await http.close();

@@ -19,6 +19,12 @@ export interface AgentQuery {
   cursor?: string;
 }
 
+/** Agents queued, preparing or running: in a workspace, and of one person. */
+export interface ActiveCounts {
+  workspace: number;
+  owner: number;
+}
+
 export interface AgentPage {
   agents: Agent[];
   nextCursor: string | null;
@@ -35,6 +41,8 @@ export interface AgentStore {
   list(query: AgentQuery): Promise<AgentPage>;
   /** Links the agent to one more conversation key so later mentions there find it. */
   linkConversation(agentId: string, conversationKey: string): Promise<void>;
+  /** Active agents of the workspace and of the owner, from counts kept with the records (no scan). */
+  activeCounts(workspace: string, owner: Principal): Promise<ActiveCounts>;
 }
 
 /** Everything the store keeps of one agent, across every part that keeps something. */

@@ -7,7 +7,7 @@ import { IssueCommentPayload, IssueEventPayload, ReviewCommentPayload } from './
 import { parseRepoConfig, repoConfigFile, type RepoConfig } from './repo-config.js';
 import type { GitHubUser } from './payloads.js';
 
-type AnyContext = Context<'issue_comment' | 'pull_request_review_comment' | 'issues'>;
+export type AnyContext = Context<'issue_comment' | 'pull_request_review_comment' | 'issues'>;
 
 /** What issue comments and review comments share for finding a mention. */
 interface MentionPayload {
@@ -21,7 +21,28 @@ interface MentionPayload {
  * The Probot app: turns issue comments, review comments, assignments and labels into triggers.
  * Everything else GitHub sends (other events and actions) is answered 200 and ignored.
  */
-export function errandApp(deps: TriggerDeps, options: { configTtlMs?: number } = {}): (app: Probot) => void {
+export interface DeferredDelivery {
+  deliveryId: string;
+  name: 'issue_comment' | 'pull_request_review_comment' | 'issues';
+  payload: { installation: { id: number } } & Record<string, unknown>;
+}
+
+export interface ErrandAppOptions {
+  configTtlMs?: number;
+  /**
+   * Hands a delivery that may ask for the agent to a job (after the signature check, done by
+   * Probot, and de-duplication by delivery id), so the webhook is answered at once; the job runs
+   * `run` with it. Without it the delivery is handled before the answer.
+   */
+  defer?: (delivery: DeferredDelivery) => Promise<void>;
+}
+
+/** The handlers of errandApp, for a job that runs a deferred delivery with the installation's client. */
+export interface ErrandAppHandlers {
+  run(delivery: DeferredDelivery, context: AnyContext): Promise<void>;
+}
+
+export function errandApp(deps: TriggerDeps, options: ErrandAppOptions = {}): ((app: Probot) => void) & ErrandAppHandlers {
   const configs = new ConfigCache(options.configTtlMs ?? 60_000);
   const repoConfig = (context: AnyContext) => configs.get(context, deps.log);
   /**
@@ -37,8 +58,7 @@ export function errandApp(deps: TriggerDeps, options: { configTtlMs?: number } =
     if (!config.mentions || (payload.action === 'edited' && !config.editedComments)) return null;
     return { mention, client, senderRole, config };
   };
-  return (app) => {
-    app.on(['issue_comment.created', 'issue_comment.edited'], (context) =>
+  const onComment = (context: AnyContext, claimed: boolean) =>
       guarded(context, deps.log, async () => {
         const payload = parse(IssueCommentPayload, context.payload, deps.log);
         const found = payload && (await mentioned(context, payload));
@@ -61,12 +81,12 @@ export function errandApp(deps: TriggerDeps, options: { configTtlMs?: number } =
             opening: { login: issue.user.login, association: issue.author_association, body: issue.body ?? '' },
             triggerCommentId: payload.comment.id,
           },
+          deliveryClaimed: claimed,
         };
         await handleTrigger(trigger, client, config, deps);
-      }),
-    );
+      });
 
-    app.on(['pull_request_review_comment.created', 'pull_request_review_comment.edited'], (context) =>
+  const onReviewComment = (context: AnyContext, claimed: boolean) =>
       guarded(context, deps.log, async () => {
         const payload = parse(ReviewCommentPayload, context.payload, deps.log);
         const found = payload && (await mentioned(context, payload));
@@ -92,12 +112,12 @@ export function errandApp(deps: TriggerDeps, options: { configTtlMs?: number } =
             review: { path: c.path, line: c.line ?? c.original_line ?? null, startLine: c.start_line ?? null, diffHunk: c.diff_hunk },
           },
           pull: { headRef: pr.head.ref, headRepo: pr.head.repo?.full_name ?? null, headSha: pr.head.sha, baseRef: pr.base.ref },
+          deliveryClaimed: claimed,
         };
         await handleTrigger(trigger, client, config, deps);
-      }),
-    );
+      });
 
-    app.on(['issues.assigned', 'issues.labeled'], (context) =>
+  const onIssueEvent = (context: AnyContext, claimed: boolean) =>
       guarded(context, deps.log, async () => {
         const payload = parse(IssueEventPayload, context.payload, deps.log);
         if (!payload || payload.issue.pull_request) return;
@@ -125,11 +145,36 @@ export function errandApp(deps: TriggerDeps, options: { configTtlMs?: number } =
             opening: { login: issue.user.login, association: issue.author_association, body: issue.body ?? '' },
             triggerCommentId: null,
           },
+          deliveryClaimed: claimed,
         };
         await handleTrigger(trigger, new GitHubClient(context.octokit), config, deps);
-      }),
-    );
+      });
+
+  const handlers = { issue_comment: onComment, pull_request_review_comment: onReviewComment, issues: onIssueEvent };
+  const defer = options.defer;
+  /** Signature checked (Probot), delivery claimed once, handed to a job: the answer goes out now. */
+  const accept = async (context: AnyContext) => {
+    if (!mayAsk(context, deps.trigger)) return;
+    if (!(await deps.dedup.claim(`github:delivery:${context.id}`))) {
+      deps.log.info({ delivery: context.id }, 'webhook redelivered; already handled');
+      return;
+    }
+    await defer!({ deliveryId: context.id, name: context.name as DeferredDelivery['name'], payload: context.payload as unknown as DeferredDelivery['payload'] });
   };
+  const register = (app: Probot) => {
+    app.on(['issue_comment.created', 'issue_comment.edited'], (context) => (defer ? accept(context) : onComment(context, false)));
+    app.on(['pull_request_review_comment.created', 'pull_request_review_comment.edited'], (context) => (defer ? accept(context) : onReviewComment(context, false)));
+    app.on(['issues.assigned', 'issues.labeled'], (context) => (defer ? accept(context) : onIssueEvent(context, false)));
+  };
+  return Object.assign(register, { run: (delivery: DeferredDelivery, context: AnyContext) => handlers[delivery.name](context, true) });
+}
+
+/** Cheap, payload-only: could this delivery ask for the agent? (Everything else is answered and dropped.) */
+function mayAsk(context: AnyContext, trigger: string): boolean {
+  const payload = context.payload as { action?: string; comment?: { body?: string | null }; changes?: { body?: { from?: string | null } }; label?: unknown; assignee?: unknown };
+  if (context.name === 'issues') return payload.action === 'assigned' ? Boolean(payload.assignee) : Boolean(payload.label);
+  if (!findMention(payload.comment?.body ?? '', trigger)) return false;
+  return !(payload.action === 'edited' && findMention(payload.changes?.body?.from ?? '', trigger));
 }
 
 function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, payload: unknown, log: Log): T | null {

@@ -1,10 +1,11 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
+import { Context, createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
 import type { AgentService, DedupStore, Leases, SettingsStore } from '../../core/index.js';
 import type { Logger } from '../../logger.js';
 import type { Scrubber } from '../../redact/scrubber.js';
 import type { HttpMount } from '../http/server.js';
-import { errandApp } from './app.js';
+import type { GitHubTriggerJob, GitHubTriggerQueue } from '../../queue/github-trigger-queue.js';
+import { errandApp, type AnyContext, type ErrandAppHandlers } from './app.js';
 import { GitHubClient } from './github-client.js';
 import { GitHubNotifier } from './notifier.js';
 import { TrackingStore } from './tracking-store.js';
@@ -42,6 +43,12 @@ export interface GitHubFrontendOptions {
   repoConfigTtlMs?: number;
   /** Octokit tuning; tests shorten waits. Production keeps Probot's retry and throttling defaults. */
   octokit?: { retryAfterBaseValue?: number; throttle?: boolean };
+  /**
+   * The queue accepted deliveries go through: the webhook is answered after the signature check
+   * and de-duplication, and the permission check, config read and launch run as a job (`start`).
+   * Without one, a delivery is handled before it is answered.
+   */
+  triggers?: GitHubTriggerQueue;
 }
 
 /**
@@ -55,6 +62,7 @@ export class GitHubFrontend {
   private readonly tasks = new Set<Promise<unknown>>();
   private readonly middleware: Promise<(req: Request, res: Response, next: NextFunction) => unknown>;
   private botLoginPromise: Promise<string | null> | null = null;
+  private readonly handlers: ErrandAppHandlers;
 
   constructor(private readonly options: GitHubFrontendOptions) {
     const { log, scrubber } = options;
@@ -100,7 +108,13 @@ export class GitHubFrontend {
       botLogin: () => this.botLogin(),
       background: (what: string, task: () => Promise<unknown>) => this.background(what, task),
     };
-    this.middleware = createNodeMiddleware(errandApp(triggerDeps, options.repoConfigTtlMs !== undefined ? { configTtlMs: options.repoConfigTtlMs } : {}), { probot: this.probot, webhooksPath: githubWebhookPath });
+    const triggers = options.triggers;
+    const app = errandApp(triggerDeps, {
+      ...(options.repoConfigTtlMs !== undefined ? { configTtlMs: options.repoConfigTtlMs } : {}),
+      ...(triggers ? { defer: (delivery) => triggers.enqueue(delivery) } : {}),
+    });
+    this.handlers = app;
+    this.middleware = createNodeMiddleware(app, { probot: this.probot, webhooksPath: githubWebhookPath });
     this.notifier = new GitHubNotifier({
       client: async (installationId) => new GitHubClient(await this.probot.auth(installationId)),
       tracking: new TrackingStore(options.tracking),
@@ -119,6 +133,19 @@ export class GitHubFrontend {
         });
       },
     };
+  }
+
+  /** Starts running accepted deliveries from the trigger queue (when there is one). */
+  async start(): Promise<void> {
+    await this.options.triggers?.start((job) => this.runDelivery(job), this.options.log);
+  }
+
+  /** A deferred delivery, handled as Probot would have handled it, with the installation's client. */
+  private async runDelivery(job: GitHubTriggerJob): Promise<void> {
+    const octokit = await this.probot.auth(job.payload.installation.id);
+    const event = { id: job.deliveryId, name: job.name, payload: job.payload } as unknown as ConstructorParameters<typeof Context>[0];
+    const context = new Context(event, octokit, this.probot.log.child({ delivery: job.deliveryId })) as unknown as AnyContext;
+    await this.handlers.run(job, context);
   }
 
   /** The app's bot login (`my-app[bot]`), from GET /app once; null until GitHub answers. */

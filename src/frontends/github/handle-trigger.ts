@@ -40,6 +40,8 @@ export interface Trigger {
   senderRole?: Promise<string>;
   /** Known from the payload for review comments; fetched for PR conversation comments. */
   pull?: { headRef: string; headRepo: string | null; headSha: string; baseRef: string };
+  /** The delivery id was claimed when the webhook was accepted (the job path). */
+  deliveryClaimed?: boolean;
 }
 
 export interface TriggerDeps {
@@ -124,7 +126,7 @@ export async function handleTrigger(trigger: Trigger, client: GitHubClient, repo
     );
   }
 
-  if (!(await deps.dedup.claim(`github:delivery:${trigger.deliveryId}`))) {
+  if (!trigger.deliveryClaimed && !(await deps.dedup.claim(`github:delivery:${trigger.deliveryId}`))) {
     log.info({}, 'webhook redelivered; already handled');
     return 'duplicate';
   }

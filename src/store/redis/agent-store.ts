@@ -1,6 +1,13 @@
-import { ErrandError, conversationKey, isActive, principalKey, type Agent, type AgentPage, type AgentQuery, type AgentStore, type Clock } from '../../core/index.js';
+import { randomUUID } from 'node:crypto';
+import { ErrandError, principalKey, type ActiveCounts, type Agent, type AgentPage, type AgentQuery, type AgentStore, type Clock, type Principal } from '../../core/index.js';
+import { agentConversationKeys, agentIndexKeys, indexedText, keysMissingFrom, searchWords } from './agent-indexes.js';
 import { expiryGraceSeconds, type Keys } from './keys.js';
 import { multi, withKeys, type ScriptedRedis } from './scripts.js';
+
+/** Bump when agentIndexKeys changes: the next start rebuilds every index from the records. */
+const indexVersion = '2';
+/** How long a search's intersection lives while its pages are read. */
+const searchTtlMs = 30_000;
 
 const maxUpdateAttempts = 50;
 
@@ -12,21 +19,12 @@ export class RedisAgentStore implements AgentStore {
   ) {}
 
   async create(agent: Agent): Promise<void> {
-    const ttl = this.ttlMs(agent);
-    const score = Date.parse(agent.createdAt);
-    const created = await this.redis.set(this.keys.agent(agent.id), JSON.stringify(agent), 'PX', ttl, 'NX');
-    if (created !== 'OK') throw new ErrandError('conflict', `agent ${agent.id} already exists`);
-    const indexes = [
-      this.keys.agentsAll(),
-      this.keys.agentsByWorkspace(agent.workspace),
-      this.keys.agentsByOwner(principalKey(agent.owner)),
-      ...agent.conversations.filter((c) => c.kind !== 'api').map((c) => this.keys.agentsByConversation(conversationKey(c))),
-    ];
-    if (isActive(agent.status)) indexes.push(this.keys.activeAgents(agent.workspace));
-    const tx = multi(this.redis);
-    for (const key of indexes) tx.zadd(key, score, agent.id);
-    // Indexes are shared: an agent extends their lifetime to its own, never shortens it.
-    await tx.errandExtendTtl(...withKeys(indexes, ttl)).exec();
+    const indexes = [...agentIndexKeys(this.keys, agent), ...agentConversationKeys(this.keys, agent)];
+    // Record and index entries in one script: a launch never leaves an agent its counts miss.
+    const created = await this.redis.errandAgentCreate(
+      ...withKeys([this.keys.agent(agent.id), ...indexes], JSON.stringify(agent), this.ttlMs(agent), Date.parse(agent.createdAt), agent.id),
+    );
+    if (created !== 1) throw new ErrandError('conflict', `agent ${agent.id} already exists`);
   }
 
   async get(id: string): Promise<Agent | null> {
@@ -41,11 +39,14 @@ export class RedisAgentStore implements AgentStore {
       const changed = change(current);
       if (changed === current) return current;
       const next: Agent = { ...changed, id, version: current.version + 1, updatedAt: this.clock.now().toISOString() };
-      const result = await this.redis.errandAgentCas(this.keys.agent(id), String(current.version), JSON.stringify(next), String(this.ttlMs(next)));
-      if (result === 1) {
-        if (isActive(next.status) !== isActive(current.status)) await this.trackActive(next);
-        return next;
-      }
+      const before = agentIndexKeys(this.keys, current);
+      const after = agentIndexKeys(this.keys, next);
+      const removed = keysMissingFrom(before, after);
+      const added = keysMissingFrom(after, before);
+      const result = await this.redis.errandAgentCas(
+        ...withKeys([this.keys.agent(id), ...removed, ...added], String(current.version), JSON.stringify(next), this.ttlMs(next), removed.length, id, Date.parse(next.createdAt)),
+      );
+      if (result === 1) return next;
       if (result === -1) throw new ErrandError('not_found', `no agent ${id} (it may have expired)`);
       // Lost the race: back off a little, with jitter, so contending writers spread out.
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(2 ** attempt, 50)));
@@ -62,19 +63,92 @@ export class RedisAgentStore implements AgentStore {
     await tx.errandExtendTtl(...withKeys([indexKey], this.ttlMs(agent))).exec();
   }
 
+  /** How many agents are active in the workspace and for the owner: two ZCARDs, whatever the queue length. */
+  async activeCounts(workspace: string, owner: Principal): Promise<ActiveCounts> {
+    const [inWorkspace, ofOwner] = await Promise.all([
+      this.redis.zcard(this.keys.activeAgents(workspace)),
+      this.redis.zcard(this.keys.activeAgentsOfOwner(principalKey(owner))),
+    ]);
+    return { workspace: inWorkspace, owner: ofOwner };
+  }
+
+  /**
+   * Newest first. A query in a workspace with a status or search words reads the intersection of
+   * the per-status and per-word indexes (computed by Redis, kept seconds for the next pages);
+   * otherwise one index is read in pages. Records are checked against the whole query either way.
+   */
   async list(query: AgentQuery): Promise<AgentPage> {
     const limit = Math.min(Math.max(query.limit ?? 50, 1), 1000);
-    const onlyActive = query.status !== undefined && query.status.length > 0 && query.status.every(isActive);
-    const indexKey = query.conversationKey
-      ? this.keys.agentsByConversation(query.conversationKey)
-      : query.owner
-        ? this.keys.agentsByOwner(principalKey(query.owner))
-        : query.workspace
-          ? onlyActive
-            ? this.keys.activeAgents(query.workspace)
-            : this.keys.agentsByWorkspace(query.workspace)
-          : this.keys.agentsAll();
-    const text = query.text?.toLowerCase();
+    const words = query.text ? searchWords(query.text) : [];
+    if (query.conversationKey) return this.scan(this.keys.agentsByConversation(query.conversationKey), query, words, limit, true);
+    const base = query.owner ? this.keys.agentsByOwner(principalKey(query.owner)) : query.workspace ? this.keys.agentsByWorkspace(query.workspace) : this.keys.agentsAll();
+    const workspace = query.workspace;
+    const statuses = [...new Set(query.status ?? [])];
+    if (!workspace || (statuses.length === 0 && words.length === 0)) return this.scan(base, query, words, limit, true);
+
+    const statusSets = statuses.map((status) => this.keys.agentsByStatus(workspace, status));
+    const wordSets = words.map((word) => this.keys.agentsByWord(workspace, word));
+    const inputs = [...(query.owner ? [base] : []), ...wordSets];
+    if (statusSets.length === 1) inputs.push(statusSets[0]!);
+    if (statusSets.length === 0 && inputs.length === 0) return this.scan(base, query, words, limit, true);
+    if (statusSets.length <= 1 && inputs.length === 1) return this.scan(inputs[0]!, query, words, limit, true);
+
+    const search = this.keys.agentSearch(randomUUID());
+    const tx = this.redis.multi();
+    if (statusSets.length > 1) {
+      tx.zunionstore(search, statusSets.length, ...statusSets, 'AGGREGATE', 'MAX');
+      if (inputs.length > 0) tx.zinterstore(search, inputs.length + 1, search, ...inputs, 'AGGREGATE', 'MAX');
+    } else {
+      tx.zinterstore(search, inputs.length, ...inputs, 'AGGREGATE', 'MAX');
+    }
+    tx.pexpire(search, searchTtlMs);
+    await tx.exec();
+    try {
+      return await this.scan(search, query, words, limit, false);
+    } finally {
+      await this.redis.del(search);
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    const agent = await this.get(id);
+    const tx = this.redis.multi();
+    tx.del(this.keys.agent(id), this.keys.events(id), this.keys.inbox(id));
+    for (const key of agent ? agentIndexKeys(this.keys, agent) : [this.keys.agentsAll()]) tx.zrem(key, id);
+    await tx.exec();
+  }
+
+  /**
+   * Builds the indexes from the stored records, once per index version (at start): data written
+   * before a version that added an index gets it. Idempotent, so processes starting together may
+   * both run it. Returns how many records were indexed.
+   */
+  async rebuildIndexes(): Promise<number> {
+    if ((await this.redis.get(this.keys.agentIndexVersion())) === indexVersion) return 0;
+    let cursor = '0';
+    let indexed = 0;
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', this.keys.agent('*'), 'COUNT', 500);
+      cursor = next;
+      if (batch.length === 0) continue;
+      const records = await this.redis.mget(batch);
+      const tx = multi(this.redis);
+      for (const raw of records) {
+        if (!raw) continue;
+        const agent = JSON.parse(raw) as Agent;
+        const indexes = agentIndexKeys(this.keys, agent);
+        for (const key of indexes) tx.zadd(key, Date.parse(agent.createdAt), agent.id);
+        tx.errandExtendTtl(...withKeys(indexes, this.ttlMs(agent)));
+        indexed++;
+      }
+      await tx.exec();
+    } while (cursor !== '0');
+    await this.redis.set(this.keys.agentIndexVersion(), indexVersion);
+    return indexed;
+  }
+
+  /** Reads `indexKey` newest first from the cursor, keeping records that match the query; drops ids whose record is gone. */
+  private async scan(indexKey: string, query: AgentQuery, words: string[], limit: number, prune: boolean): Promise<AgentPage> {
     const agents: Agent[] = [];
     let max = query.cursor ? `(${query.cursor}` : '+inf';
     const batch = Math.max(limit * 2, 50);
@@ -92,32 +166,15 @@ export class RedisAgentStore implements AgentStore {
           continue;
         }
         const agent = JSON.parse(raw) as Agent;
-        if (matches(agent, query, text)) agents.push(agent);
+        if (matches(agent, query, words)) agents.push(agent);
         if (agents.length === limit) {
-          if (gone.length) await this.redis.zrem(indexKey, ...gone);
+          if (prune && gone.length) await this.redis.zrem(indexKey, ...gone);
           return { agents, nextCursor: score };
         }
       }
-      if (gone.length) await this.redis.zrem(indexKey, ...gone);
+      if (prune && gone.length) await this.redis.zrem(indexKey, ...gone);
       if (ids.length < batch) return { agents, nextCursor: null };
       max = `(${page[page.length - 1]}`;
-    }
-  }
-
-  async delete(id: string): Promise<void> {
-    await this.redis.del(this.keys.agent(id), this.keys.events(id), this.keys.inbox(id));
-    await this.redis.zrem(this.keys.agentsAll(), id);
-  }
-
-  /** Keeps the workspace's active index in step with the agent's status (records are still filtered). */
-  private async trackActive(agent: Agent): Promise<void> {
-    const key = this.keys.activeAgents(agent.workspace);
-    if (isActive(agent.status)) {
-      const tx = multi(this.redis);
-      tx.zadd(key, Date.parse(agent.createdAt), agent.id);
-      await tx.errandExtendTtl(...withKeys([key], this.ttlMs(agent))).exec();
-    } else {
-      await this.redis.zrem(key, agent.id);
     }
   }
 
@@ -127,14 +184,14 @@ export class RedisAgentStore implements AgentStore {
   }
 }
 
-function matches(agent: Agent, query: AgentQuery, text: string | undefined): boolean {
+function matches(agent: Agent, query: AgentQuery, words: string[]): boolean {
   if (query.workspace && agent.workspace !== query.workspace) return false;
   if (query.owner && principalKey(agent.owner) !== principalKey(query.owner)) return false;
   if (query.status && !query.status.includes(agent.status)) return false;
   if (query.repo && agent.repo?.url.toLowerCase() !== query.repo.toLowerCase() && agent.repo?.fullName?.toLowerCase() !== query.repo.toLowerCase()) return false;
-  if (text) {
-    const haystack = `${agent.title}\n${agent.prompt}\n${agent.repo?.url ?? ''}\n${agent.branch}`.toLowerCase();
-    if (!text.split(/\s+/).every((word) => haystack.includes(word))) return false;
+  if (words.length > 0) {
+    const own = new Set(searchWords(indexedText(agent)));
+    if (!words.every((word) => own.has(word))) return false;
   }
   return true;
 }

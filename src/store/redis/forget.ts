@@ -1,4 +1,5 @@
-import { conversationKey, principalKey, type Agent, type AgentKeys } from '../../core/index.js';
+import { principalKey, type Agent, type AgentKeys } from '../../core/index.js';
+import { agentConversationKeys, agentIndexKeys } from './agent-indexes.js';
 import type { Keys } from './keys.js';
 import type { ScriptedRedis } from './scripts.js';
 
@@ -18,19 +19,16 @@ export class RedisAgentKeys implements AgentKeys {
     const { keys } = this;
     const owned = keys.agentScoped(agent.id).filter((key) => !options.keepRecord || key !== keys.agent(agent.id));
     for (const pattern of keys.agentScopedPatterns(agent.id)) owned.push(...(await this.scan(pattern)));
+    // The agent may have moved on since the caller read it (a stop racing the forget): drop it from
+    // the sets of its stored record too, so no count keeps it.
+    const stored = options.keepRecord ? null : await this.redis.get(keys.agent(agent.id));
     const tx = this.redis.multi();
     tx.del(...owned);
+    if (stored) for (const index of agentIndexKeys(keys, JSON.parse(stored) as Agent)) tx.zrem(index, agent.id);
     tx.zrem(keys.runningInWorkspace(agent.workspace), agent.id);
     tx.zrem(keys.runningForPerson(principalKey(agent.owner)), agent.id);
     if (!options.keepRecord) {
-      const indexes = [
-        keys.agentsAll(),
-        keys.agentsByWorkspace(agent.workspace),
-        keys.activeAgents(agent.workspace),
-        keys.agentsByOwner(principalKey(agent.owner)),
-        ...agent.conversations.filter((c) => c.kind !== 'api').map((c) => keys.agentsByConversation(conversationKey(c))),
-      ];
-      for (const index of indexes) tx.zrem(index, agent.id);
+      for (const index of [...agentIndexKeys(keys, agent), ...agentConversationKeys(keys, agent)]) tx.zrem(index, agent.id);
     }
     await tx.exec();
   }

@@ -23,6 +23,16 @@ export class Keys {
   activeAgents = (workspace: string) => `${this.prefix}agents:active:${workspace}`;
   agentsByOwner = (principalKey: string) => `${this.prefix}agents:owner:${principalKey}`;
   agentsByConversation = (conversationKey: string) => `${this.prefix}agents:conv:${conversationKey}`;
+  /** A workspace's agents in one status (filters, counts). */
+  agentsByStatus = (workspace: string, status: string) => `${this.prefix}agents:status:${workspace}:${status}`;
+  /** One person's agents that are queued, preparing or running: "queued behind N" counts them. */
+  activeAgentsOfOwner = (principalKey: string) => `${this.prefix}agents:active-owner:${principalKey}`;
+  /** A workspace's agents whose title, repository or branch has this word (search). */
+  agentsByWord = (workspace: string, word: string) => `${this.prefix}agents:word:${workspace}:${word}`;
+  /** Which version of the agent indexes the stored data has (rebuilt once when it changes). */
+  agentIndexVersion = () => `${this.prefix}agents:index-version`;
+  /** A search's intersection of indexes, kept seconds while its pages are read. */
+  agentSearch = (id: string) => `${this.prefix}agents:search:${id}`;
 
   // Per agent, living as long as the agent's record.
   events = (agentId: string) => `${this.prefix}events:${agentId}`;

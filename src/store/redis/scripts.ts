@@ -7,17 +7,47 @@ import type { Redis } from 'ioredis';
  */
 const scripts = {
   /**
-   * Agent record compare-and-set: writes ARGV[2] if the stored record's version is still ARGV[1];
-   * sets the TTL (ARGV[3] ms). -1: no record, 0: lost the race, 1: written.
+   * A new agent record (SET NX, TTL ARGV[2] ms) and its index entries, at once: KEYS[1] the record,
+   * KEYS[2..] the sorted sets it joins with score ARGV[3]; their TTL is extended to the record's,
+   * never shortened. ARGV: record, ttl ms, score, agent id. 0: the id exists already, 1: created.
+   */
+  errandAgentCreate: {
+    numberOfKeys: -1,
+    lua: `
+if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 0 end
+local ms = tonumber(ARGV[2])
+for i = 2, #KEYS do
+  redis.call('ZADD', KEYS[i], ARGV[3], ARGV[4])
+  local ttl = redis.call('PTTL', KEYS[i])
+  if ttl ~= -2 and ttl < ms then redis.call('PEXPIRE', KEYS[i], ms) end
+end
+return 1`,
+  },
+  /**
+   * Agent record compare-and-set that keeps the indexes in step: writes ARGV[2] if the stored
+   * record's version is still ARGV[1], sets its TTL (ARGV[3] ms), then removes the agent (ARGV[5])
+   * from the first ARGV[4] index keys after KEYS[1] and adds it, with score ARGV[6], to the rest
+   * (whose TTL is extended to the record's). -1: no record, 0: lost the race, 1: written.
    */
   errandAgentCas: {
-    numberOfKeys: 1,
+    numberOfKeys: -1,
     lua: `
 local current = redis.call('GET', KEYS[1])
 if not current then return -1 end
 local version = cjson.decode(current)['version']
 if tostring(version) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+local removals = tonumber(ARGV[4])
+local ms = tonumber(ARGV[3])
+for i = 2, #KEYS do
+  if i <= removals + 1 then
+    redis.call('ZREM', KEYS[i], ARGV[5])
+  else
+    redis.call('ZADD', KEYS[i], ARGV[6], ARGV[5])
+    local ttl = redis.call('PTTL', KEYS[i])
+    if ttl ~= -2 and ttl < ms then redis.call('PEXPIRE', KEYS[i], ms) end
+  end
+end
 return 1`,
   },
   /**
@@ -96,7 +126,8 @@ type Reply<T> = Promise<T>;
 
 /** The commands `defineScripts` adds, typed. */
 export interface ScriptCommands {
-  errandAgentCas(key: string, version: string, value: string, ttlMs: string): Reply<number>;
+  errandAgentCreate(numberOfKeys: number, ...keysThenArgs: string[]): Reply<number>;
+  errandAgentCas(numberOfKeys: number, ...keysThenArgs: string[]): Reply<number>;
   errandAdmit(workspaceSet: string, personSet: string, agentId: string, maxWorkspace: string, maxPerson: string, agentPrefix: string): Reply<[number, number, string?]>;
   errandLeaseRenew(key: string, token: string, ttlMs: string): Reply<number>;
   errandLeaseRelease(key: string, token: string): Reply<number>;

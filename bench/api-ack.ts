@@ -1,0 +1,31 @@
+/**
+ * How fast `POST /v0/agents` answers under load: a steady 100 launches/s for 20 s, open loop,
+ * then again with 10,000 queued agents in the store (launch cost must not grow with the queue).
+ * Baseline: GET /healthz at the same rate on the same server, in the same run.
+ *
+ *   npx tsx bench/api-ack.ts          (BENCH_QUICK=1: 1 s per phase and 500 queued agents)
+ */
+import { reportAck } from './support/ack-metric.js';
+import { launchBody, startApiRig } from './support/api-rig.js';
+import { seedQueuedAgents } from './support/seed-agents.js';
+import { ackLoad, quick, steadyLoad } from './support/steady-load.js';
+
+const lateMs = 3_000;
+const queued = quick ? 500 : 10_000;
+const rig = await startApiRig();
+let sent = 0;
+const healthz = () => steadyLoad({ ...ackLoad, lateMs, send: async () => (await fetch(`${rig.url}/healthz`).then(async (r) => (await r.arrayBuffer(), r.ok))) });
+const launches = () => steadyLoad({ ...ackLoad, lateMs, send: async () => (await rig.call('POST', '/v0/agents', launchBody(`fix bug ${sent++}`))).status === 201 });
+
+try {
+  await steadyLoad({ rate: 20, seconds: 1, lateMs, send: async () => (await rig.call('POST', '/v0/agents', launchBody(`warm up ${sent++}`))).status === 201 });
+  const base = await healthz();
+  reportAck('POST /v0/agents at 100 req/s', await launches(), base);
+
+  const template = (await rig.agents.list({ workspace: 'api', limit: 1 })).agents[0]!;
+  await seedQueuedAgents(rig.stores.agents, template, queued);
+  const baseQueued = await healthz();
+  reportAck(`POST /v0/agents at 100 req/s, ${queued} queued`, await launches(), baseQueued);
+} finally {
+  await rig.close();
+}

@@ -1,0 +1,116 @@
+import { RetentionSweeper, type Agent, type Principal } from '../../src/core/index.js';
+import { coreHarness, silentLog, slackThread, slackUser, TestClock, type CoreHarness } from '../support/core.js';
+
+describe('agent counts and indexes in the store', () => {
+  let h: CoreHarness;
+  const clock = new TestClock();
+  beforeEach(async () => {
+    h = await coreHarness({ clock });
+  });
+  afterEach(() => h.close());
+
+  let thread = 0;
+  const launch = async (text: string, principal: Principal = slackUser(), workspace = 'T1'): Promise<Agent> => {
+    clock.advance(1000);
+    thread += 1;
+    return (await h.service.launch({ principal, workspace, conversation: slackThread(`18.${thread}`, 'C1', workspace), text: `repo=acme/web ${text}` })).agent;
+  };
+  const ids = (agents: Agent[]) => agents.map((a) => a.id);
+  const alice = slackUser('UA');
+  const bob = slackUser('UB');
+
+  it('counts active agents per workspace and per person through launches and every status change', async () => {
+    const a1 = await launch('one', alice);
+    const a2 = await launch('two', alice);
+    const b1 = await launch('three', bob);
+    await launch('elsewhere', slackUser('UA', 'T2'), 'T2');
+    expect(await h.stores.agents.activeCounts('T1', alice)).toEqual({ workspace: 3, owner: 2 });
+
+    await h.service.transition(a1.id, 'preparing');
+    await h.service.transition(a1.id, 'running');
+    expect(await h.stores.agents.activeCounts('T1', alice)).toEqual({ workspace: 3, owner: 2 });
+    await h.service.transition(a1.id, 'finished');
+    await h.service.transition(b1.id, 'stopped');
+    expect(await h.stores.agents.activeCounts('T1', alice)).toEqual({ workspace: 1, owner: 1 });
+    expect(await h.stores.agents.activeCounts('T1', bob)).toEqual({ workspace: 1, owner: 0 });
+
+    // A follow-up resumes a finished agent: it counts again.
+    await h.service.followUp(a1.id, alice, 'once more', slackThread('18.1'));
+    expect(await h.stores.agents.activeCounts('T1', alice)).toEqual({ workspace: 2, owner: 2 });
+    expect(ids((await h.stores.agents.list({ workspace: 'T1', status: ['queued'] })).agents)).toEqual([a2.id, a1.id]);
+  });
+
+  it('says how many runs a launch waits behind from the counts', async () => {
+    await h.stores.settings.set('T1', { ...(await h.stores.settings.get('T1')), maxConcurrentPerWorkspace: 2, maxConcurrentPerPerson: 5 });
+    await launch('one', alice);
+    await launch('two', bob);
+    const third = await h.service.launch({ principal: alice, workspace: 'T1', conversation: slackThread('19.1'), text: 'repo=acme/web three' });
+    expect(third.queuedBehind).toBe(1);
+  });
+
+  it('keeps counts right when many launches and transitions happen at once', async () => {
+    const launched = await Promise.all(Array.from({ length: 40 }, (_, i) => h.service.launch({ principal: i % 2 ? alice : bob, workspace: 'T1', conversation: slackThread(`20.${i}`), text: `repo=acme/web task ${i}` })));
+    expect(await h.stores.agents.activeCounts('T1', alice)).toEqual({ workspace: 40, owner: 20 });
+    await Promise.all(launched.slice(0, 10).map(({ agent }) => h.service.transition(agent.id, 'stopped')));
+    const stillAlice = launched.slice(10).filter(({ agent }) => agent.owner.id === 'UA').length;
+    expect(await h.stores.agents.activeCounts('T1', alice)).toEqual({ workspace: 30, owner: stillAlice });
+    expect(await h.redis.zcard(`${h.prefix}agents:status:T1:stopped`)).toBe(10);
+    expect(await h.redis.zcard(`${h.prefix}agents:status:T1:queued`)).toBe(30);
+  });
+
+  it('forgets an agent from every count and index', async () => {
+    const agent = await launch('fix the flaky login test', alice);
+    await h.service.delete(agent.id, alice);
+    expect(await h.stores.agents.activeCounts('T1', alice)).toEqual({ workspace: 0, owner: 0 });
+    expect((await h.stores.agents.list({ workspace: 'T1', text: 'flaky' })).agents).toEqual([]);
+    const left = await h.redis.keys(`${h.prefix}agents:*`);
+    for (const key of left) expect(await h.redis.zscore(key, agent.id)).toBeNull();
+  });
+
+  it('moves an expired agent out of the active counts and into the expired filter', async () => {
+    const agent = await launch('old work', alice);
+    clock.advance(4 * 86_400_000);
+    await new RetentionSweeper({ agents: h.stores.agents, service: h.service, clock, log: silentLog }).sweep();
+    expect(await h.stores.agents.activeCounts('T1', alice)).toEqual({ workspace: 0, owner: 0 });
+    expect(ids((await h.stores.agents.list({ workspace: 'T1', status: ['expired'] })).agents)).toEqual([agent.id]);
+    expect((await h.stores.agents.list({ workspace: 'T1', status: ['queued'] })).agents).toEqual([]);
+  });
+
+  it('finds agents by whole words of title, repository and branch, with status and owner filters, page by page', async () => {
+    const made: Agent[] = [];
+    for (let i = 0; i < 6; i++) made.push(await launch(`task ${i} ${i % 3 === 0 ? 'flaky login-test' : 'docs'}`, i % 2 ? bob : alice));
+    await h.service.transition(made[3]!.id, 'preparing');
+
+    expect(ids((await h.stores.agents.list({ workspace: 'T1', text: 'FLAKY login' })).agents)).toEqual([made[3]!.id, made[0]!.id]);
+    expect(ids((await h.stores.agents.list({ workspace: 'T1', text: 'acme docs' })).agents)).toEqual([made[5]!.id, made[4]!.id, made[2]!.id, made[1]!.id]);
+    expect((await h.stores.agents.list({ workspace: 'T1', text: 'nowhere' })).agents).toEqual([]);
+    expect(ids((await h.stores.agents.list({ workspace: 'T1', text: 'flaky', status: ['queued'] })).agents)).toEqual([made[0]!.id]);
+    expect(ids((await h.stores.agents.list({ workspace: 'T1', status: ['preparing', 'running'] })).agents)).toEqual([made[3]!.id]);
+    expect(ids((await h.stores.agents.list({ workspace: 'T1', owner: bob, status: ['queued', 'preparing'] })).agents)).toEqual([made[5]!.id, made[3]!.id, made[1]!.id]);
+    expect(ids((await h.stores.agents.list({ workspace: 'T1', owner: alice, text: 'docs' })).agents)).toEqual([made[4]!.id, made[2]!.id]);
+
+    const first = await h.stores.agents.list({ workspace: 'T1', text: 'docs', status: ['queued'], limit: 3 });
+    const second = await h.stores.agents.list({ workspace: 'T1', text: 'docs', status: ['queued'], limit: 3, cursor: first.nextCursor! });
+    expect([...ids(first.agents), ...ids(second.agents)]).toEqual([made[5]!.id, made[4]!.id, made[2]!.id, made[1]!.id]);
+    expect(second.nextCursor).toBeNull();
+    // A search leaves nothing behind.
+    expect(await h.redis.keys(`${h.prefix}agents:search:*`)).toEqual([]);
+  });
+
+  it('rebuilds every index from the stored records once, at start', async () => {
+    const queued = await launch('fix the flaky test', alice);
+    const done = await launch('write docs', bob);
+    await h.service.transition(done.id, 'stopped');
+    // Data from before the indexes: only records (and the old indexes) are there.
+    const indexKeys = [...(await h.redis.keys(`${h.prefix}agents:status:*`)), ...(await h.redis.keys(`${h.prefix}agents:word:*`)), ...(await h.redis.keys(`${h.prefix}agents:active*`)), `${h.prefix}agents:index-version`];
+    await h.redis.del(...indexKeys);
+    expect(await h.stores.agents.activeCounts('T1', alice)).toEqual({ workspace: 0, owner: 0 });
+
+    expect(await h.stores.agents.rebuildIndexes()).toBe(2);
+    expect(await h.stores.agents.rebuildIndexes()).toBe(0);
+    expect(await h.stores.agents.activeCounts('T1', alice)).toEqual({ workspace: 1, owner: 1 });
+    expect(ids((await h.stores.agents.list({ workspace: 'T1', text: 'flaky' })).agents)).toEqual([queued.id]);
+    expect(ids((await h.stores.agents.list({ workspace: 'T1', status: ['stopped'] })).agents)).toEqual([done.id]);
+    expect(await h.redis.pttl(`${h.prefix}agents:status:T1:stopped`)).toBeGreaterThan(0);
+  });
+});
