@@ -2,9 +2,9 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pack } from 'tar-fs';
 import type { GitAccess, SandboxHandle } from '../core/index.js';
-import { checkoutExisting, createBranch } from '../git/commit.js';
+import { assertBranchName, checkoutExisting, createBranch } from '../git/commit.js';
 import { runGit } from '../git/git.js';
-import { checkout, clone } from '../git/remote.js';
+import { checkout, clone, remoteBranchExists } from '../git/remote.js';
 import { initSubmodules, type SubmoduleResult } from '../git/submodules.js';
 
 /** The host directory an agent's checkout lives in during a run. */
@@ -31,8 +31,9 @@ export interface HostCheckout {
  */
 export async function prepareCheckout(access: GitAccess, dir: string, base: string, branch: string, signal?: AbortSignal): Promise<HostCheckout> {
   await emptyDir(dir);
-  await clone(access, dir, { branch: base, ...(signal ? { signal } : {}) });
-  const existingBranch = await checkoutExisting(access, dir, branch, signal);
+  // Whether the agent's branch is on the remote is asked while the base is cloned.
+  const [, onRemote] = await Promise.all([clone(access, dir, { branch: base, ...(signal ? { signal } : {}) }), assertBranchName(branch).then(() => remoteBranchExists(access, branch, signal))]);
+  const existingBranch = onRemote && (await checkoutExisting(access, dir, branch, signal));
   if (!existingBranch) await createBranch(dir, branch);
   const submodules = await initSubmodules(access, dir, signal);
   return { existingBranch, submodules };
