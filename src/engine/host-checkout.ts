@@ -51,9 +51,9 @@ export async function revParse(dir: string, ref: string): Promise<string | null>
  * no credential (see docs/git.md). Files are owned by the container's user.
  */
 export async function refreshGitDir(handle: SandboxHandle, dir: string): Promise<void> {
-  const ids = await handle.exec('id -u; id -g', { timeoutMs: 15_000 });
-  const [uid, gid] = ids.output.trim().split('\n').map(Number);
-  await handle.exec('rm -rf /workspace/.git', { timeoutMs: 60_000 });
+  // One exec: the old .git goes, and the user's ids come back for the archive's owners.
+  const ids = await handle.exec('rm -rf /workspace/.git; id -u; id -g', { timeoutMs: 60_000 });
+  const [uid, gid] = ids.output.trim().split('\n').slice(-2).map(Number);
   const archive = pack(join(dir, '.git'), {
     map: (header) => {
       header.name = header.name === '.' ? 'workspace/.git' : `workspace/.git/${header.name}`;
