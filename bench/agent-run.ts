@@ -1,7 +1,9 @@
-// Launch → first model call of an agent with a warm install snapshot (median), against the warm
-// sandbox prepare alone measured in the same run (the engine's own overhead is the difference),
-// and the worker's memory per agent with 20 agents held mid-run at their first model call.
-// Usage: node --expose-gc --import tsx bench/agent-run.ts [runs=7] [concurrent=20]
+// Launch → first model call of an agent with a warm install snapshot (median, p90), against
+// `docker run --rm` of the same image in the same run (the container floor) and the warm sandbox
+// prepare alone; follow-up → next model call, for a follow-up sent while the agent works and one
+// sent after it finished (a resume); the worker's memory with `concurrent` agents held mid-run at
+// their first model call. Prints BENCH lines (bench/support/report.ts).
+// Usage: node --expose-gc --import tsx bench/agent-run.ts [runs=7] [concurrent=50] [followUps=20]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,9 +23,12 @@ import { createRedisStores } from '../src/store/redis/index.js';
 import { Gate, startFakeOpenAi, type FakeReply, type SeenRequest } from '../test/support/fake-openai.js';
 import { GitServer } from '../test/support/git-server.js';
 import { waitFor } from '../test/support/wait.js';
+import { percentile, reportMetric, round } from './support/report.js';
 
 const runs = Number(process.argv[2] ?? 7);
-const concurrent = Number(process.argv[3] ?? 20);
+const concurrent = Number(process.argv[3] ?? 50);
+const followUps = Number(process.argv[4] ?? 20);
+const image = process.env.ERRAND_BASE_IMAGE ?? 'errand-base:bookworm';
 const silent: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent };
 const docker = new Docker();
 const token = 'bench-push-token-0123456789';
@@ -49,13 +54,13 @@ const clock = { now: () => new Date() };
 const stores = createRedisStores(redis, { prefix: 'bench:', clock, retentionDays: 1 });
 const queue = new BullRunQueue(redis, 'runs', 'bench');
 const service = new AgentService({ ...stores, queue, clock, log: silent, defaultModel: 'openai:bench' });
-const sandbox = new DockerSandbox({ docker, log: silent, baseImage: process.env.ERRAND_BASE_IMAGE ?? 'errand-base:bookworm', network: 'none', snapshotsKept: 3, memoryMb: 256, cpus: 1, pids: 128 });
+const sandbox = new DockerSandbox({ docker, log: silent, baseImage: image, network: 'none', snapshotsKept: 3, memoryMb: 256, cpus: 1, pids: 128 });
 const scrubber = new Scrubber();
 const deps: EngineDeps = {
   agents: service, store: stores.agents, events: stores.events, inbox: stores.inbox, history: stores.history,
   models: new ProviderRegistry({ config: { defaultModel: 'openai:bench', models: [], openaiApiKey: 'sk-bench-0123456789abcdefghij', openaiBaseUrl: model.baseUrl, anthropicApiKey: undefined, anthropicBaseUrl: undefined, modelEndpoints: {}, modelMaxRetries: 0, modelTimeoutMs: 60_000 } }),
   sandbox, repoHosts: [new PlainRemoteHost({ credentials: [{ urlPrefix: gitServer.url, token }] })], secrets: null, runLeases: stores.runLeases, scrubber,
-  settings: { dataDir: join(work, 'data'), limits: { maxSteps: 10, maxMs: 600_000, maxTokens: null }, commandTimeoutMs: 60_000, bot: { name: 'Errand', email: 'errand@example.com' } },
+  settings: { dataDir: join(work, 'data'), limits: { maxSteps: 1000, maxMs: 600_000, maxTokens: null }, commandTimeoutMs: 60_000, bot: { name: 'Errand', email: 'errand@example.com' } },
 };
 const worker = new RunWorker({ connection: redis, handler: createRunHandler(deps), stops: stores.stops, log: silent, concurrency: concurrent, queueName: 'runs', prefix: 'bench' });
 await worker.start();
@@ -68,6 +73,17 @@ async function launch(): Promise<string> {
   return agent.id;
 }
 
+/** `docker run --rm IMAGE true` through the API: create, start, wait, remove. */
+async function dockerRunMs(): Promise<number> {
+  const started = performance.now();
+  const container = await docker.createContainer({ Image: image, Cmd: ['true'], Labels: { 'errand.repo': repoName }, HostConfig: { NetworkMode: 'none' } });
+  await container.start();
+  await container.wait();
+  await container.remove({ force: true });
+  return performance.now() - started;
+}
+
+const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
 const settled = (id: string) => waitFor(async () => ((await stores.agents.get(id))?.status === 'finished' ? true : undefined), { timeoutMs: 300_000, what: `agent ${id}` });
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -90,7 +106,9 @@ try {
   await clone({ url: repoUrl, token }, checkout);
   const launchToFirstCall: number[] = [];
   const prepareOnly: number[] = [];
+  const dockerRun: number[] = [];
   for (let i = 0; i < runs; i++) {
+    dockerRun.push(await dockerRunMs());
     const before = model.requests.length;
     model.add({ reply }, { reply });
     const started = Date.now();
@@ -118,15 +136,103 @@ try {
   held.release();
   await Promise.all(ids.map(settled));
 
+  // Follow-ups while the agent works: it runs `true` step after step until told to stop.
+  const followUpText = (i: number) => `bench follow-up ${i}`;
+  const working = (request: SeenRequest): FakeReply =>
+    request.messages.some((m) => m.text.includes('bench stop')) ? { toolCalls: [{ name: 'finish', arguments: { summary: 'stopped' } }] } : { toolCalls: [{ name: 'run', arguments: { command: 'true' } }] };
+  for (let i = 0; i < 2000; i++) model.add({ reply: working });
+  const whileRunning: number[] = [];
+  const busyId = await launch();
+  const base2 = model.requests.length;
+  await waitFor(() => (model.requests.length >= base2 + 2 ? true : undefined), { timeoutMs: 120_000, what: 'the agent at work' });
+  const source = { kind: 'api' } as const;
+  for (let i = 0; i < followUps; i++) {
+    await new Promise((r) => setTimeout(r, 50 + Math.random() * 150));
+    const sent = Date.now();
+    const from = model.requests.length;
+    await service.followUp(busyId, principal, followUpText(i), source);
+    const seen = await waitFor(() => model.requests.slice(from).find((r) => r.messages.some((m) => m.text.includes(followUpText(i)))), { timeoutMs: 60_000, intervalMs: 5, what: `follow-up ${i}` });
+    whileRunning.push(seen.receivedAt - sent);
+  }
+  await service.followUp(busyId, principal, 'bench stop', source);
+  await settled(busyId);
+
+  // Follow-ups after the end: each one resumes the finished agent.
+  const afterEnd: number[] = [];
+  for (let i = 0; i < Math.min(5, followUps); i++) {
+    const text = `${followUpText(100 + i)} bench stop`;
+    const from = model.requests.length;
+    const sent = Date.now();
+    await service.followUp(busyId, principal, text, source);
+    const seen = await waitFor(() => model.requests.slice(from).find((r) => r.messages.some((m) => m.text.includes(text))), { timeoutMs: 120_000, intervalMs: 5, what: `resume ${i}` });
+    afterEnd.push(seen.receivedAt - sent);
+    await waitFor(async () => ((await stores.agents.get(busyId))?.status === 'finished' && (await stores.history.load(busyId))?.some((m) => JSON.stringify(m).includes(text)) ? true : undefined), { timeoutMs: 120_000, what: `resume ${i} to finish` });
+  }
+
   const firstCallMedian = median(launchToFirstCall);
   const prepareMedian = median(prepareOnly);
+  const runMedian = median(dockerRun);
+  const firstCalls = sorted(launchToFirstCall);
+  reportMetric({
+    metric: 'warm launch → first model call',
+    goal: '≤ 2× docker run --rm and < 800 ms',
+    unit: 'ms',
+    median: round(firstCallMedian, 0),
+    p99: round(percentile(firstCalls, 90), 0),
+    n: runs,
+    baseline: round(runMedian, 0),
+    baselineName: 'docker run --rm (same image)',
+    ratio: round(firstCallMedian / runMedian),
+    pass: firstCallMedian <= 2 * runMedian && firstCallMedian < 800,
+  });
+  const running = sorted(whileRunning);
+  reportMetric({
+    metric: 'follow-up while running → next model call',
+    goal: 'p99 < 300 ms, none lost',
+    unit: 'ms',
+    median: round(percentile(running, 50), 0),
+    p99: round(percentile(running, 99), 0),
+    n: running.length,
+    pass: percentile(running, 99) < 300 && running.length === followUps,
+  });
+  const resumed = sorted(afterEnd);
+  reportMetric({
+    metric: 'follow-up after the end (resume) → next model call',
+    goal: 'p99 < 300 ms, none lost',
+    unit: 'ms',
+    median: round(percentile(resumed, 50), 0),
+    p99: round(percentile(resumed, 99), 0),
+    n: resumed.length,
+    baseline: round(runMedian, 0),
+    baselineName: 'docker run --rm (same image)',
+    ratio: round(percentile(resumed, 50) / runMedian),
+    pass: percentile(resumed, 99) < 300,
+  });
+  const busyMb = busy.rss / 2 ** 20;
+  reportMetric({
+    metric: `worker memory (RSS) with ${concurrent} agents held`,
+    goal: '< 400 MB',
+    unit: 'MB',
+    median: round(busyMb, 1),
+    p99: round(busyMb, 1),
+    n: 1,
+    baseline: round(idle.rss / 2 ** 20, 1),
+    baselineName: 'the same worker idle',
+    ratio: round(busy.rss / idle.rss),
+    pass: busyMb < 400,
+  });
   console.log(JSON.stringify({
     runs,
+    image,
+    dockerRunMs: dockerRun.map(Math.round),
     launchToFirstModelCallMs: launchToFirstCall,
     launchToFirstModelCallMedianMs: Math.round(firstCallMedian),
+    launchToFirstModelCallP90Ms: Math.round(percentile(firstCalls, 90)),
     warmSandboxPrepareMedianMs: Math.round(prepareMedian),
-    firstCallOverPrepare: Number((firstCallMedian / prepareMedian).toFixed(2)),
+    firstCallOverDockerRun: Number((firstCallMedian / runMedian).toFixed(2)),
     engineOverheadMedianMs: Math.round(firstCallMedian - prepareMedian),
+    followUpWhileRunningMs: whileRunning,
+    followUpAfterEndMs: afterEnd,
     concurrentAgents: concurrent,
     gcExposed: Boolean(gc),
     workerRssIdleMb: Number((idle.rss / 2 ** 20).toFixed(1)),
@@ -137,6 +243,9 @@ try {
 } finally {
   await worker.close(true);
   for (const id of agentIds) await sandbox.remove(id).catch(() => undefined);
+  for (const container of await docker.listContainers({ all: true, filters: { label: [`errand.repo=${repoName}`] } })) {
+    await docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
+  }
   for (const image of await docker.listImages({ filters: { label: [`errand.repo=${repoName}`] } })) {
     await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
   }

@@ -12,6 +12,7 @@ import { newAgentId } from '../src/core/ids.js';
 import { DockerSandbox } from '../src/sandbox/docker/docker-sandbox.js';
 import { detectIsolation } from '../src/sandbox/docker/isolation.js';
 import { makeGitRepo } from '../test/support/git-repo.js';
+import { percentile, reportMetric, round } from './support/report.js';
 
 const runs = Number(process.argv[2] ?? 5);
 const docker = new Docker();
@@ -79,6 +80,19 @@ try {
   const coldMedian = median(cold);
   const warmMedian = median(warm);
   const runMedian = median(run);
+  const warmSorted = [...warm].sort((a, b) => a - b);
+  reportMetric({
+    metric: 'warm sandbox prepare (snapshot reused)',
+    goal: '≤ 2× docker run --rm',
+    unit: 'ms',
+    median: round(warmMedian, 0),
+    p99: round(percentile(warmSorted, 99), 0),
+    n: warm.length,
+    baseline: round(runMedian, 0),
+    baselineName: 'docker run --rm (same image)',
+    ratio: round(warmMedian / runMedian),
+    pass: warmMedian <= 2 * runMedian,
+  });
   console.log(JSON.stringify({
     runs,
     image,

@@ -153,21 +153,21 @@ export class AgentRun {
   /** Clone, branch, secrets, sandbox. */
   async prepare(): Promise<void> {
     const { agent, deps, signal } = this;
-    const secrets = await this.resolveSecrets();
+    // Secrets, the checkout, the workspace's settings and (for a new machine) the egress proxy do
+    // not wait for each other.
+    const settingsRead = deps.workspaceSettings?.get(agent.workspace);
+    const [secrets, , settings] = await Promise.all([
+      this.resolveSecrets(),
+      agent.repo ? this.checkout() : emptyDir(this.dir).then(() => mkdir(this.dir)),
+      settingsRead,
+    ]);
     this.agentEnv = secrets.agent;
-    if (agent.repo) {
-      await this.checkout();
-    } else {
-      await emptyDir(this.dir);
-      await mkdir(this.dir);
-    }
 
     const onLog = (phase: LogPhase, stream: 'stdout' | 'stderr' | 'system', text: string) => void this.emit({ type: 'log', phase, stream, text: cut(text, eventTextChars) });
-    const reuse = this.continuing ? await this.attach({ env: secrets.agent, onLog }) : null;
-    const settings = await deps.workspaceSettings?.get(agent.workspace);
     const policy = settings ? networkPolicy(settings) : { install: 'full' as const, agent: 'full' as const, allowlist: [] };
     const offline = policy.install === 'none' && policy.agent === 'none';
     if (!offline && deps.egressUnavailable) throw new ErrandError('not_configured', deps.egressUnavailable);
+    const reuse = this.continuing ? await this.attach({ env: secrets.agent, onLog }) : null;
     if (!offline && deps.egress) {
       this.egress = await deps.egress.open(agent.id, { policy, phase: reuse ? 'agent' : 'install', onEvent: (event) => this.onEgress(event) });
     }
@@ -175,7 +175,7 @@ export class AgentRun {
       void this.emit({ type: 'milestone', name: 'resumed', text: 'resumed in the same container' });
     } else {
       const repo = machineRepoLabel(agent.repo);
-      const environmentText = (await deps.workspaceSettings?.get(agent.workspace))?.environments?.[repo];
+      const environmentText = settings?.environments?.[repo];
       this.dependencies = agent.repo ? await this.cloneDependencies(environmentText) : [];
       this.handle = await deps.sandbox.prepare({
         agentId: agent.id,

@@ -2,9 +2,9 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pack } from 'tar-fs';
 import type { GitAccess, SandboxHandle } from '../core/index.js';
-import { checkoutExisting, createBranch } from '../git/commit.js';
+import { assertBranchName, checkoutExisting, createBranch } from '../git/commit.js';
 import { runGit } from '../git/git.js';
-import { checkout, clone } from '../git/remote.js';
+import { checkout, clone, remoteBranchExists } from '../git/remote.js';
 import { initSubmodules, type SubmoduleResult } from '../git/submodules.js';
 
 /** The host directory an agent's checkout lives in during a run. */
@@ -31,8 +31,9 @@ export interface HostCheckout {
  */
 export async function prepareCheckout(access: GitAccess, dir: string, base: string, branch: string, signal?: AbortSignal): Promise<HostCheckout> {
   await emptyDir(dir);
-  await clone(access, dir, { branch: base, ...(signal ? { signal } : {}) });
-  const existingBranch = await checkoutExisting(access, dir, branch, signal);
+  // Whether the agent's branch is on the remote is asked while the base is cloned.
+  const [, onRemote] = await Promise.all([clone(access, dir, { branch: base, ...(signal ? { signal } : {}) }), assertBranchName(branch).then(() => remoteBranchExists(access, branch, signal))]);
+  const existingBranch = onRemote && (await checkoutExisting(access, dir, branch, signal));
   if (!existingBranch) await createBranch(dir, branch);
   const submodules = await initSubmodules(access, dir, signal);
   return { existingBranch, submodules };
@@ -50,9 +51,9 @@ export async function revParse(dir: string, ref: string): Promise<string | null>
  * no credential (see docs/git.md). Files are owned by the container's user.
  */
 export async function refreshGitDir(handle: SandboxHandle, dir: string): Promise<void> {
-  const ids = await handle.exec('id -u; id -g', { timeoutMs: 15_000 });
-  const [uid, gid] = ids.output.trim().split('\n').map(Number);
-  await handle.exec('rm -rf /workspace/.git', { timeoutMs: 60_000 });
+  // One exec: the old .git goes, and the user's ids come back for the archive's owners.
+  const ids = await handle.exec('rm -rf /workspace/.git; id -u; id -g', { timeoutMs: 60_000 });
+  const [uid, gid] = ids.output.trim().split('\n').slice(-2).map(Number);
   const archive = pack(join(dir, '.git'), {
     map: (header) => {
       header.name = header.name === '.' ? 'workspace/.git' : `workspace/.git/${header.name}`;

@@ -35,6 +35,8 @@ export function pullRequestBody({ agent, summary, diffstat, publicUrl }: PrBodyI
   const origin = agent.conversations[0];
   const where = origin ? conversationLink(origin, agent.repo?.fullName) : null;
   const footer = [`Requested by ${agent.owner.name}${where ? ` in ${where}` : ''}.`];
+  // An agent asked for in an issue keeps one tracking comment there; the PR points to it.
+  if (origin?.kind === 'github' && !origin.isPullRequest && where) footer.push(`Progress: the tracking comment in ${where}`);
   if (publicUrl) footer.push(`Agent: [${agent.id}](${publicUrl.replace(/\/+$/, '')}/agents/${agent.id})`);
   else footer.push(`Agent: \`${agent.id}\``);
   const parts = [summary.trim() || 'Changes made by an Errand agent.'];

@@ -43,6 +43,23 @@ describe('GitHub: one agent per issue or pull request', () => {
     await waitFor(() => h.fake.botComments(repo, 1).length === 2, { what: 'two tracking comments' });
   });
 
+  it('keeps one tracking comment in the issue when the agent asked for there opens a pull request', async () => {
+    await h.deliver('issue_comment', h.issueComment({ body: '@errand fix the greeting', number: 1 }));
+    const [agent] = await h.agents();
+    const id = agent!.id;
+    await h.core.service.transition(id, 'preparing');
+    await h.core.service.transition(id, 'running');
+    // The engine links the PR conversation when it opens the PR, then settles the agent.
+    await h.core.service.addConversation(id, { kind: 'github', installationId, repo, number: 9, isPullRequest: true });
+    await h.core.stores.events.append(id, { type: 'milestone', name: 'pr_opened', text: 'opened draft pull request #9', data: { number: 9, url: `https://github.com/${repo}/pull/9` } });
+    await h.core.service.transition(id, 'finished', { patch: { prUrl: `https://github.com/${repo}/pull/9`, prNumber: 9 } });
+    await waitFor(() => h.fake.botComments(repo, 1).find((c) => c.body.includes('Errand finished')), { what: 'the finished header in the issue' });
+    // The PR conversation has read the same events (its cursor moved) without posting anything.
+    await waitFor(async () => ((await h.core.stores.cursors.get(id, `github:${repo.toLowerCase()}#9`)) ? true : undefined), { what: 'the PR conversation to be served' });
+    expect(h.fake.botComments(repo, 9)).toEqual([]);
+    expect(h.fake.botComments(repo, 1)).toHaveLength(1);
+  });
+
   it('continues a Slack-started agent when its pull request gets a mention', async () => {
     const { agent } = await h.core.service.launch({ principal: slackUser(), workspace: 'T1', conversation: slackThread(), text: `repo=${repo} fix the greeting` });
     await h.core.service.transition(agent.id, 'preparing');

@@ -6,6 +6,8 @@ export interface SlackCall {
   args: Record<string, unknown>;
   /** 429 answers are recorded too, with `rateLimited: true`. */
   rateLimited: boolean;
+  /** When the fake received it (Date.now()). */
+  at: number;
 }
 
 export interface FakeMessage {
@@ -144,11 +146,11 @@ export class FakeSlack {
     const limit = this.limits.find((l) => l.remaining > 0 && (l.method === '*' || l.method === method));
     if (limit) {
       limit.remaining -= 1;
-      this.calls.push({ method, args, rateLimited: true });
+      this.calls.push({ method, args, rateLimited: true, at: Date.now() });
       res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(limit.retryAfter) }).end(JSON.stringify({ ok: false, error: 'ratelimited' }));
       return;
     }
-    this.calls.push({ method, args, rateLimited: false });
+    this.calls.push({ method, args, rateLimited: false, at: Date.now() });
     const answer = this.answers[method];
     if (!answer) {
       this.unexpected.push(method);

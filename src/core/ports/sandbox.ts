@@ -66,6 +66,17 @@ export interface WorkspaceChanges {
   deleted: string[];
 }
 
+/** What the agent is told about /workspace, read while the machine got ready (saves the engine its own trips). */
+export interface PreparedFacts {
+  /** AGENTS.md / README excerpts. */
+  notes: string;
+  /** Top-level entries of /workspace. */
+  topLevel: string;
+  terminals: string[];
+  /** Folders under /workspace-deps. */
+  dependencies: string[];
+}
+
 export interface FindOptions {
   /** Environment for `start` and the terminals when a stopped machine is started again (agent secrets). */
   env?: Record<string, string>;
@@ -79,6 +90,8 @@ export interface SandboxHandle {
   readonly workdir: string;
   /** The user commands run as unless ExecOptions.user says otherwise (the environment's `user`). */
   readonly user: string;
+  /** Read at the end of prepare; absent on a machine found again (resume), where the engine reads them itself. */
+  readonly preparedFacts?: PreparedFacts | undefined;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   /** The last `lines` lines of a tmux terminal window. */
   terminalOutput(name: string, lines?: number): Promise<string>;

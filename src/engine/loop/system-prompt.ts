@@ -17,6 +17,7 @@ const dependenciesRoot = '/workspace-deps';
 
 /** Reads the repository's own instructions and layout from the container, never failing the run. */
 export async function readRepoFacts(sandbox: SandboxHandle, signal?: AbortSignal): Promise<RepoFacts> {
+  if (sandbox.preparedFacts) return sandbox.preparedFacts;
   const script = `for f in AGENTS.md AGENT.md CLAUDE.md .cursorrules README.md README.rst README.txt README; do
   if [ -f "$f" ]; then printf '=== %s ===\\n' "$f"; head -c ${notesBytes} -- "$f"; printf '\\n'; fi
 done`;

@@ -28,6 +28,8 @@ export class GitHubNotifier implements Notifier {
 
   async notify(agent: Agent, conversation: Conversation, events: StoredEvent[], view: View): Promise<void> {
     if (conversation.kind !== 'github') return;
+    // One tracking comment per conversation: the PR body links to the issue's instead of a copy here.
+    if (tracksInOrigin(agent, conversation)) return;
     const key = conversationKey(conversation);
     const client = await this.deps.client(conversation.installationId);
     let state = (await this.deps.tracking.get(agent.id, key)) ?? newTrackingState();
@@ -81,4 +83,16 @@ export class GitHubNotifier implements Notifier {
     const mine = comments.filter((c) => c.body.includes(marker) && (bot === null || c.login === bot));
     return mine[0]?.id ?? null;
   }
+}
+
+/**
+ * The pull request of an agent asked for in an issue of the same repository: its progress stays in
+ * the issue's tracking comment (the PR body points there), so the PR gets no second one.
+ */
+export function tracksInOrigin(agent: Pick<Agent, 'conversations'>, conversation: GitHubThread): boolean {
+  const origin = agent.conversations[0];
+  // An issue-started agent only gains a PR conversation through its own PR (opened, or mentioned on).
+  if (!conversation.isPullRequest) return false;
+  if (origin?.kind !== 'github' || origin.isPullRequest) return false;
+  return origin.repo.toLowerCase() === conversation.repo.toLowerCase() && origin.number !== conversation.number;
 }

@@ -14,6 +14,7 @@ import {
   type View,
 } from '../../core/index.js';
 import { reactionFor, replyFor, statusMessage } from './blocks.js';
+import { EditCoalescer } from './edit-coalescer.js';
 import { slackErrorCode } from './errors.js';
 import { postOnce } from './post-once.js';
 import type { SlackState } from '../../store/redis/slack-state.js';
@@ -28,6 +29,8 @@ export interface SlackNotifierDeps {
   settings: SettingsStore;
   publicUrl?: string | undefined;
   log: Log;
+  /** At most one chat.update per status message per this many ms (default 1000: Slack's limit). */
+  editGapMs?: number;
 }
 
 /** The status message was deleted or can no longer be edited: nothing to retry. */
@@ -44,8 +47,23 @@ const stepField = 'step';
  */
 export class SlackNotifier implements Notifier {
   readonly kind = 'slack' as const;
+  private readonly edits: EditCoalescer;
 
-  constructor(private readonly deps: SlackNotifierDeps) {}
+  constructor(private readonly deps: SlackNotifierDeps) {
+    this.edits = new EditCoalescer({ claim: (agentId, field, ms) => deps.state.claimEditWindow(agentId, field, ms),
+      hold: (agentId, field, ms) => deps.state.holdEditWindow(agentId, field, ms),
+      gapMs: deps.editGapMs ?? 1_000, log: deps.log });
+  }
+
+  /** Status edits waiting for their window. */
+  get pendingEdits(): number {
+    return this.edits.pending;
+  }
+
+  /** Sends the status edits still waiting for their window (call at shutdown). */
+  flush(): Promise<void> {
+    return this.edits.flush();
+  }
 
   async notify(given: Agent, conversation: Conversation, events: StoredEvent[], view: View): Promise<void> {
     if (conversation.kind !== 'slack') return;
@@ -96,15 +114,32 @@ export class SlackNotifier implements Notifier {
       const ts = await postOnce(this.deps.client, this.deps.poster, this.deps.state, { agentId: agent.id, field: statusField(key), channel: conversation.channelId, threadTs: conversation.threadTs }, message);
       return { channel: conversation.channelId, ts };
     }
-    try {
-      await this.deps.client.chat.update({ channel: conversation.channelId, ts: known, text: message.text, blocks: message.blocks });
-      return { channel: conversation.channelId, ts: known };
-    } catch (error) {
+    const field = statusField(key);
+    // Rendered when sent, from the agent as it is then: a deferred edit shows the latest state.
+    const edit = async (fresh: Agent) => {
+      const latest = statusMessage(fresh, view, this.deps.publicUrl);
+      await this.deps.client.chat.update({ channel: conversation.channelId, ts: known, text: latest.text, blocks: latest.blocks });
+    };
+    const gone = (error: unknown): boolean => {
       const code = slackErrorCode(error);
-      if (code && goneErrors.has(code)) {
-        this.deps.log.warn({ agentId: agent.id, conversation: key, slackError: code }, 'slack status message is gone; not updating it');
-        return null;
-      }
+      if (!code || !goneErrors.has(code)) return false;
+      this.deps.log.warn({ agentId: agent.id, conversation: key, slackError: code }, 'slack status message is gone; not updating it');
+      return true;
+    };
+    let isGone = false;
+    try {
+      await this.edits.submit(agent.id, field, async () => {
+        const fresh = await this.deps.agents.get(agent.id);
+        try {
+          await edit(fresh ?? agent);
+        } catch (error) {
+          if (!gone(error)) throw error;
+          isGone = true;
+        }
+      });
+      return isGone ? null : { channel: conversation.channelId, ts: known };
+    } catch (error) {
+      if (gone(error)) return null;
       throw error;
     }
   }

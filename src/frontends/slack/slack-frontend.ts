@@ -35,6 +35,8 @@ export interface SlackFrontendOptions {
   bodyLimitBytes?: number;
   /** How far a request's timestamp may lie in the future (clock skew), in seconds. */
   maxFutureSkewSeconds?: number;
+  /** At most one chat.update per status message per this many ms (default 1000). */
+  editGapMs?: number;
 }
 
 export interface SlackFrontend {
@@ -107,7 +109,7 @@ export async function createSlackFrontend(options: SlackFrontendOptions): Promis
     log: options.log.child({ component: 'slack' }),
   };
   registerListeners(app, ctx);
-  const notifier = new SlackNotifier({ agents: options.agents, client, poster, state: options.state, settings: options.settings, publicUrl: options.publicUrl, log: ctx.log });
+  const notifier = new SlackNotifier({ agents: options.agents, client, poster, state: options.state, settings: options.settings, publicUrl: options.publicUrl, log: ctx.log, ...(options.editGapMs !== undefined ? { editGapMs: options.editGapMs } : {}) });
 
   const mount: HttpMount | null = receiver
     ? {
@@ -127,6 +129,7 @@ export async function createSlackFrontend(options: SlackFrontendOptions): Promis
       if (socketMode) await app.start();
     },
     stop: async () => {
+      await notifier.flush();
       if (socketMode) await app.stop();
     },
   };

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { ErrandError } from '../../core/errors.js';
-import type { ExecOptions, ExecResult, SandboxHandle, WorkspaceChanges } from '../../core/ports/sandbox.js';
+import type { ExecOptions, ExecResult, PreparedFacts, SandboxHandle, WorkspaceChanges } from '../../core/ports/sandbox.js';
 import { remapOffset, shiftOwners } from './archive-ids.js';
 import { dockerMessage } from './docker-errors.js';
 import { execInContainer, type ExecTarget } from './exec.js';
@@ -26,6 +26,7 @@ export class DockerSandboxHandle implements SandboxHandle {
     supervised = false,
     /** The machine's limits, named when a command hits one. */
     private readonly limits: Pick<FailureContext, 'diskMb' | 'tmpMb' | 'pids'> = {},
+    readonly preparedFacts?: PreparedFacts,
   ) {
     this.target = { docker, containerId, user, workdir, supervised };
   }

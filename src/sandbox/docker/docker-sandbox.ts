@@ -17,12 +17,13 @@ import { supervisorCommand, supervisorFiles } from './kill-supervisor.js';
 import { writeContainerFiles } from './container-files.js';
 import { labels } from './labels.js';
 import { lastLines } from './output-buffer.js';
-import { recordReadyState } from './ready-state.js';
+import { finishReady } from './ready-exec.js';
+import { writeReadyState } from './ready-state.js';
 import { resolveImage } from './resolve-image.js';
 import { restartMachine, restartScripts } from './restart.js';
 import { findManualSnapshot, findSnapshot, manualSnapshotKey, pruneImages, saveSnapshot, snapshotKey, type ImageScope } from './snapshot.js';
-import { openTerminals } from './terminals.js';
-import { ensureUser } from './users.js';
+import { terminalsScript } from './terminals.js';
+import { planUser, type UserPlan } from './users.js';
 import { copyDependencies, dependenciesDir } from './dependencies.js';
 import { copyWorkspace, workdir } from './workspace.js';
 
@@ -46,6 +47,7 @@ export interface DockerSandboxOptions extends HardeningOptions {
 }
 
 const errorTailLines = 20;
+const maxUserPlans = 200;
 
 /**
  * The Sandbox port on a Docker engine: environment → image → container → workspace → install
@@ -53,6 +55,8 @@ const errorTailLines = 20;
  */
 export class DockerSandbox implements Sandbox {
   private readonly docker: Docker;
+  /** Per image and user: what to write for the user (an image's /etc/passwd never changes). */
+  private readonly userPlans = new Map<string, Promise<UserPlan>>();
 
   constructor(private readonly options: DockerSandboxOptions) {
     this.docker = options.docker;
@@ -65,25 +69,35 @@ export class DockerSandbox implements Sandbox {
     const checkAborted = () => {
       if (spec.signal?.aborted) throw new ErrandError('aborted', 'preparing the sandbox was stopped');
     };
-    await assertDockerReachable(docker);
     const repoDir = resolve(spec.repoDir);
     const repo = spec.repo ?? basename(repoDir);
     const network = spec.network ?? options.network;
-
-    const environment = environmentOf(repoDir, spec.environmentText);
-    const facts = await engineFacts(docker);
+    // Independent lookups at once: the engine, the environment file, a manual snapshot, a stale container.
+    const [reachable, environmentRead, factsRead, manualRead] = await Promise.allSettled([
+      assertDockerReachable(docker),
+      Promise.resolve().then(() => environmentOf(repoDir, spec.environmentText)),
+      engineFacts(docker),
+      findManualSnapshot(docker, spec.workspace, repo),
+    ]);
+    // In the order they were checked one by one: an engine that does not answer says so first.
+    const environment = settled(environmentRead, reachable);
+    const facts = settled(factsRead);
+    const manualSnapshot = settled(manualRead);
     emit('environment', 'system', environment.fromSettings ? `using the environment kept in Errand's settings for ${repo}` : environment.source ? `using ${environment.source}` : 'no environment file: using defaults');
     emit('environment', 'system', `isolation: ${facts.isolation}, ${describeIsolation(facts.isolation)}`);
     if (options.diskMb) emit('environment', 'system', describeDiskLimit(options, facts));
     for (const warning of environment.warnings) emit('environment', 'system', `warning: ${warning}`);
 
-    const resolved = await resolveImage({
-      docker, environment, repoDir, baseImage: options.baseImage, agentId: spec.agentId, workspace: spec.workspace, repo, network,
-      manualSnapshot: await findManualSnapshot(docker, spec.workspace, repo),
-      ...(options.install ? { install: options.install } : {}),
-      ...(spec.signal ? { signal: spec.signal } : {}),
-      onLog: emit,
-    });
+    const [resolved] = await Promise.all([
+      resolveImage({
+        docker, environment, repoDir, baseImage: options.baseImage, agentId: spec.agentId, workspace: spec.workspace, repo, network,
+        manualSnapshot,
+        ...(options.install ? { install: options.install } : {}),
+        ...(spec.signal ? { signal: spec.signal } : {}),
+        onLog: emit,
+      }),
+      this.remove(spec.agentId),
+    ]);
     checkAborted();
     const imageUser = resolved.source === 'base' ? null : resolved.imageUser;
     const userName = environment.user ?? imageUser ?? options.defaultUser ?? 'errand';
@@ -94,21 +108,27 @@ export class DockerSandbox implements Sandbox {
       : null;
     const snapshot = key ? await findSnapshot(docker, key.key) : null;
 
-    await this.remove(spec.agentId);
     const egress = network === 'none' ? spec.egress : undefined;
-    const container = await this.createContainer(spec.agentId, snapshot ?? resolved.image, userName, repo, network, facts, spec.workspace, egress ? proxyEnv() : []);
-    log.info({ containerId: container.id, image: snapshot ?? resolved.image, source: snapshot ? 'install-snapshot' : resolved.source, isolation: facts.isolation }, 'sandbox container created');
-    const user = await ensureUser(container, userName, { sudo: privileges(facts.isolation, false).sudo });
-    await writeContainerFiles(container, supervisorFiles);
+    const image = snapshot ?? resolved.image;
+    const container = await this.createContainer(spec.agentId, image, userName, repo, network, facts, spec.workspace, egress ? proxyEnv() : []);
+    log.info({ containerId: container.id, image, source: snapshot ? 'install-snapshot' : resolved.source, isolation: facts.isolation }, 'sandbox container created');
+    const sudo = privileges(facts.isolation, false).sudo;
+    const plan = await this.userPlan(snapshot ?? resolved.imageId, container, userName, sudo);
+    const user = plan.user;
+    // One archive before start: the user's passwd/group lines and home, and the kill supervisor.
+    await writeContainerFiles(container, [...plan.files, ...supervisorFiles]);
     await container.start();
-    if (egress) {
-      await startEgressSidecar({
-        docker, agentId: spec.agentId, containerId: container.id, socketDir: egress.socketDir, image: options.egressImage ?? options.baseImage,
-        labels: { [labels.repo]: repo, ...(options.install ? { [labels.install]: options.install } : {}) },
-      });
-    }
     const target: ExecTarget = { docker, containerId: container.id, user: user.name, workdir, supervised: true };
-    await copyWorkspace(target, repoDir, user);
+    // The sidecar joins the started container's network; the checkout goes in meanwhile.
+    await Promise.all([
+      egress
+        ? startEgressSidecar({
+            docker, agentId: spec.agentId, containerId: container.id, socketDir: egress.socketDir, image: options.egressImage ?? options.baseImage,
+            labels: { [labels.repo]: repo, ...(options.install ? { [labels.install]: options.install } : {}) },
+          })
+        : Promise.resolve(),
+      copyWorkspace(target, repoDir, user),
+    ]);
     if (spec.dependencies?.length) {
       await copyDependencies(target, spec.dependencies, user);
       emit('environment', 'system', `repository dependencies in ${dependenciesDir}/: ${spec.dependencies.map((d) => d.name).join(', ')}`);
@@ -134,12 +154,13 @@ export class DockerSandbox implements Sandbox {
     if (environment.start) await this.runStep('start', target, environment.start, spec, options.startTimeoutMs ?? 10 * 60_000, spec.agentEnv ?? {});
     checkAborted();
     egress?.enterAgentPhase();
-    const terminals = await openTerminals(target, environment.terminals, spec.agentEnv ?? {});
-    if (!(await recordReadyState(target, restartScripts(environment.start, terminals)))) {
+    const terminals = terminalsScript(workdir, environment.terminals);
+    const ready = await finishReady(target, terminals, spec.agentEnv ?? {});
+    if (!(await writeReadyState(target, ready.listing, restartScripts(environment.start, terminals)))) {
       emit('environment', 'system', 'warning: git is not in the image, so the commit cannot leave out what install and start wrote: it holds every file in /workspace that is not gitignored');
     }
     spec.onMilestone?.('environment_ready', describe(environment, resolved.source, Boolean(snapshot)));
-    return new DockerSandboxHandle(docker, spec.agentId, container.id, user.name, true, this.limits());
+    return new DockerSandboxHandle(docker, spec.agentId, container.id, user.name, true, this.limits(), ready.facts ?? undefined);
   }
 
   async find(agentId: string, options: FindOptions = {}): Promise<SandboxHandle | null> {
@@ -187,6 +208,19 @@ export class DockerSandbox implements Sandbox {
         if (status !== 304 && status !== 404) throw new ErrandError('sandbox_failed', `could not stop the agent's machine: ${dockerMessage(error)}`, { cause: error });
       });
     }
+  }
+
+  /** The user plan of an image, read once from the first container made from it. */
+  private userPlan(imageId: string, container: Docker.Container, name: string, sudo: boolean): Promise<UserPlan> {
+    const key = `${imageId}|${name}|${sudo}`;
+    let plan = this.userPlans.get(key);
+    if (!plan) {
+      if (this.userPlans.size >= maxUserPlans) this.userPlans.clear();
+      plan = planUser(container, name, { sudo });
+      plan.catch(() => this.userPlans.delete(key));
+      this.userPlans.set(key, plan);
+    }
+    return plan;
   }
 
   /** Images of this workspace made by this instance. */
@@ -272,6 +306,13 @@ export class DockerSandbox implements Sandbox {
       throw new ErrandError('sandbox_failed', `${phase} command ${why}${hint ? `: ${hint}` : ''}; last lines:\n${tail}`);
     }
   }
+}
+
+/** The value of a settled lookup; `first` is thrown before it, when it failed. */
+function settled<T>(result: PromiseSettledResult<T>, first?: PromiseSettledResult<unknown>): T {
+  if (first?.status === 'rejected') throw first.reason;
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
 }
 
 function describeDiskLimit(options: HardeningOptions, facts: EngineFacts): string {

@@ -12,7 +12,7 @@ const manifestPath = `${stateDir}/ready-manifest`;
  * never the checkout's own index. Prints the `ls-files -s -z` listing in base64 (any file name
  * survives the trip).
  */
-const listing = `set -e
+export const readyListing = `set -e
 cd /workspace
 command -v git >/dev/null 2>&1 || exit 3
 [ -d .git ] || exit 4
@@ -25,7 +25,7 @@ g ls-files -s -z | base64 -w0`;
 
 /** path → `mode sha`, or null when the machine has no git or /workspace is no checkout. */
 async function currentState(target: ExecTarget): Promise<Map<string, string> | null> {
-  const result = await execInContainer(target, listing, { cwd: '/', timeoutMs: 10 * 60_000, maxOutputBytes: 512 * 1024 * 1024 });
+  const result = await execInContainer(target, readyListing, { cwd: '/', timeoutMs: 10 * 60_000, maxOutputBytes: 512 * 1024 * 1024 });
   if (result.exitCode !== 0 || result.truncated) return null;
   return parseListing(result.output.trim());
 }
@@ -48,15 +48,19 @@ function parseListing(base64: string): Map<string, string> {
  * trip (one archive). False when the state cannot be recorded (no git in the image).
  */
 export async function recordReadyState(target: ExecTarget, more: ContainerFile[] = []): Promise<boolean> {
-  const result = await execInContainer(target, listing, { cwd: '/', timeoutMs: 10 * 60_000, maxOutputBytes: 512 * 1024 * 1024 });
+  const result = await execInContainer(target, readyListing, { cwd: '/', timeoutMs: 10 * 60_000, maxOutputBytes: 512 * 1024 * 1024 });
   const recorded = result.exitCode === 0 && !result.truncated;
-  const container = target.docker.getContainer(target.containerId);
-  await writeContainerFiles(container, [
+  return writeReadyState(target, recorded ? result.output.trim() : null, more);
+}
+
+/** Writes a listing made by `readyListing` (null: none could be made) and `more` in one archive; true if a listing was kept. */
+export async function writeReadyState(target: ExecTarget, listing: string | null, more: ContainerFile[] = []): Promise<boolean> {
+  await writeContainerFiles(target.docker.getContainer(target.containerId), [
     { path: stateDir, mode: 0o755, uid: 0, gid: 0 },
-    ...(recorded ? [{ path: manifestPath, content: result.output.trim(), mode: 0o644, uid: 0, gid: 0 }] : []),
+    ...(listing !== null ? [{ path: manifestPath, content: listing, mode: 0o644, uid: 0, gid: 0 }] : []),
     ...more,
   ]);
-  return recorded;
+  return listing !== null;
 }
 
 /** Files new, changed or deleted since the environment became ready; null without a record. */

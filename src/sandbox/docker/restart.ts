@@ -26,8 +26,7 @@ export function restartScripts(start: string | null, terminals: string): Contain
  */
 export async function restartMachine(target: ExecTarget, env: Record<string, string>, onLog?: SandboxSpec['onLog']): Promise<string | null> {
   const container = target.docker.getContainer(target.containerId);
-  const start = await readContainerFile(container, startPath);
-  const terminals = await readContainerFile(container, terminalsPath);
+  const [start, terminals] = await Promise.all([readContainerFile(container, startPath), readContainerFile(container, terminalsPath)]);
   if (terminals === null) {
     const problem = 'this machine has no saved terminals (it predates stopping machines between runs); its terminals were not reopened';
     onLog?.('start', 'system', problem);

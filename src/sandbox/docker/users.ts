@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { ErrandError } from '../../core/errors.js';
-import { readContainerFile, writeContainerFiles } from './container-files.js';
+import { readContainerFile, writeContainerFiles, type ContainerFile } from './container-files.js';
 
 export interface ContainerUser {
   name: string;
@@ -16,23 +16,39 @@ export interface ContainerUser {
  * With `sudo`, a named user also joins the image's `sudo` group when there is one (the machine
  * image lets that group sudo without a password).
  */
-export async function ensureUser(container: Docker.Container, name: string, { sudo = false }: { sudo?: boolean } = {}): Promise<ContainerUser> {
-  if (name === 'root' || name === '0') return { name: 'root', uid: 0, gid: 0, home: '/root' };
-  const passwd = (await readContainerFile(container, '/etc/passwd')) ?? '';
-  const originalGroup = (await readContainerFile(container, '/etc/group')) ?? '';
+export async function ensureUser(container: Docker.Container, name: string, options: { sudo?: boolean } = {}): Promise<ContainerUser> {
+  const plan = await planUser(container, name, options);
+  if (plan.files.length > 0) await writeContainerFiles(container, plan.files);
+  return plan.user;
+}
+
+/** What ensureUser would write: the same for every container of one image, so a sandbox keeps it per image and writes it with its own files. */
+export interface UserPlan {
+  user: ContainerUser;
+  files: ContainerFile[];
+}
+
+/** Reads the image's /etc/passwd and /etc/group (from a created container) and works out the user's ids and the files to write. */
+export async function planUser(container: Docker.Container, name: string, { sudo = false }: { sudo?: boolean } = {}): Promise<UserPlan> {
+  if (name === 'root' || name === '0') return { user: { name: 'root', uid: 0, gid: 0, home: '/root' }, files: [] };
+  const [passwdText, groupText] = await Promise.all([readContainerFile(container, '/etc/passwd'), readContainerFile(container, '/etc/group')]);
+  const passwd = passwdText ?? '';
+  const originalGroup = groupText ?? '';
   let group = originalGroup;
   const users = passwd.split('\n').filter(Boolean).map((line) => line.split(':'));
   const numeric = /^(\d+)(?::(\d+))?$/.exec(name);
   if (numeric) {
     const uid = Number(numeric[1]);
     const entry = users.find((fields) => Number(fields[2]) === uid);
-    return { name: entry?.[0] ?? name, uid, gid: Number(numeric[2] ?? entry?.[3] ?? uid), home: entry?.[5] ?? '/tmp' };
+    return { user: { name: entry?.[0] ?? name, uid, gid: Number(numeric[2] ?? entry?.[3] ?? uid), home: entry?.[5] ?? '/tmp' }, files: [] };
   }
   const withSudo = sudo ? joinGroup(group, 'sudo', name) : group;
   const existing = users.find((fields) => fields[0] === name);
   if (existing) {
-    if (withSudo !== group) await writeContainerFiles(container, [{ path: '/etc/group', content: withSudo, mode: 0o644, uid: 0, gid: 0 }]);
-    return { name, uid: Number(existing[2]), gid: Number(existing[3]), home: existing[5] || '/' };
+    return {
+      user: { name, uid: Number(existing[2]), gid: Number(existing[3]), home: existing[5] || '/' },
+      files: withSudo !== group ? [{ path: '/etc/group', content: withSudo, mode: 0o644, uid: 0, gid: 0 }] : [],
+    };
   }
   group = withSudo;
 
@@ -46,12 +62,14 @@ export async function ensureUser(container: Docker.Container, name: string, { su
   const gid = existingGroup ? Number(existingGroup[2]) : taken(groups).has(uid) ? firstFree(taken(groups)) : uid;
   const home = `/home/${name}`;
   const withLine = (text: string, line: string) => `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${line}\n`;
-  await writeContainerFiles(container, [
-    { path: '/etc/passwd', content: withLine(passwd, `${name}:x:${uid}:${gid}::${home}:/bin/bash`), mode: 0o644, uid: 0, gid: 0 },
-    ...(existingGroup && group === originalGroup ? [] : [{ path: '/etc/group', content: existingGroup ? group : withLine(group, `${name}:x:${gid}:`), mode: 0o644, uid: 0, gid: 0 }]),
-    { path: home, mode: 0o755, uid, gid },
-  ]);
-  return { name, uid, gid, home };
+  return {
+    user: { name, uid, gid, home },
+    files: [
+      { path: '/etc/passwd', content: withLine(passwd, `${name}:x:${uid}:${gid}::${home}:/bin/bash`), mode: 0o644, uid: 0, gid: 0 },
+      ...(existingGroup && group === originalGroup ? [] : [{ path: '/etc/group', content: existingGroup ? group : withLine(group, `${name}:x:${gid}:`), mode: 0o644, uid: 0, gid: 0 }]),
+      { path: home, mode: 0o755, uid, gid },
+    ],
+  };
 }
 
 /** /etc/group with `user` added to `groupName`'s members, unchanged when the group is absent or has it. */

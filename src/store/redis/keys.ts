@@ -44,6 +44,8 @@ export class Keys {
   agentDiff = (agentId: string) => `${this.prefix}diff:${agentId}`;
   /** Slack's per-agent fields: status message per conversation, reply outcomes, reaction. */
   slackAgent = (agentId: string) => `${this.prefix}slack:agent:${agentId}`;
+  /** Set for a second after a Slack message is edited: every process waits for it to lapse. */
+  slackEditWindow = (agentId: string, field: string) => `${this.prefix}slack:edit:${agentId}:${field}`;
   /** GitHub's tracking comment per conversation of the agent. */
   githubTracking = (agentId: string) => `${this.prefix}github:tracking:${agentId}`;
   /** The sealed secret that signs the agent's API webhooks. */

@@ -13,6 +13,13 @@ export interface SlackState {
   delete(agentId: string, field: string): Promise<void>;
   /** Sets the field only if it is unset; true if this call set it. */
   claim(agentId: string, field: string, value: string): Promise<boolean>;
+  /**
+   * Opens a window of `ms` for editing one message, shared by every process: 0 if this call opened
+   * it (edit now), else the milliseconds until the current window closes.
+   */
+  claimEditWindow(agentId: string, field: string, ms: number): Promise<number>;
+  /** Restarts the window when an edit is done, so the next edit lands at least `ms` after this one did. */
+  holdEditWindow(agentId: string, field: string, ms: number): Promise<void>;
   /** null when never checked. */
   channelExternal(teamId: string, channelId: string): Promise<boolean | null>;
   setChannelExternal(teamId: string, channelId: string, external: boolean): Promise<void>;
@@ -49,6 +56,18 @@ export class RedisSlackState implements SlackState {
     tx.hsetnx(this.keys.slackAgent(agentId), field, value);
     const result = await this.followAgent(tx, agentId).exec();
     return result?.[0]?.[1] === 1;
+  }
+
+  async claimEditWindow(agentId: string, field: string, ms: number): Promise<number> {
+    const key = this.keys.slackEditWindow(agentId, field);
+    if ((await this.redis.set(key, '1', 'PX', ms, 'NX')) === 'OK') return 0;
+    const left = await this.redis.pttl(key);
+    // The window lapsed between the two calls (-2), or has no expiry (-1, never set so): try again at once.
+    return left > 0 ? left : 1;
+  }
+
+  async holdEditWindow(agentId: string, field: string, ms: number): Promise<void> {
+    await this.redis.set(this.keys.slackEditWindow(agentId, field), '1', 'PX', ms);
   }
 
   async channelExternal(teamId: string, channelId: string): Promise<boolean | null> {
