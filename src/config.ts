@@ -70,6 +70,12 @@ export const Config = z.object({
   /** This install's name: Redis key prefix and container label; unset, derived (see instance.ts). */
   instance: z.preprocess(emptyToUndefined, Instance.optional()),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto`: readable lines on a terminal, JSON otherwise. */
+  logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  /** Bearer token `/metrics` asks for; unset, only loopback clients may scrape. */
+  metricsToken: optionalString,
+  /** The worker role's port for /healthz, /readyz and /metrics (the web role uses PORT). */
+  healthPort: port.default(3001),
   retentionDays: z.coerce.number().int().min(1).max(365).default(3),
   workerConcurrency: z.coerce.number().int().min(1).max(64).default(2),
   /** How often workers look for runs whose worker died; a run lease lives as long. */
@@ -154,6 +160,9 @@ export const configEnv: Record<keyof Config, string> = {
   dataDir: 'ERRAND_DATA_DIR',
   instance: 'ERRAND_INSTANCE',
   logLevel: 'LOG_LEVEL',
+  logFormat: 'LOG_FORMAT',
+  metricsToken: 'ERRAND_METRICS_TOKEN',
+  healthPort: 'ERRAND_HEALTH_PORT',
   retentionDays: 'ERRAND_RETENTION_DAYS',
   workerConcurrency: 'ERRAND_WORKER_CONCURRENCY',
   stalledIntervalMs: 'ERRAND_STALLED_INTERVAL_MS',
@@ -207,7 +216,7 @@ export const configEnv: Record<keyof Config, string> = {
 
 /** Keys whose values are never echoed back in a configuration error. */
 const secretConfigKeys = new Set<keyof Config>([
-  'masterKey', 'masterKeyPrevious', 'gitToken', 'openaiApiKey', 'anthropicApiKey', 'slackBotToken', 'slackSigningSecret', 'slackAppToken', 'githubPrivateKey', 'githubWebhookSecret',
+  'metricsToken', 'masterKey', 'masterKeyPrevious', 'gitToken', 'openaiApiKey', 'anthropicApiKey', 'slackBotToken', 'slackSigningSecret', 'slackAppToken', 'githubPrivateKey', 'githubWebhookSecret',
 ]);
 
 export class ConfigError extends Error {

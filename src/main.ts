@@ -3,7 +3,9 @@ import { integrations, type Config } from './config.js';
 import { openCore, type ContextDeps, type CoreContext } from './context.js';
 import { NotifyDispatcher, OrphanSweeper, RetentionSweeper, RunAdmission } from './core/index.js';
 import { createFrontends } from './frontends/create-frontends.js';
+import type { ReadinessCheck } from './frontends/http/health-routes.js';
 import { startHttpServer, type RunningHttpServer } from './frontends/http/server.js';
+import { PrometheusMetrics } from './metrics/prometheus.js';
 import { createEngine, createRunHandler } from './engine/index.js';
 import { RunWorker } from './queue/run-worker.js';
 import { networkSupply } from './egress/from-config.js';
@@ -15,7 +17,11 @@ export type ErrandDeps = ContextDeps;
 /** A running Errand: the core plus the parts its role runs. */
 export interface Errand extends CoreContext {
   http: RunningHttpServer | null;
+  /** The worker role's /healthz, /readyz and /metrics (ERRAND_HEALTH_PORT). */
+  health: RunningHttpServer | null;
   worker: RunWorker | null;
+  /** This process's Prometheus metrics. */
+  prometheus: PrometheusMetrics;
   dispatcher: NotifyDispatcher | null;
   docker: { reachable: boolean; detail: string };
   /** The API's line in the banner (how to get a first key), when the web role runs. */
@@ -25,11 +31,22 @@ export interface Errand extends CoreContext {
 
 /** The one composition root: wires adapters for the role (`all`, `web`, `worker`). */
 export async function startErrand(config: Config, deps: ErrandDeps): Promise<Errand> {
-  const core = await openCore(config, deps, { startRedis: true });
+  const prometheus = deps.metrics instanceof PrometheusMetrics ? deps.metrics : new PrometheusMetrics({ role: config.role });
+  if (config.metricsToken) deps.scrubber.add(config.metricsToken);
+  const core = await openCore(config, { ...deps, metrics: prometheus }, { startRedis: true });
   try {
+    prometheus.addSources({
+      agentsByStatus: () => core.stores.agents.statusCounts(),
+      queueCounts: async () => ({
+        [core.queue.queue.name]: await core.queue.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed'),
+        [core.webhooks.queue.name]: await core.webhooks.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed'),
+      }),
+    });
     const errand: Errand = {
       ...core,
       http: null,
+      health: null,
+      prometheus,
       worker: null,
       dispatcher: null,
       docker: await pingDocker(config),
@@ -47,6 +64,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
         prefix: core.stores.keys.queuePrefix(),
         admission: new RunAdmission(core.stores),
         stalledIntervalMs: config.stalledIntervalMs,
+        metrics: prometheus,
       });
       await worker.start();
       errand.worker = worker;
@@ -69,6 +87,18 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       reaper.start();
       core.onClose(() => reaper.stop());
     }
+    const metricsEndpoint = {
+      render: () => prometheus.render(),
+      contentType: prometheus.contentType,
+      token: config.metricsToken,
+      observeRequest: (path: string, status: number, seconds: number) => prometheus.httpRequest(path, status, seconds),
+    };
+    const readiness = readinessChecks(errand);
+    if (config.role === 'worker') {
+      const health = await startHttpServer({ host: config.host, port: config.healthPort, log: core.log, mounts: [], readiness, metrics: metricsEndpoint, requestLog: false });
+      errand.health = health;
+      core.onClose(() => health.close());
+    }
     if (config.role !== 'worker') {
       const frontends = await createFrontends(core, () => errand.http?.url);
       for (const stop of frontends.stops) core.onClose(stop);
@@ -77,7 +107,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       errand.dispatcher = dispatcher;
       core.onClose(() => dispatcher.close());
       const http = await startHttpServer({
-        host: config.host, port: config.port, log: core.log, mounts: frontends.mounts, redisReady: () => core.redis.status === 'ready',
+        host: config.host, port: config.port, log: core.log, mounts: frontends.mounts, redisReady: () => core.redis.status === 'ready', readiness, metrics: metricsEndpoint,
       });
       errand.http = http;
       core.onClose(() => http.close());
@@ -92,6 +122,22 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
     await core.close();
     throw error;
   }
+}
+
+/**
+ * What /readyz checks: Redis answers, the queue answers, and where this process runs agents, the
+ * Docker engine answers and the queue worker is running.
+ */
+function readinessChecks(errand: Errand): ReadinessCheck[] {
+  const checks: ReadinessCheck[] = [
+    { name: 'redis', check: async () => errand.redis.status === 'ready' && (await errand.redis.ping()) === 'PONG' },
+    { name: 'queue', check: async () => typeof (await errand.queue.queue.getJobCounts('waiting')).waiting === 'number' && (errand.worker?.isRunning() ?? true) },
+  ];
+  if (errand.config.role !== 'web') {
+    const docker = createDockerClient(errand.config.dockerHost);
+    checks.push({ name: 'docker', check: async () => Boolean(await docker.ping()) });
+  }
+  return checks;
 }
 
 /** Expires agents past their retention, at start and every ten minutes. */

@@ -12,6 +12,7 @@ import { assertMayFollowUp, assertMayLaunch, assertMayStop } from './policy.js';
 import type { Principal } from './principal.js';
 import { principalKey } from './principal.js';
 import type { RunQueue, StopSignals } from './ports/queue.js';
+import type { Metrics } from './ports/metrics.js';
 import type { RunLeases } from './ports/run-lease.js';
 import type { Clock, Log } from './ports/runtime.js';
 import type { ContainerRemover } from './ports/sandbox.js';
@@ -44,6 +45,8 @@ export interface AgentServiceDeps {
   containers?: ContainerRemover;
   /** Models and repository hosts the server serves, checked at launch (skipped when absent). */
   capabilities?: LaunchCapabilities;
+  /** Counts launches by front end. */
+  metrics?: Metrics;
 }
 
 export interface LaunchInput {
@@ -153,6 +156,7 @@ export class AgentService {
     await this.deps.events.append(id, { type: 'status', status: 'queued' });
     await this.deps.queue.enqueue('run', id);
     await this.audit(input.principal, 'agent.launch', agent);
+    this.deps.metrics?.launched(input.conversation.kind);
     this.deps.log.info({ agentId: id, workspace: input.workspace, queuedBehind }, 'agent launched');
     return { agent, queuedBehind };
   }

@@ -31,6 +31,8 @@ export type * from './ports/sandbox.js';
 export type * from './ports/secrets.js';
 export type * from './ports/store.js';
 export { systemClock } from './ports/runtime.js';
+export type * from './ports/metrics.js';
+export { noMetrics } from './ports/metrics.js';
 export * from './notify-dispatcher.js';
 export type * from './ports/admission.js';
 export * from './orphan-sweeper.js';

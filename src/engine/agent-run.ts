@@ -10,6 +10,7 @@ import {
   type AgentStore,
   type EgressEvent,
   type EgressGateway,
+  type Metrics,
   type EgressSession,
   ErrandError,
   networkPolicy,
@@ -76,6 +77,8 @@ export interface EngineDeps {
   egress?: EgressGateway | null;
   /** Why the egress proxy cannot serve agents here (a remote Docker engine): any policy but `none` is refused with it. */
   egressUnavailable?: string | null;
+  /** Counts egress requests allowed and denied. */
+  metrics?: Metrics;
 }
 
 /** What the agent's work turned into on the remote. */
@@ -328,6 +331,7 @@ export class AgentRun {
 
   private onEgress(event: EgressEvent): void {
     if (!event.allowed) this.blocked.set(event.host, (this.blocked.get(event.host) ?? 0) + 1);
+    this.deps.metrics?.egressRequest(event.allowed);
     void this.emit(event);
   }
 

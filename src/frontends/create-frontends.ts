@@ -58,6 +58,7 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
       dedup: stores.dedup,
       state: stores.slack,
       log: errand.log,
+      metrics: errand.metrics,
     });
     await slack.start();
     stops.push(() => slack.stop());
@@ -79,6 +80,7 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
       scrubber: errand.scrubber,
       log: errand.log,
       publicUrl: config.publicUrl,
+      metrics: errand.metrics,
     });
     // Let reactions and replies already under way finish before Redis and the server go.
     stops.push(() => github.idle());

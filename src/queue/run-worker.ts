@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { PermanentFailure, type Log, type StopSignals } from '../core/index.js';
+import { PermanentFailure, type Log, type Metrics, type StopSignals } from '../core/index.js';
 import { parseJob, type JobName, type JobPayload } from './jobs.js';
 import { defaultQueueName } from './run-queue.js';
 
@@ -47,6 +47,8 @@ export interface RunWorkerOptions {
    * that, so a killed worker's job runs again within about three intervals.
    */
   stalledIntervalMs?: number;
+  /** Queue wait and run duration. */
+  metrics?: Metrics;
 }
 
 /**
@@ -80,6 +82,11 @@ export class RunWorker {
     this.unsubscribe = await this.options.stops.onStop((agentId) => this.abort(agentId, 'stopped'));
     void this.worker.run();
     await this.worker.waitUntilReady();
+  }
+
+  /** Whether the worker takes jobs (for /readyz). */
+  isRunning(): boolean {
+    return this.worker.isRunning();
   }
 
   /** Aborts the agent's job if this process runs it. */
@@ -118,6 +125,11 @@ export class RunWorker {
     }
     const controller = new AbortController();
     this.running.set(agentId, controller);
+    const { metrics } = this.options;
+    const started = Date.now();
+    // Waited since it was added, or since its delay (a backoff, a refused admission) ran out.
+    metrics?.queueWait((started - Math.max(job.timestamp + (job.delay ?? 0), job.timestamp)) / 1000);
+    let outcome: 'completed' | 'failed' | 'requeued' = 'failed';
     try {
       await this.options.handler(parsed.name, parsed.payload, {
         jobId: job.id ?? agentId,
@@ -126,11 +138,13 @@ export class RunWorker {
         signal: controller.signal,
         log: log.child({ agentId }),
       });
+      outcome = controller.signal.aborted && abortKind(controller.signal) === 'shutdown' ? 'requeued' : 'completed';
     } catch (error) {
       // The engine says "no retry" in core terms; BullMQ hears it as UnrecoverableError.
       if (error instanceof PermanentFailure) throw new UnrecoverableError(error.message);
       throw error;
     } finally {
+      metrics?.runDuration(parsed.name, outcome, (Date.now() - started) / 1000);
       if (this.running.get(agentId) === controller) this.running.delete(agentId);
       await admitted?.release(agentId).catch((error: unknown) => log.warn({ err: error, agentId }, 'could not release run slot'));
     }

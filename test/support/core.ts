@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import pino from 'pino';
-import { AgentService, type Clock, type LaunchCapabilities, type Principal } from '../../src/core/index.js';
+import { AgentService, type Clock, type LaunchCapabilities, type Metrics, type Principal } from '../../src/core/index.js';
 import { BullRunQueue } from '../../src/queue/run-queue.js';
 import { createRedisStores, type RedisStores } from '../../src/store/redis/index.js';
 import { deleteKeys, testRedis, uniquePrefix } from './redis.js';
@@ -29,13 +29,13 @@ export interface CoreHarness {
 }
 
 /** The real core on a real Redis, under a key prefix of its own. */
-export async function coreHarness(options: { clock?: Clock; defaultModel?: string | null; retentionDays?: number; capabilities?: LaunchCapabilities } = {}): Promise<CoreHarness> {
+export async function coreHarness(options: { clock?: Clock; defaultModel?: string | null; retentionDays?: number; capabilities?: LaunchCapabilities; metrics?: Metrics } = {}): Promise<CoreHarness> {
   const redis = await testRedis();
   const prefix = uniquePrefix('core');
   const clock = options.clock ?? { now: () => new Date() };
   const stores = createRedisStores(redis, { prefix, clock, retentionDays: options.retentionDays ?? 3 });
   const queue = new BullRunQueue(redis, 'runs', prefix.replace(/:$/, ''));
-  const service = new AgentService({ ...stores, queue, clock, log: silentLog, defaultModel: options.defaultModel === undefined ? 'openai:test-model' : options.defaultModel, ...(options.capabilities ? { capabilities: options.capabilities } : {}) });
+  const service = new AgentService({ ...stores, queue, clock, log: silentLog, defaultModel: options.defaultModel === undefined ? 'openai:test-model' : options.defaultModel, ...(options.capabilities ? { capabilities: options.capabilities } : {}), ...(options.metrics ? { metrics: options.metrics } : {}) });
   return {
     redis, prefix, stores, queue, service, clock,
     close: async () => {

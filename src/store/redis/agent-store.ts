@@ -1,4 +1,4 @@
-import { ErrandError, conversationKey, isActive, principalKey, type Agent, type AgentPage, type AgentQuery, type AgentStore, type Clock } from '../../core/index.js';
+import { ErrandError, agentStatuses, conversationKey, isActive, principalKey, type Agent, type AgentPage, type AgentQuery, type AgentStatus, type AgentStore, type Clock } from '../../core/index.js';
 import { expiryGraceSeconds, type Keys } from './keys.js';
 import { multi, withKeys, type ScriptedRedis } from './scripts.js';
 
@@ -25,6 +25,7 @@ export class RedisAgentStore implements AgentStore {
     if (isActive(agent.status)) indexes.push(this.keys.activeAgents(agent.workspace));
     const tx = multi(this.redis);
     for (const key of indexes) tx.zadd(key, score, agent.id);
+    if (agent.status !== 'expired') tx.hincrby(this.keys.agentStatusCounts(), agent.status, 1);
     // Indexes are shared: an agent extends their lifetime to its own, never shortens it.
     await tx.errandExtendTtl(...withKeys(indexes, ttl)).exec();
   }
@@ -44,6 +45,7 @@ export class RedisAgentStore implements AgentStore {
       const result = await this.redis.errandAgentCas(this.keys.agent(id), String(current.version), JSON.stringify(next), String(this.ttlMs(next)));
       if (result === 1) {
         if (isActive(next.status) !== isActive(current.status)) await this.trackActive(next);
+        if (next.status !== current.status) await this.countStatus(current.status, next.status);
         return next;
       }
       if (result === -1) throw new ErrandError('not_found', `no agent ${id} (it may have expired)`);
@@ -105,8 +107,26 @@ export class RedisAgentStore implements AgentStore {
   }
 
   async delete(id: string): Promise<void> {
+    const agent = await this.get(id);
+    if (agent) await this.countStatus(agent.status, null);
     await this.redis.del(this.keys.agent(id), this.keys.events(id), this.keys.inbox(id));
     await this.redis.zrem(this.keys.agentsAll(), id);
+  }
+
+  /**
+   * How many kept agents are in each status, from counters moved on every status change: cheap
+   * enough for every metrics scrape (no scan of the records). Expired agents are not counted.
+   */
+  async statusCounts(): Promise<Record<AgentStatus, number>> {
+    const raw = await this.redis.hgetall(this.keys.agentStatusCounts());
+    return Object.fromEntries(agentStatuses.map((status) => [status, status === 'expired' ? 0 : Math.max(Number(raw[status] ?? 0), 0)])) as Record<AgentStatus, number>;
+  }
+
+  private async countStatus(from: AgentStatus | null, to: AgentStatus | null): Promise<void> {
+    const tx = this.redis.multi();
+    if (from && from !== 'expired') tx.hincrby(this.keys.agentStatusCounts(), from, -1);
+    if (to && to !== 'expired') tx.hincrby(this.keys.agentStatusCounts(), to, 1);
+    await tx.exec();
   }
 
   /** Keeps the workspace's active index in step with the agent's status (records are still filtered). */

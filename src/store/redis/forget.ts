@@ -31,6 +31,10 @@ export class RedisAgentKeys implements AgentKeys {
         ...agent.conversations.filter((c) => c.kind !== 'api').map((c) => keys.agentsByConversation(conversationKey(c))),
       ];
       for (const index of indexes) tx.zrem(index, agent.id);
+      // The record's own status, if it is still there: forgetting twice must not count it out twice.
+      const kept = await this.redis.get(keys.agent(agent.id));
+      const status = kept ? (JSON.parse(kept) as Agent).status : 'expired';
+      if (status !== 'expired') tx.hincrby(keys.agentStatusCounts(), status, -1);
     }
     await tx.exec();
   }

@@ -23,6 +23,8 @@ export class Keys {
   activeAgents = (workspace: string) => `${this.prefix}agents:active:${workspace}`;
   agentsByOwner = (principalKey: string) => `${this.prefix}agents:owner:${principalKey}`;
   agentsByConversation = (conversationKey: string) => `${this.prefix}agents:conv:${conversationKey}`;
+  /** A hash: how many kept agents are in each status (expired ones leave it), for /metrics. */
+  agentStatusCounts = () => `${this.prefix}agents:status-counts`;
 
   // Per agent, living as long as the agent's record.
   events = (agentId: string) => `${this.prefix}events:${agentId}`;
