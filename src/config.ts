@@ -81,6 +81,8 @@ export const Config = z.object({
   /** How often workers look for runs whose worker died; a run lease lives as long. */
   stalledIntervalMs: z.coerce.number().int().min(500).max(600_000).default(30_000),
   dockerHost: optionalString,
+  /** This worker's host name among several sharing one Redis; unset: the machine's hostname (plus DOCKER_HOST's hash when set). */
+  workerHost: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, ".", "_" and "-", at most 64').optional()),
   baseImage: z.string().default('errand-machine:bookworm'),
   defaultModel: optionalString,
   openaiApiKey: optionalString,
@@ -167,6 +169,7 @@ export const configEnv: Record<keyof Config, string> = {
   workerConcurrency: 'ERRAND_WORKER_CONCURRENCY',
   stalledIntervalMs: 'ERRAND_STALLED_INTERVAL_MS',
   dockerHost: 'DOCKER_HOST',
+  workerHost: 'ERRAND_WORKER_HOST',
   baseImage: 'ERRAND_BASE_IMAGE',
   defaultModel: 'ERRAND_MODEL',
   openaiApiKey: 'OPENAI_API_KEY',

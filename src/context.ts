@@ -102,6 +102,8 @@ export async function openCore(config: Config, deps: ContextDeps, options: { sta
       prefix, clock, retentionDays: config.retentionDays, admins: config.admins, keyProvider: keyProviderFromConfig(config), scrubber,
     });
     const queue = new BullRunQueue(redis, undefined, stores.keys.queuePrefix());
+    // A resume goes to the host whose Docker engine holds the agent's machine, while it has a live worker.
+    queue.routeBy(stores.machineHosts);
     cleanups.unshift(() => queue.close());
     // Checked at launch and on settings save, before anything is posted: known model, served repository.
     const models = new ProviderRegistry({ config, log });

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { integrations, type Config } from './config.js';
 import { openCore, type ContextDeps, type CoreContext } from './context.js';
@@ -22,6 +24,8 @@ export interface Errand extends CoreContext {
   worker: RunWorker | null;
   /** This process's Prometheus metrics. */
   prometheus: PrometheusMetrics;
+  /** The worker's host id (ERRAND_WORKER_HOST): resumes of the machines it holds are routed to it. */
+  workerHost: string | null;
   dispatcher: NotifyDispatcher | null;
   docker: { reachable: boolean; detail: string };
   /** The API's line in the banner (how to get a first key), when the web role runs. */
@@ -47,6 +51,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       http: null,
       health: null,
       prometheus,
+      workerHost: null,
       worker: null,
       dispatcher: null,
       docker: await pingDocker(config),
@@ -55,9 +60,18 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
     };
     if (config.role !== 'web') {
       const engine = createEngine(core);
+      const host = workerHostId(config);
+      errand.workerHost = host;
+      const runHandler = createRunHandler(engine);
+      const agentTtlMs = (config.retentionDays + 1) * 86_400_000;
       const worker = new RunWorker({
         connection: core.redis,
-        handler: createRunHandler(engine),
+        // This host now holds (or makes) the agent's machine: its resumes come back here.
+        handler: async (name, payload, context) => {
+          await core.stores.machineHosts.record(payload.agentId, host, agentTtlMs);
+          return runHandler(name, payload, context);
+        },
+        host,
         stops: core.stores.stops,
         log: core.log,
         concurrency: config.workerConcurrency,
@@ -70,6 +84,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       errand.worker = worker;
       core.onClose(async () => engine.egress?.closeAll());
       core.onClose(() => worker.close());
+      startHostHeartbeat(core, host);
       // Forgetting an agent here removes its container at once; `web` processes signal us instead.
       core.agents.forgetter.useContainers(engine.sandbox);
       const unsubscribe = await core.stores.containerSignals.onRemove((agentId) => {
@@ -138,6 +153,40 @@ function readinessChecks(errand: Errand): ReadinessCheck[] {
     checks.push({ name: 'docker', check: async () => Boolean(await docker.ping()) });
   }
   return checks;
+}
+
+/** ERRAND_WORKER_HOST, else the hostname, plus a hash of DOCKER_HOST so two engines on one machine stay apart. */
+export function workerHostId(config: Pick<Config, 'workerHost' | 'dockerHost'>): string {
+  if (config.workerHost) return config.workerHost;
+  const name = hostname().replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 48) || 'host';
+  return config.dockerHost ? `${name}-${createHash('sha256').update(config.dockerHost).digest('hex').slice(0, 8)}` : name;
+}
+
+/**
+ * Tells other processes this host has a live worker (so resumes of its machines wait for it),
+ * and moves the jobs waiting for a host whose worker is gone to the shared queue: that machine
+ * is lost, and the agent resumes in a new one on any host (from its pushed branch). The
+ * heartbeat stops first at shutdown, so resumes put back by the shutdown go to the shared queue.
+ */
+function startHostHeartbeat(core: CoreContext, host: string): void {
+  const interval = core.config.stalledIntervalMs;
+  const { machineHosts } = core.stores;
+  const beat = async () => {
+    await machineHosts.heartbeat(host, 3 * interval);
+    for (const other of await machineHosts.hosts()) {
+      if (other === host || (await machineHosts.alive(other))) continue;
+      const moved = await core.queue.moveHostJobs(other);
+      if (moved) core.log.warn({ host: other, moved }, 'worker host gone: its agents resume on another host');
+    }
+  };
+  const tick = () => void beat().catch((error: unknown) => core.log.warn({ err: error }, 'worker host heartbeat failed'));
+  tick();
+  const timer = setInterval(tick, interval);
+  timer.unref();
+  core.onClose(async () => {
+    clearInterval(timer);
+    await machineHosts.forgetHost(host).catch(() => undefined);
+  });
 }
 
 /** Expires agents past their retention, at start and every ten minutes. */

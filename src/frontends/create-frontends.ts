@@ -100,6 +100,7 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     ...(config.githubApiUrl ? { githubApiUrl: config.githubApiUrl } : {}),
     networkSupply: networkSupply(config),
+    queues: [errand.queue.queue, errand.webhooks.queue],
   });
   mounts.push(dashboard.mount);
   return { mounts, notifiers, stops, bannerLine: () => api.bannerLine() };

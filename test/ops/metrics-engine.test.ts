@@ -6,6 +6,7 @@ import { silentLog } from '../support/core.js';
 import { engineTestBed, pushToken } from '../support/engine.js';
 import { proxyBed, startDestinations } from '../support/egress.js';
 import { sample } from '../support/prometheus.js';
+import { waitFor } from '../support/wait.js';
 
 const bed = engineTestBed();
 const call = (name: string, args: Record<string, unknown> | string) => ({ toolCalls: [{ name, arguments: args }] });
@@ -38,6 +39,8 @@ describe('/metrics while an agent runs', () => {
 
       const id = await h.launch({ text: `repo=${url} fetch the data` });
       expect((await h.waitForStatus(id, ['finished', 'failed'], 90_000)).status).toBe('finished');
+      // The agent shows finished a moment before its job returns to the worker.
+      await waitFor(async () => sample(await scrape(), 'errand_run_duration_seconds_count', { kind: 'run' }) === 1, { what: 'the run to be counted' });
 
       const after = await scrape();
       expect(sample(after, 'errand_launches_total', { frontend: 'slack', role: 'worker' })).toBe(1);

@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import { Router, type Express } from 'express';
 import { SecretsService, SettingsService, type AgentService, type AuditLog, type Clock, type EventLog, type Inbox, type Log, type ModelRegistry, type NetworkSupply, type Sandbox, type SecretStore, type SettingsStore } from '../../core/index.js';
 import type { Scrubber } from '../../redact/scrubber.js';
@@ -8,6 +9,7 @@ import { agentRoutes } from './agent-routes.js';
 import { loadAssets } from './assets.js';
 import type { DashboardContext } from './context.js';
 import { loginRoutes } from './login-routes.js';
+import { queueViewRoutes } from './queue-view.js';
 import { dashboardErrorHandler } from './respond.js';
 import { defaultSessionTimes, type LoginLinkStore, type SessionStore, type SessionTimes } from '../../store/redis/dashboard-sessions.js';
 import { checkEnvironmentText } from '../../environment/load-environment.js';
@@ -42,6 +44,8 @@ export interface DashboardOptions {
   heartbeatMs?: number;
   /** How often the agents list checks for changes (default 4 s). */
   pollMs?: number;
+  /** The queues the admins' queue view (/admin/queues) shows; none: no queue view. */
+  queues?: Queue[];
 }
 
 /** The web address of the GitHub an API URL belongs to: `https://ghe.example/api/v3` → `https://ghe.example`. */
@@ -84,6 +88,7 @@ export function createDashboard(options: DashboardOptions): { mount: HttpMount; 
       ctx.assets.mount(app);
       const router = Router();
       router.use(loginRoutes(ctx), agentRoutes(ctx), adminRoutes(ctx));
+      if (options.queues?.length) router.use(queueViewRoutes(ctx, options.queues));
       // Reached only by errors from the routes above.
       router.use(dashboardErrorHandler(ctx));
       app.use(router);

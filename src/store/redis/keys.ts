@@ -38,6 +38,11 @@ export class Keys {
   githubTracking = (agentId: string) => `${this.prefix}github:tracking:${agentId}`;
   /** The sealed secret that signs the agent's API webhooks. */
   webhookSecret = (agentId: string) => `${this.prefix}webhook-secret:${agentId}`;
+  /** The worker host whose Docker engine holds the agent's machine (resumes go there). */
+  machineHost = (agentId: string) => `${this.prefix}machine-host:${agentId}`;
+  /** A worker host's heartbeat, and the set of every host that announced itself. */
+  workerHost = (host: string) => `${this.prefix}worker-host:${host}`;
+  workerHosts = () => `${this.prefix}worker-hosts`;
 
   /** Every key that belongs to one agent alone (what `forget` deletes besides index entries). */
   agentScoped = (agentId: string): string[] => [
@@ -49,6 +54,7 @@ export class Keys {
     this.slackAgent(agentId),
     this.githubTracking(agentId),
     this.webhookSecret(agentId),
+    this.machineHost(agentId),
     this.lease(`notify:${agentId}`),
   ];
   /** SCAN patterns of the agent's keys whose full name is not known in advance. */
