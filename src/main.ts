@@ -233,7 +233,8 @@ export function banner(errand: Errand): string {
     errand.docker.reachable
       ? `  Docker     ${errand.docker.detail}, base image ${errand.config.baseImage}`
       : `  Docker     NOT reachable (${errand.docker.detail}): agents cannot run until it is; set DOCKER_HOST or start dockerd`,
-    errand.worker ? `  Worker     ${errand.config.workerConcurrency} agents at a time` : '  Worker     off (web role)',
+    errand.worker ? `  Worker     ${errand.config.workerConcurrency} agents at a time, host ${errand.workerHost}` : '  Worker     off (web role)',
+    errand.health ? `  Health     ${errand.health.url}/readyz and /metrics` : `  Metrics    ${errand.http ? `${errand.http.url}/metrics` : 'off'} (${errand.config.metricsToken ? 'bearer ERRAND_METRICS_TOKEN' : 'loopback clients only; set ERRAND_METRICS_TOKEN'})`,
     `  Network    ${networkLine(errand.config)}`,
   ];
   if (errand.apiHint) lines.push(`  API        ${errand.apiHint}`);
