@@ -35,7 +35,7 @@ describe('the queue view', () => {
       await page.goto(`/admin/queues/queue/${h.errand.queue.queue.name}?status=failed`);
       await page.getByText('docker engine went away').first().waitFor();
       await page.screenshot({ path: join(resultsDir, 'queue-view-failed.png'), fullPage: true });
-      await page.locator('button:visible', { hasText: /^\s*Retry\s*$/ }).first().click();
+      await page.getByRole('button', { name: 'Retry all' }).click();
       // bull-board asks first, in a dialog of its own.
       const confirm = page.getByRole('button', { name: 'Confirm' });
       await confirm.waitFor({ state: 'visible', timeout: 5_000 }).then(() => confirm.click(), () => undefined);
