@@ -1,3 +1,4 @@
+import { queueBoard } from '../queue/queue-board.js';
 import type { CoreContext } from '../context.js';
 import type { Notifier } from '../core/index.js';
 import { networkSupply } from '../egress/from-config.js';
@@ -100,7 +101,7 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     ...(config.githubApiUrl ? { githubApiUrl: config.githubApiUrl } : {}),
     networkSupply: networkSupply(config),
-    queues: [errand.queue.queue, errand.webhooks.queue],
+    queueBoard: (basePath) => queueBoard([errand.queue.queue, errand.webhooks.queue], basePath),
   });
   mounts.push(dashboard.mount);
   return { mounts, notifiers, stops, bannerLine: () => api.bannerLine() };

@@ -1,4 +1,3 @@
-import type { Queue } from 'bullmq';
 import { Router, type Express } from 'express';
 import { SecretsService, SettingsService, type AgentService, type AuditLog, type Clock, type EventLog, type Inbox, type Log, type ModelRegistry, type NetworkSupply, type Sandbox, type SecretStore, type SettingsStore } from '../../core/index.js';
 import type { Scrubber } from '../../redact/scrubber.js';
@@ -44,8 +43,8 @@ export interface DashboardOptions {
   heartbeatMs?: number;
   /** How often the agents list checks for changes (default 4 s). */
   pollMs?: number;
-  /** The queues the admins' queue view (/admin/queues) shows; none: no queue view. */
-  queues?: Queue[];
+  /** The admins' queue view (bull-board, src/queue/queue-board.ts) for a base path; absent: none. */
+  queueBoard?: (basePath: string) => Router;
 }
 
 /** The web address of the GitHub an API URL belongs to: `https://ghe.example/api/v3` → `https://ghe.example`. */
@@ -88,7 +87,7 @@ export function createDashboard(options: DashboardOptions): { mount: HttpMount; 
       ctx.assets.mount(app);
       const router = Router();
       router.use(loginRoutes(ctx), agentRoutes(ctx), adminRoutes(ctx));
-      if (options.queues?.length) router.use(queueViewRoutes(ctx, options.queues));
+      if (options.queueBoard) router.use(queueViewRoutes(ctx, options.queueBoard));
       // Reached only by errors from the routes above.
       router.use(dashboardErrorHandler(ctx));
       app.use(router);

@@ -1,7 +1,3 @@
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
-import type { Queue } from 'bullmq';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { loadViewer, PageError, requireViewer, viewerOfRes } from './auth.js';
 import type { DashboardContext } from './context.js';
@@ -14,16 +10,9 @@ export const queueViewPath = '/admin/queues';
  * session) see it; everyone else gets 403. Changes come from its own page by fetch: a request
  * another site made (Sec-Fetch-Site or Origin not ours) is refused.
  */
-export function queueViewRoutes(ctx: DashboardContext, queues: Queue[]): Router {
-  const adapter = new ExpressAdapter();
-  adapter.setBasePath(queueViewPath);
-  createBullBoard({
-    queues: queues.map((queue) => new BullMQAdapter(queue, { allowRetries: true })),
-    serverAdapter: adapter,
-    options: { uiConfig: { boardTitle: 'Errand queues' } },
-  });
+export function queueViewRoutes(ctx: DashboardContext, board: (basePath: string) => Router): Router {
   const router = Router();
-  router.use(queueViewPath, loadViewer(ctx), requireViewer, requirePlatformAdmin, refuseCrossSite, adapter.getRouter() as Router);
+  router.use(queueViewPath, loadViewer(ctx), requireViewer, requirePlatformAdmin, refuseCrossSite, board(queueViewPath));
   return router;
 }
 
