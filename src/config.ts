@@ -70,6 +70,12 @@ export const Config = z.object({
   /** This install's name: Redis key prefix and container label; unset, derived (see instance.ts). */
   instance: z.preprocess(emptyToUndefined, Instance.optional()),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto`: readable lines on a terminal, JSON otherwise. */
+  logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  /** Bearer token `/metrics` asks for; unset, only loopback clients may scrape. */
+  metricsToken: optionalString,
+  /** The worker role's port for /healthz, /readyz and /metrics (the web role uses PORT). */
+  healthPort: port.default(3001),
   retentionDays: z.coerce.number().int().min(1).max(365).default(3),
   workerConcurrency: z.coerce.number().int().min(1).max(64).default(2),
   /** How often workers look for runs whose worker died; a run lease lives as long. */
@@ -78,6 +84,8 @@ export const Config = z.object({
   apiRateLimit: z.coerce.number().int().min(0).max(1_000_000).default(600),
   apiRateWindowSeconds: z.coerce.number().int().min(1).max(86_400).default(60),
   dockerHost: optionalString,
+  /** This worker's host name among several sharing one Redis; unset: the machine's hostname (plus DOCKER_HOST's hash when set). */
+  workerHost: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, ".", "_" and "-", at most 64').optional()),
   baseImage: z.string().default('errand-machine:bookworm'),
   defaultModel: optionalString,
   openaiApiKey: optionalString,
@@ -159,12 +167,16 @@ export const configEnv: Record<keyof Config, string> = {
   dataDir: 'ERRAND_DATA_DIR',
   instance: 'ERRAND_INSTANCE',
   logLevel: 'LOG_LEVEL',
+  logFormat: 'LOG_FORMAT',
+  metricsToken: 'ERRAND_METRICS_TOKEN',
+  healthPort: 'ERRAND_HEALTH_PORT',
   retentionDays: 'ERRAND_RETENTION_DAYS',
   workerConcurrency: 'ERRAND_WORKER_CONCURRENCY',
   stalledIntervalMs: 'ERRAND_STALLED_INTERVAL_MS',
   apiRateLimit: 'ERRAND_API_RATE_LIMIT',
   apiRateWindowSeconds: 'ERRAND_API_RATE_WINDOW_SECONDS',
   dockerHost: 'DOCKER_HOST',
+  workerHost: 'ERRAND_WORKER_HOST',
   baseImage: 'ERRAND_BASE_IMAGE',
   defaultModel: 'ERRAND_MODEL',
   openaiApiKey: 'OPENAI_API_KEY',
@@ -215,7 +227,7 @@ export const configEnv: Record<keyof Config, string> = {
 
 /** Keys whose values are never echoed back in a configuration error. */
 const secretConfigKeys = new Set<keyof Config>([
-  'masterKey', 'masterKeyPrevious', 'gitToken', 'openaiApiKey', 'anthropicApiKey', 'slackBotToken', 'slackSigningSecret', 'slackAppToken', 'githubPrivateKey', 'githubWebhookSecret',
+  'metricsToken', 'masterKey', 'masterKeyPrevious', 'gitToken', 'openaiApiKey', 'anthropicApiKey', 'slackBotToken', 'slackSigningSecret', 'slackAppToken', 'githubPrivateKey', 'githubWebhookSecret',
 ]);
 
 export class ConfigError extends Error {

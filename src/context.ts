@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config.js';
-import { AgentService, ErrandError, SecretsService, SettingsService, systemClock, type Clock } from './core/index.js';
+import { AgentService, ErrandError, SecretsService, SettingsService, noMetrics, systemClock, type Clock, type Metrics } from './core/index.js';
 import { ProviderRegistry } from './engine/providers/index.js';
 import { repoServedCheck } from './git/repo-hosts.js';
 import type { Logger } from './logger.js';
@@ -22,6 +22,8 @@ export interface ContextDeps {
   clock?: Clock;
   /** Overrides ERRAND_INSTANCE (tests give each run its own). */
   instance?: string;
+  /** What the core counts for /metrics (default: nothing). */
+  metrics?: Metrics;
 }
 
 /** The core wired to Redis: what every role and every admin command needs. */
@@ -30,6 +32,8 @@ export interface CoreContext {
   log: Logger;
   scrubber: Scrubber;
   clock: Clock;
+  /** What this process counts for /metrics. */
+  metrics: Metrics;
   /** ERRAND_INSTANCE (or derived): the label of this install's containers and images. */
   instance: string;
   /** The instance's Redis key prefix, `<instance>:`. */
@@ -64,6 +68,7 @@ export function localRedisUrlFile(config: Config): string {
 export async function openCore(config: Config, deps: ContextDeps, options: { startRedis: boolean }): Promise<CoreContext> {
   const { log, scrubber } = deps;
   const clock = deps.clock ?? systemClock;
+  const metrics = deps.metrics ?? noMetrics;
   const instance = resolveInstance({ ...config, ...(deps.instance ? { instance: deps.instance } : {}) });
   const prefix = Keys.forInstance(instance).prefix;
   const cleanups: (() => Promise<void>)[] = [];
@@ -103,6 +108,8 @@ export async function openCore(config: Config, deps: ContextDeps, options: { sta
     const indexed = await stores.agents.rebuildIndexes();
     if (indexed > 0) log.info({ indexed }, 'agent indexes rebuilt from the stored records');
     const queue = new BullRunQueue(redis, undefined, stores.keys.queuePrefix());
+    // A resume goes to the host whose Docker engine holds the agent's machine, while it has a live worker.
+    queue.routeBy(stores.machineHosts);
     cleanups.unshift(() => queue.close());
     // Checked at launch and on settings save, before anything is posted: known model, served repository.
     const models = new ProviderRegistry({ config, log });
@@ -110,12 +117,12 @@ export async function openCore(config: Config, deps: ContextDeps, options: { sta
     // Until a worker plugs its sandbox in, forgotten agents' containers are a worker's job.
     const webhooks = new WebhookQueue(redis, stores.keys.queuePrefix());
     cleanups.unshift(() => webhooks.close());
-    const agents = new AgentService({ ...stores, queue, clock, log, defaultModel: config.defaultModel ?? null, localRepos: config.localRepos === 'allow', capabilities, containers: stores.containerSignals });
+    const agents = new AgentService({ ...stores, queue, clock, log, defaultModel: config.defaultModel ?? null, localRepos: config.localRepos === 'allow', capabilities, containers: stores.containerSignals, metrics });
     agents.forgetter.addQueue(webhooks);
     const settings = new SettingsService({ settings: stores.settings, audit: stores.audit, log, models, checkEnvironment: checkEnvironmentText });
     const secrets = stores.secrets ? new SecretsService({ secrets: stores.secrets, settings: stores.settings, audit: stores.audit, log }) : null;
     return {
-      config, log, scrubber, clock, instance, prefix, redis, redisUrl, localRedis, stores, queue, webhooks, agents, settings, secrets, keyProvider,
+      config, log, scrubber, clock, metrics, instance, prefix, redis, redisUrl, localRedis, stores, queue, webhooks, agents, settings, secrets, keyProvider,
       close,
       onClose: (cleanup) => cleanups.unshift(cleanup),
     };

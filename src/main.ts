@@ -1,9 +1,13 @@
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { integrations, type Config } from './config.js';
 import { openCore, type ContextDeps, type CoreContext } from './context.js';
 import { ErrandError, NotifyDispatcher, OrphanSweeper, RetentionSweeper, RunAdmission } from './core/index.js';
 import { createFrontends } from './frontends/create-frontends.js';
+import type { ReadinessCheck } from './frontends/http/health-routes.js';
 import { startHttpServer, type RunningHttpServer } from './frontends/http/server.js';
+import { PrometheusMetrics } from './metrics/prometheus.js';
 import { createEngine, createRunHandler } from './engine/index.js';
 import { RunWorker } from './queue/run-worker.js';
 import { networkSupply } from './egress/from-config.js';
@@ -16,7 +20,13 @@ export type ErrandDeps = ContextDeps;
 /** A running Errand: the core plus the parts its role runs. */
 export interface Errand extends CoreContext {
   http: RunningHttpServer | null;
+  /** The worker role's /healthz, /readyz and /metrics (ERRAND_HEALTH_PORT). */
+  health: RunningHttpServer | null;
   worker: RunWorker | null;
+  /** This process's Prometheus metrics. */
+  prometheus: PrometheusMetrics;
+  /** The worker's host id (ERRAND_WORKER_HOST): resumes of the machines it holds are routed to it. */
+  workerHost: string | null;
   dispatcher: NotifyDispatcher | null;
   docker: { reachable: boolean; detail: string };
   /** Ways the Redis server's setup can lose Errand's state (each with its fix); empty when sound. */
@@ -28,12 +38,24 @@ export interface Errand extends CoreContext {
 
 /** The one composition root: wires adapters for the role (`all`, `web`, `worker`). */
 export async function startErrand(config: Config, deps: ErrandDeps): Promise<Errand> {
-  const core = await openCore(config, deps, { startRedis: true });
+  const prometheus = deps.metrics instanceof PrometheusMetrics ? deps.metrics : new PrometheusMetrics({ role: config.role });
+  if (config.metricsToken) deps.scrubber.add(config.metricsToken);
+  const core = await openCore(config, { ...deps, metrics: prometheus }, { startRedis: true });
   try {
     const redisWarnings = await productionChecks(core);
+    prometheus.addSources({
+      agentsByStatus: () => core.stores.agents.statusCounts(),
+      queueCounts: async () => ({
+        [core.queue.queue.name]: await core.queue.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed'),
+        [core.webhooks.queue.name]: await core.webhooks.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed'),
+      }),
+    });
     const errand: Errand = {
       ...core,
       http: null,
+      health: null,
+      prometheus,
+      workerHost: null,
       worker: null,
       dispatcher: null,
       docker: await pingDocker(config),
@@ -43,20 +65,31 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
     };
     if (config.role !== 'web') {
       const engine = createEngine(core);
+      const host = workerHostId(config);
+      errand.workerHost = host;
+      const runHandler = createRunHandler(engine);
+      const agentTtlMs = (config.retentionDays + 1) * 86_400_000;
       const worker = new RunWorker({
         connection: core.redis,
-        handler: createRunHandler(engine),
+        // This host now holds (or makes) the agent's machine: its resumes come back here.
+        handler: async (name, payload, context) => {
+          await core.stores.machineHosts.record(payload.agentId, host, agentTtlMs);
+          return runHandler(name, payload, context);
+        },
+        host,
         stops: core.stores.stops,
         log: core.log,
         concurrency: config.workerConcurrency,
         prefix: core.stores.keys.queuePrefix(),
         admission: new RunAdmission(core.stores),
         stalledIntervalMs: config.stalledIntervalMs,
+        metrics: prometheus,
       });
       await worker.start();
       errand.worker = worker;
       core.onClose(async () => engine.egress?.closeAll());
       core.onClose(() => worker.close());
+      startHostHeartbeat(core, host);
       // Forgetting an agent here removes its container at once; `web` processes signal us instead.
       core.agents.forgetter.useContainers(engine.sandbox);
       const unsubscribe = await core.stores.containerSignals.onRemove((agentId) => {
@@ -74,6 +107,18 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       reaper.start();
       core.onClose(() => reaper.stop());
     }
+    const metricsEndpoint = {
+      render: () => prometheus.render(),
+      contentType: prometheus.contentType,
+      token: config.metricsToken,
+      observeRequest: (path: string, status: number, seconds: number) => prometheus.httpRequest(path, status, seconds),
+    };
+    const readiness = readinessChecks(errand);
+    if (config.role === 'worker') {
+      const health = await startHttpServer({ host: config.host, port: config.healthPort, log: core.log, mounts: [], readiness, metrics: metricsEndpoint, requestLog: false });
+      errand.health = health;
+      core.onClose(() => health.close());
+    }
     if (config.role !== 'worker') {
       const frontends = await createFrontends(core, () => errand.http?.url);
       for (const stop of frontends.stops) core.onClose(stop);
@@ -82,7 +127,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       errand.dispatcher = dispatcher;
       core.onClose(() => dispatcher.close());
       const http = await startHttpServer({
-        host: config.host, port: config.port, log: core.log, mounts: frontends.mounts, redisReady: () => core.redis.status === 'ready',
+        host: config.host, port: config.port, log: core.log, mounts: frontends.mounts, redisReady: () => core.redis.status === 'ready', readiness, metrics: metricsEndpoint,
       });
       errand.http = http;
       core.onClose(() => http.close());
@@ -113,6 +158,56 @@ async function productionChecks(core: CoreContext): Promise<string[]> {
   }
   for (const problem of problems) core.log.warn({ setting: problem.setting, fix: problem.message }, 'redis can lose errand state');
   return problems.map((p) => p.message);
+}
+
+/**
+ * What /readyz checks: Redis answers, the queue answers, and where this process runs agents, the
+ * Docker engine answers and the queue worker is running.
+ */
+function readinessChecks(errand: Errand): ReadinessCheck[] {
+  const checks: ReadinessCheck[] = [
+    { name: 'redis', check: async () => errand.redis.status === 'ready' && (await errand.redis.ping()) === 'PONG' },
+    { name: 'queue', check: async () => typeof (await errand.queue.queue.getJobCounts('waiting')).waiting === 'number' && (errand.worker?.isRunning() ?? true) },
+  ];
+  if (errand.config.role !== 'web') {
+    const docker = createDockerClient(errand.config.dockerHost);
+    checks.push({ name: 'docker', check: async () => Boolean(await docker.ping()) });
+  }
+  return checks;
+}
+
+/** ERRAND_WORKER_HOST, else the hostname, plus a hash of DOCKER_HOST so two engines on one machine stay apart. */
+export function workerHostId(config: Pick<Config, 'workerHost' | 'dockerHost'>): string {
+  if (config.workerHost) return config.workerHost;
+  const name = hostname().replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 48) || 'host';
+  return config.dockerHost ? `${name}-${createHash('sha256').update(config.dockerHost).digest('hex').slice(0, 8)}` : name;
+}
+
+/**
+ * Tells other processes this host has a live worker (so resumes of its machines wait for it),
+ * and moves the jobs waiting for a host whose worker is gone to the shared queue: that machine
+ * is lost, and the agent resumes in a new one on any host (from its pushed branch). The
+ * heartbeat stops first at shutdown, so resumes put back by the shutdown go to the shared queue.
+ */
+function startHostHeartbeat(core: CoreContext, host: string): void {
+  const interval = core.config.stalledIntervalMs;
+  const { machineHosts } = core.stores;
+  const beat = async () => {
+    await machineHosts.heartbeat(host, 3 * interval);
+    for (const other of await machineHosts.hosts()) {
+      if (other === host || (await machineHosts.alive(other))) continue;
+      const moved = await core.queue.moveHostJobs(other);
+      if (moved) core.log.warn({ host: other, moved }, 'worker host gone: its agents resume on another host');
+    }
+  };
+  const tick = () => void beat().catch((error: unknown) => core.log.warn({ err: error }, 'worker host heartbeat failed'));
+  tick();
+  const timer = setInterval(tick, interval);
+  timer.unref();
+  core.onClose(async () => {
+    clearInterval(timer);
+    await machineHosts.forgetHost(host).catch(() => undefined);
+  });
 }
 
 /** Expires agents past their retention, at start and every ten minutes. */
@@ -160,7 +255,8 @@ export function banner(errand: Errand): string {
       ? `  Docker     ${errand.docker.detail}, base image ${errand.config.baseImage}`
       : `  Docker     NOT reachable (${errand.docker.detail}): agents cannot run until it is; set DOCKER_HOST or start dockerd`,
     ...errand.redisWarnings.map((warning) => `  WARNING    ${warning}`),
-    errand.worker ? `  Worker     ${errand.config.workerConcurrency} agents at a time` : '  Worker     off (web role)',
+    errand.worker ? `  Worker     ${errand.config.workerConcurrency} agents at a time, host ${errand.workerHost}` : '  Worker     off (web role)',
+    errand.health ? `  Health     ${errand.health.url}/readyz and /metrics` : `  Metrics    ${errand.http ? `${errand.http.url}/metrics` : 'off'} (${errand.config.metricsToken ? 'bearer ERRAND_METRICS_TOKEN' : 'loopback clients only; set ERRAND_METRICS_TOKEN'})`,
     `  Network    ${networkLine(errand.config)}`,
   ];
   if (errand.apiHint) lines.push(`  API        ${errand.apiHint}`);

@@ -41,7 +41,7 @@ describe('Redis down while Errand serves requests', () => {
 
     await redis.stop();
     await waitFor(async () => (await ready()) === 503, { what: '/readyz to report Redis down' });
-    expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ ready: false, redis: 'down' });
+    expect(await (await fetch(`${url}/readyz`)).json()).toMatchObject({ ready: false, redis: 'down', message: expect.stringContaining('redis') });
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
 
     const startedAt = Date.now();

@@ -11,7 +11,7 @@ import { cliConfig } from './core.js';
 export async function start(options: { role?: Config['role'] }): Promise<void> {
   const config = cliConfig(options.role ? { ERRAND_ROLE: options.role } : {});
   const scrubber = createScrubber();
-  const log = createLogger({ level: config.logLevel, scrubber });
+  const log = createLogger({ level: config.logLevel, scrubber, format: config.logFormat });
   let errand;
   try {
     errand = await startErrand(config, { log, scrubber });

@@ -14,6 +14,7 @@ import { assertMayFollowUp, assertMayLaunch, assertMayStop, isAdmin } from './po
 import type { Principal } from './principal.js';
 import { principalKey, samePrincipal } from './principal.js';
 import type { RunQueue, StopSignals } from './ports/queue.js';
+import type { Metrics } from './ports/metrics.js';
 import type { RunLeases } from './ports/run-lease.js';
 import type { Clock, Log } from './ports/runtime.js';
 import type { ContainerRemover } from './ports/sandbox.js';
@@ -51,6 +52,8 @@ export interface AgentServiceDeps {
   sessionEnv?: SessionEnvStore;
   /** The files agents left under `artifacts/`. */
   artifacts?: ArtifactStore;
+  /** Counts launches by front end. */
+  metrics?: Metrics;
 }
 
 export interface LaunchInput {
@@ -185,6 +188,7 @@ export class AgentService {
     await this.deps.events.append(id, { type: 'status', status: 'queued' });
     await this.deps.queue.enqueue('run', id);
     await this.audit(input.principal, 'agent.launch', agent);
+    this.deps.metrics?.launched(input.conversation.kind);
     this.deps.log.info({ agentId: id, workspace: input.workspace, queuedBehind }, 'agent launched');
     return { agent, queuedBehind };
   }

@@ -36,6 +36,8 @@ export type * from './ports/session.js';
 export * from './artifacts.js';
 export * from './env-vars.js';
 export { systemClock } from './ports/runtime.js';
+export type * from './ports/metrics.js';
+export { noMetrics } from './ports/metrics.js';
 export * from './notify-dispatcher.js';
 export type * from './ports/admission.js';
 export * from './orphan-sweeper.js';

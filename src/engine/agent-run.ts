@@ -12,6 +12,7 @@ import {
   type DiffStore,
   type EgressEvent,
   type EgressGateway,
+  type Metrics,
   type EgressSession,
   ErrandError,
   networkPolicy,
@@ -93,6 +94,8 @@ export interface EngineDeps {
   sessionEnv?: SessionEnvStore | null;
   /** Where the files the agent leaves under `artifacts/` are kept after each run. */
   artifacts?: ArtifactStore | null;
+  /** Counts egress requests allowed and denied. */
+  metrics?: Metrics;
 }
 
 /** What the agent's work turned into on the remote. */
@@ -415,6 +418,7 @@ done`;
 
   private onEgress(event: EgressEvent): void {
     if (!event.allowed) this.blocked.set(event.host, (this.blocked.get(event.host) ?? 0) + 1);
+    this.deps.metrics?.egressRequest(event.allowed);
     void this.emit(event);
   }
 

@@ -4,6 +4,7 @@ import { repoHostsFromConfig } from '../git/repo-hosts.js';
 import { createDockerSandbox } from '../sandbox/docker/index.js';
 import type { EngineDeps } from './agent-run.js';
 import { ProviderRegistry } from './providers/index.js';
+import { measuredModels } from './providers/measured.js';
 
 /**
  * The worker's engine from configuration: model providers (checked now, so a wrong ERRAND_MODEL
@@ -22,9 +23,10 @@ export function createEngine(core: CoreContext): EngineDeps {
     inbox: stores.inbox,
     history: stores.history,
     diffs: stores.diffs,
-    models,
+    models: measuredModels(models, core.metrics),
+    metrics: core.metrics,
     sandbox: createDockerSandbox(config, log, core.instance),
-    repoHosts: repoHostsFromConfig(config, { log, clock: core.clock, onToken: (token) => scrubber.add(token) }),
+    repoHosts: repoHostsFromConfig(config, { log, clock: core.clock, onToken: (token) => scrubber.add(token), metrics: core.metrics }),
     secrets: stores.secrets ?? null,
     sessionEnv: stores.sessionEnv ?? null,
     artifacts: stores.artifacts,

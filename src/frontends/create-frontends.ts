@@ -1,3 +1,4 @@
+import { queueBoard } from '../queue/queue-board.js';
 import type { CoreContext } from '../context.js';
 import type { Notifier } from '../core/index.js';
 import { networkSupply } from '../egress/from-config.js';
@@ -64,6 +65,7 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
       dedup: stores.dedup,
       state: stores.slack,
       log: errand.log,
+      metrics: errand.metrics,
     });
     await slack.start();
     stops.push(() => slack.stop());
@@ -88,6 +90,7 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
       scrubber: errand.scrubber,
       log: errand.log,
       publicUrl: config.publicUrl,
+      metrics: errand.metrics,
     });
     await github.start();
     // Let reactions and replies already under way finish before Redis and the server go.
@@ -111,6 +114,7 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     ...(config.githubApiUrl ? { githubApiUrl: config.githubApiUrl } : {}),
     networkSupply: networkSupply(config),
+    queueBoard: (basePath) => queueBoard([errand.queue.queue, errand.webhooks.queue], basePath),
   });
   mounts.push(dashboard.mount);
   stops.push(async () => dashboard.close());

@@ -5,6 +5,7 @@ import { Octokit } from '@octokit/rest';
 import { z } from 'zod';
 import type { RepoRef } from '../core/agent.js';
 import { ErrandError, type ErrorCode } from '../core/errors.js';
+import type { Metrics } from '../core/ports/metrics.js';
 import type { GitAccess, PullRequestInfo, PullRequestInput, PullRequestRef, RepoHost } from '../core/ports/repo-host.js';
 import { systemClock, type Clock, type Log } from '../core/ports/runtime.js';
 
@@ -30,6 +31,8 @@ export interface GitHubHostOptions {
    * `retryAfterBaseValue` is the ms per second of GitHub's retry-after (tests shorten it).
    */
   throttle?: { id?: string; retryAfterBaseValue?: number };
+  /** Counts API errors and rate-limit waits. */
+  metrics?: Metrics;
 }
 
 /** The parts of GitHub's answers we use; unknown fields are kept (outside data is read tolerantly). */
@@ -202,10 +205,11 @@ export class GitHubHost implements RepoHost {
     const log = this.options.log;
     const limit = (kind: string) => (retryAfter: number, request: { method?: string; url?: string }, _octokit: unknown, retryCount: number) => {
       log.warn({ kind, retryAfter, method: request.method, url: request.url, retryCount }, 'github rate limit hit');
+      this.options.metrics?.rateLimitWait('github', retryAfter);
       return retryCount < 2;
     };
     const own = this.options.octokit ?? {};
-    return new GitHubOctokit({
+    const octokit = new GitHubOctokit({
       ...(this.options.baseUrl ? { baseUrl: this.options.baseUrl.replace(/\/+$/, '') } : {}),
       userAgent: 'errand',
       log: { debug: () => {}, info: () => {}, warn: (m: string) => log.warn({ detail: m }, 'octokit warning'), error: (m: string) => log.error({ detail: m }, 'octokit error') },
@@ -213,6 +217,14 @@ export class GitHubHost implements RepoHost {
       ...extra,
       throttle: { onRateLimit: limit('primary'), onSecondaryRateLimit: limit('secondary'), ...this.options.throttle },
     });
+    const { metrics } = this.options;
+    if (metrics) {
+      octokit.hook.error('request', (error) => {
+        metrics.platformApiError('github', String(status(error) ?? 'network'));
+        throw error;
+      });
+    }
+    return octokit;
   }
 
   private async call<T>(what: string, fn: () => Promise<{ data: T } | T>): Promise<T> {

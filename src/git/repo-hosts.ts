@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { RepoRef } from '../core/agent.js';
 import { ErrandError } from '../core/errors.js';
 import type { RepoHost } from '../core/ports/repo-host.js';
+import type { Metrics } from '../core/ports/metrics.js';
 import type { Clock, Log } from '../core/ports/runtime.js';
 import { GitHubHost } from './github-host.js';
 import { PlainRemoteHost } from './plain-remote-host.js';
@@ -11,6 +12,8 @@ export interface RepoHostDeps {
   clock?: Clock;
   /** Registers each minted token with the process scrubber. */
   onToken?: (token: string) => void;
+  /** Counts GitHub API errors and rate-limit waits. */
+  metrics?: Metrics;
 }
 
 /** The repo hosts the configuration turns on: GitHub when an App is configured, plain remotes always. */
@@ -25,6 +28,7 @@ export function repoHostsFromConfig(config: Config, deps: RepoHostDeps): RepoHos
         ...(config.githubApiUrl ? { baseUrl: config.githubApiUrl } : {}),
         ...(deps.clock ? { clock: deps.clock } : {}),
         ...(deps.onToken ? { onToken: deps.onToken } : {}),
+        ...(deps.metrics ? { metrics: deps.metrics } : {}),
       }),
     );
   }

@@ -1,7 +1,7 @@
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { PermanentFailure, type Log, type StopSignals } from '../core/index.js';
+import { PermanentFailure, type Log, type Metrics, type StopSignals } from '../core/index.js';
 import { parseJob, type JobName, type JobPayload } from './jobs.js';
-import { defaultQueueName } from './run-queue.js';
+import { defaultQueueName, hostQueueName } from './run-queue.js';
 
 export interface JobContext {
   jobId: string;
@@ -47,6 +47,10 @@ export interface RunWorkerOptions {
    * that, so a killed worker's job runs again within about three intervals.
    */
   stalledIntervalMs?: number;
+  /** Queue wait and run duration. */
+  metrics?: Metrics;
+  /** This worker's host: it also takes the jobs routed to the host's own queue (resumes of its machines). */
+  host?: string;
 }
 
 /**
@@ -55,31 +59,47 @@ export interface RunWorkerOptions {
  */
 export class RunWorker {
   private readonly worker: Worker;
+  /** The host queue's worker, when this worker has a host. */
+  private readonly hostWorker: Worker | null;
   private readonly running = new Map<string, AbortController>();
   private unsubscribe: (() => Promise<void>) | null = null;
 
   constructor(private readonly options: RunWorkerOptions) {
     const { connection, concurrency, queueName = defaultQueueName, prefix, log } = options;
-    this.worker = new Worker(queueName, (job, token) => this.process(job, token), {
-      connection,
-      concurrency,
-      autorun: false,
-      ...(prefix ? { prefix } : {}),
-      lockDuration: 2 * (options.stalledIntervalMs ?? 30_000),
-      stalledInterval: options.stalledIntervalMs ?? 30_000,
-      // A run that keeps killing its worker fails after this many takeovers instead of looping.
-      maxStalledCount: 2,
-    });
-    this.worker.on('error', (error) => log.error({ err: error }, 'queue worker error'));
-    this.worker.on('failed', (job, error) =>
-      log.warn({ jobId: job?.id, name: job?.name, attempts: job?.attemptsMade, err: error }, 'job failed'),
-    );
+    const make = (name: string) => {
+      const worker = new Worker(name, (job, token) => this.process(job, token), {
+        connection,
+        concurrency,
+        autorun: false,
+        ...(prefix ? { prefix } : {}),
+        lockDuration: 2 * (options.stalledIntervalMs ?? 30_000),
+        stalledInterval: options.stalledIntervalMs ?? 30_000,
+        // A run that keeps killing its worker fails after this many takeovers instead of looping.
+        maxStalledCount: 2,
+      });
+      worker.on('error', (error) => log.error({ err: error }, 'queue worker error'));
+      worker.on('failed', (job, error) => log.warn({ jobId: job?.id, name: job?.name, attempts: job?.attemptsMade, err: error }, 'job failed'));
+      return worker;
+    };
+    this.worker = make(queueName);
+    this.hostWorker = options.host ? make(hostQueueName(queueName, options.host)) : null;
   }
 
   async start(): Promise<void> {
     this.unsubscribe = await this.options.stops.onStop((agentId) => this.abort(agentId, 'stopped'));
-    void this.worker.run();
-    await this.worker.waitUntilReady();
+    for (const worker of this.workers()) {
+      void worker.run();
+      await worker.waitUntilReady();
+    }
+  }
+
+  private workers(): Worker[] {
+    return this.hostWorker ? [this.worker, this.hostWorker] : [this.worker];
+  }
+
+  /** Whether the worker takes jobs (for /readyz). */
+  isRunning(): boolean {
+    return this.workers().every((worker) => worker.isRunning());
   }
 
   /** Aborts the agent's job if this process runs it. */
@@ -97,7 +117,7 @@ export class RunWorker {
   async close(force = false): Promise<void> {
     for (const controller of this.running.values()) controller.abort(new JobAbort('shutdown'));
     await this.unsubscribe?.();
-    await this.worker.close(force);
+    await Promise.all(this.workers().map((worker) => worker.close(force)));
   }
 
   private async process(job: Job, token: string | undefined): Promise<void> {
@@ -118,6 +138,11 @@ export class RunWorker {
     }
     const controller = new AbortController();
     this.running.set(agentId, controller);
+    const { metrics } = this.options;
+    const started = Date.now();
+    // Waited since it was added, or since its delay (a backoff, a refused admission) ran out.
+    metrics?.queueWait((started - Math.max(job.timestamp + (job.delay ?? 0), job.timestamp)) / 1000);
+    let outcome: 'completed' | 'failed' | 'requeued' = 'failed';
     try {
       await this.options.handler(parsed.name, parsed.payload, {
         jobId: job.id ?? agentId,
@@ -126,11 +151,13 @@ export class RunWorker {
         signal: controller.signal,
         log: log.child({ agentId }),
       });
+      outcome = controller.signal.aborted && abortKind(controller.signal) === 'shutdown' ? 'requeued' : 'completed';
     } catch (error) {
       // The engine says "no retry" in core terms; BullMQ hears it as UnrecoverableError.
       if (error instanceof PermanentFailure) throw new UnrecoverableError(error.message);
       throw error;
     } finally {
+      metrics?.runDuration(parsed.name, outcome, (Date.now() - started) / 1000);
       if (this.running.get(agentId) === controller) this.running.delete(agentId);
       await admitted?.release(agentId).catch((error: unknown) => log.warn({ err: error, agentId }, 'could not release run slot'));
     }

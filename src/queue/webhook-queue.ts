@@ -32,7 +32,7 @@ export interface WebhookQueueOptions {
  * ids (`wh-<agent>-<event>`), so each status change is delivered once and `forget` finds them.
  */
 export class WebhookQueue {
-  private readonly queue: Queue;
+  readonly queue: Queue;
   private worker: Worker | null = null;
   private readonly attempts: number;
 

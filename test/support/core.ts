@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import pino from 'pino';
-import { AgentService, type Clock, type LaunchCapabilities, type Principal } from '../../src/core/index.js';
+import { AgentService, type Clock, type LaunchCapabilities, type Metrics, type Principal } from '../../src/core/index.js';
 import { BullRunQueue } from '../../src/queue/run-queue.js';
 import type { Scrubber } from '../../src/redact/scrubber.js';
 import type { KeyProvider } from '../../src/secrets/index.js';
@@ -32,7 +32,7 @@ export interface CoreHarness {
 
 /** The real core on a real Redis, under a key prefix of its own. */
 export async function coreHarness(
-  options: { clock?: Clock; defaultModel?: string | null; retentionDays?: number; capabilities?: LaunchCapabilities; keyProvider?: KeyProvider; scrubber?: Scrubber } = {},
+  options: { clock?: Clock; defaultModel?: string | null; retentionDays?: number; capabilities?: LaunchCapabilities; keyProvider?: KeyProvider; scrubber?: Scrubber; metrics?: Metrics } = {},
 ): Promise<CoreHarness> {
   const redis = await testRedis();
   const prefix = uniquePrefix('core');
@@ -42,7 +42,7 @@ export async function coreHarness(
     ...(options.keyProvider ? { keyProvider: options.keyProvider } : {}), ...(options.scrubber ? { scrubber: options.scrubber } : {}),
   });
   const queue = new BullRunQueue(redis, 'runs', prefix.replace(/:$/, ''));
-  const service = new AgentService({ ...stores, queue, clock, log: silentLog, defaultModel: options.defaultModel === undefined ? 'openai:test-model' : options.defaultModel, ...(options.capabilities ? { capabilities: options.capabilities } : {}) });
+  const service = new AgentService({ ...stores, queue, clock, log: silentLog, defaultModel: options.defaultModel === undefined ? 'openai:test-model' : options.defaultModel, ...(options.capabilities ? { capabilities: options.capabilities } : {}), ...(options.metrics ? { metrics: options.metrics } : {}) });
   return {
     redis, prefix, stores, queue, service, clock,
     close: async () => {

@@ -4,9 +4,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import type { Agent, AgentStatus, Conversation, EgressGateway, Principal, RepoHost, StoredEvent } from '../../src/core/index.js';
+import type { Agent, AgentStatus, Conversation, EgressGateway, Metrics, Principal, RepoHost, StoredEvent } from '../../src/core/index.js';
 import { createRunHandler, type EngineDeps, type EngineSettings } from '../../src/engine/index.js';
 import { ProviderRegistry } from '../../src/engine/providers/index.js';
+import { measuredModels } from '../../src/engine/providers/measured.js';
 import { PlainRemoteHost } from '../../src/git/plain-remote-host.js';
 import { RunWorker } from '../../src/queue/run-worker.js';
 import { Scrubber } from '../../src/redact/scrubber.js';
@@ -53,6 +54,8 @@ export interface HarnessOptions {
   worker?: boolean;
   /** The egress proxy; the workspace settings in the core's store then decide the policy. */
   egress?: EgressGateway;
+  /** Counted by the core, the engine (models, egress) and the worker. */
+  metrics?: Metrics;
 }
 
 /** The engine settings a test may override. */
@@ -65,7 +68,7 @@ export const thread: Conversation = { kind: 'slack', teamId: 'T1', channelId: 'C
 export async function engineHarness(options: HarnessOptions): Promise<EngineHarness> {
   const scrubber = new Scrubber();
   const keyProvider = options.secrets ? new EnvKeyProvider({ ERRAND_MASTER_KEY: randomBytes(32).toString('base64') }) : null;
-  const core = await coreHarness({ defaultModel: 'openai:test-model', ...(keyProvider ? { keyProvider, scrubber } : {}) });
+  const core = await coreHarness({ defaultModel: 'openai:test-model', ...(keyProvider ? { keyProvider, scrubber } : {}), ...(options.metrics ? { metrics: options.metrics } : {}) });
   const dataDir = await mkdtemp(join(tmpdir(), 'errand-engine-'));
   scrubber.add(pushToken);
   scrubber.add(modelKey);
@@ -83,7 +86,8 @@ export async function engineHarness(options: HarnessOptions): Promise<EngineHarn
     inbox: core.stores.inbox,
     history: core.stores.history,
     diffs: core.stores.diffs,
-    models,
+    models: options.metrics ? measuredModels(models, options.metrics) : models,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     sandbox: options.sandbox ?? testSandbox(options.docker),
     repoHosts: [...(options.hosts ?? []), new PlainRemoteHost({ credentials: [{ urlPrefix: options.gitServer.url, token: pushToken }] })],
     secrets,
@@ -109,6 +113,7 @@ export async function engineHarness(options: HarnessOptions): Promise<EngineHarn
     concurrency: 4,
     queueName: 'runs',
     prefix: core.prefix.replace(/:$/, ''),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   if (options.worker !== false) await worker.start();
   const agentIds: string[] = [];

@@ -11,6 +11,10 @@ export interface WorkerProcessSettings {
   pushToken: string;
   dataDir: string;
   stalledIntervalMs: number;
+  /** This worker's host id: it records the machines it runs and takes its host queue's resumes. */
+  host?: string;
+  /** The Docker engine it drives (`unix:///…`); the default socket when unset. */
+  dockerHost?: string;
 }
 
 export interface WorkerProcess {

@@ -20,6 +20,7 @@ const redis = await connectRedis(settings.redisUrl);
 const clock = { now: () => new Date() };
 const stores = createRedisStores(redis, { prefix: settings.prefix, clock, retentionDays: 3 });
 const queue = new BullRunQueue(redis, settings.queueName, settings.prefix.replace(/:$/, ''));
+queue.routeBy(stores.machineHosts);
 const service = new AgentService({ ...stores, queue, clock, log, defaultModel: 'openai:test-model' });
 const scrubber = new Scrubber();
 scrubber.add(settings.pushToken);
@@ -35,7 +36,7 @@ const deps: EngineDeps = {
       anthropicApiKey: undefined, anthropicBaseUrl: undefined, modelEndpoints: {}, modelMaxRetries: 0, modelTimeoutMs: 60_000,
     },
   }),
-  sandbox: testSandbox(new Docker()),
+  sandbox: testSandbox(settings.dockerHost ? new Docker({ socketPath: new URL(settings.dockerHost).pathname }) : new Docker()),
   repoHosts: [new PlainRemoteHost({ credentials: [{ urlPrefix: settings.gitUrl, token: settings.pushToken }] })],
   secrets: null,
   runLeases: stores.runLeases,
@@ -48,9 +49,17 @@ const deps: EngineDeps = {
     leaseMs: settings.stalledIntervalMs,
   },
 };
+const handler = createRunHandler(deps);
+const { host } = settings;
+if (host) await stores.machineHosts.heartbeat(host, 600_000);
 const worker = new RunWorker({
   connection: redis,
-  handler: createRunHandler(deps),
+  // As the real worker does (src/main.ts): the host that runs an agent holds its machine.
+  handler: async (name, payload, context) => {
+    if (host) await stores.machineHosts.record(payload.agentId, host, 600_000);
+    return handler(name, payload, context);
+  },
+  ...(host ? { host } : {}),
   stops: stores.stops,
   log,
   concurrency: 2,

@@ -12,6 +12,7 @@ import { agentRoutes } from './agent-routes.js';
 import { loadAssets } from './assets.js';
 import type { DashboardContext } from './context.js';
 import { loginRoutes } from './login-routes.js';
+import { queueViewRoutes } from './queue-view.js';
 import { dashboardErrorHandler } from './respond.js';
 import { defaultSessionTimes, type LoginLinkStore, type SessionStore, type SessionTimes } from '../../store/redis/dashboard-sessions.js';
 import { checkEnvironmentText } from '../../environment/load-environment.js';
@@ -52,6 +53,8 @@ export interface DashboardOptions {
   pollMs?: number;
   /** How often an open web terminal re-checks its person's access (default 5 s). */
   terminalRecheckMs?: number;
+  /** The admins' queue view (bull-board, src/queue/queue-board.ts) for a base path; absent: none. */
+  queueBoard?: (basePath: string) => Router;
 }
 
 /** The web address of the GitHub an API URL belongs to: `https://ghe.example/api/v3` → `https://ghe.example`. */
@@ -100,6 +103,7 @@ export function createDashboard(options: DashboardOptions): { mount: HttpMount; 
       ctx.assets.mount(app);
       const router = Router();
       router.use(loginRoutes(ctx), agentRoutes(ctx), terminalRoutes(ctx), adminRoutes(ctx));
+      if (options.queueBoard) router.use(queueViewRoutes(ctx, options.queueBoard));
       // Reached only by errors from the routes above.
       router.use(dashboardErrorHandler(ctx));
       app.use(router);

@@ -1,6 +1,6 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { Context, createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
-import type { AgentService, DedupStore, Leases, SettingsStore } from '../../core/index.js';
+import type { AgentService, DedupStore, Leases, Metrics, SettingsStore } from '../../core/index.js';
 import type { Logger } from '../../logger.js';
 import type { Scrubber } from '../../redact/scrubber.js';
 import type { HttpMount } from '../http/server.js';
@@ -49,6 +49,8 @@ export interface GitHubFrontendOptions {
    * Without one, a delivery is handled before it is answered.
    */
   triggers?: GitHubTriggerQueue;
+  /** Counts GitHub API errors and rate-limit waits. */
+  metrics?: Metrics;
 }
 
 /**
@@ -75,20 +77,29 @@ export class GitHubFrontend {
       // Honour GitHub's retry-after (primary and secondary limits), but give up after two tries.
       onRateLimit: (retryAfter: number, request: ThrottledRequest) => {
         log.warn({ method: request.method, url: request.url, retryAfter }, 'github rate limit hit');
+        options.metrics?.rateLimitWait('github', retryAfter);
         return request.request.retryCount < 2;
       },
       onSecondaryRateLimit: (retryAfter: number, request: ThrottledRequest) => {
         log.warn({ method: request.method, url: request.url, retryAfter }, 'github secondary rate limit hit');
+        options.metrics?.rateLimitWait('github', retryAfter);
         return request.request.retryCount < 2;
       },
     };
     // A function, not an object: Probot passes its own `throttle` per instance and an object default
     // would be replaced by it wholesale. Per-installation throttle ids still come from Probot.
+    const { metrics } = options;
     const Octokit = ProbotOctokit.defaults((instance: Record<string, unknown>) => ({
       ...instance,
       throttle: { ...(instance.throttle as object | undefined), ...throttle, ...((instance.throttle as { id?: string } | undefined)?.id ? { id: (instance.throttle as { id: string }).id } : {}) },
       ...(base !== undefined ? { retry: { retryAfterBaseValue: base } } : {}),
-    }));
+    })).plugin((octokit) => {
+      // Every failed GitHub API call, by HTTP status (or `network`), for /metrics.
+      octokit.hook.error('request', (error) => {
+        metrics?.platformApiError('github', String((error as { status?: unknown }).status ?? 'network'));
+        throw error;
+      });
+    });
     this.probot = new Probot({
       appId: options.appId,
       privateKey,

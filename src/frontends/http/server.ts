@@ -2,7 +2,9 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../../logger.js';
+import { healthRoutes, type MetricsEndpoint, type ReadinessCheck } from './health-routes.js';
 import { redisGate } from './redis-gate.js';
+import { requestLog } from './request-log.js';
 
 /** A front end adds its routes to Errand's one HTTP server. */
 export interface HttpMount {
@@ -20,8 +22,14 @@ export interface HttpServerOptions {
   port: number;
   log: Logger;
   mounts: HttpMount[];
-  /** Whether Errand's Redis connection is up: readiness, and the gate that refuses requests while it is down. */
+  /** Whether Errand's Redis connection is up: the gate that refuses requests while it is down. */
   redisReady?: () => boolean;
+  /** What `/readyz` checks (Redis, Docker, the queue); each names itself when down. */
+  readiness?: ReadinessCheck[];
+  /** `/metrics` (Prometheus text), with its bearer token; absent: no `/metrics`. */
+  metrics?: MetricsEndpoint;
+  /** One log record per request (pino-http); off in tests that do not look at them. */
+  requestLog?: boolean;
 }
 
 export interface RunningHttpServer {
@@ -34,18 +42,21 @@ export interface RunningHttpServer {
  * Errand's HTTP server. No global body parser: Slack and GitHub verify signatures over the raw
  * body, so each mount parses its own bodies (with its own size cap).
  */
-export function createApp(options: Pick<HttpServerOptions, 'log' | 'mounts' | 'redisReady'>): Express {
+export function createApp(options: Pick<HttpServerOptions, 'log' | 'mounts' | 'redisReady' | 'readiness' | 'metrics' | 'requestLog'>): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  // Liveness: the process answers. Readiness: it can take requests (Redis is reachable).
-  app.get('/healthz', (_req, res) => {
-    res.json({ ok: true });
-  });
-  app.get('/readyz', (_req, res) => {
-    const up = options.redisReady?.() ?? true;
-    res.status(up ? 200 : 503).json({ ready: up, redis: up ? 'up' : 'down' });
-  });
+  if (options.requestLog ?? true) app.use(requestLog(options.log));
+  if (options.metrics) {
+    const { metrics } = options;
+    app.use((req, res, next) => {
+      const started = process.hrtime.bigint();
+      res.once('finish', () => metrics.observeRequest?.(req.originalUrl.split('?')[0] ?? '/', res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
+      next();
+    });
+  }
+  const redisCheck: ReadinessCheck[] = options.redisReady ? [{ name: 'redis', check: options.redisReady }] : [];
+  app.use(healthRoutes({ readiness: options.readiness ?? redisCheck, ...(options.metrics ? { metrics: options.metrics } : {}) }));
   if (options.redisReady) app.use(redisGate(options.redisReady));
   for (const mount of options.mounts) mount.mount(app);
   app.use((_req, res) => {

@@ -1,6 +1,6 @@
 import { App, ExpressReceiver, webApi } from '@slack/bolt';
 import type { NextFunction, Request, Response } from 'express';
-import type { AgentService, Clock, DedupStore, SettingsService, SettingsStore } from '../../core/index.js';
+import type { AgentService, Clock, DedupStore, Metrics, SettingsService, SettingsStore } from '../../core/index.js';
 import { systemClock } from '../../core/index.js';
 import type { Logger } from '../../logger.js';
 import type { HttpMount } from '../http/server.js';
@@ -28,6 +28,8 @@ export interface SlackFrontendOptions {
   dedup: DedupStore;
   state: SlackState;
   log: Logger;
+  /** Counts Slack API errors and rate-limit waits. */
+  metrics?: Metrics;
   clock?: Clock;
   /** How the Web API client retries; 429s always wait for Retry-After first. */
   retryConfig?: webApi.RetryOptions;
@@ -70,6 +72,7 @@ export async function createSlackFrontend(options: SlackFrontendOptions): Promis
   };
   const client = new webApi.WebClient(options.botToken, clientOptions);
   const poster = new webApi.WebClient(options.botToken, { ...clientOptions, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
+  if (options.metrics) for (const web of [client, poster]) measureSlackClient(web, options.metrics);
   // Who we are, once, at start: Bolt then never calls auth.test on the way to an acknowledgement.
   const auth = await client.auth.test();
   const botUserId = auth.user_id ?? '';
@@ -157,5 +160,20 @@ function requestGuard(options: { bodyLimit: number; clock: Clock; maxFutureSkewS
       return;
     }
     next();
+  };
+}
+
+/** Counts the client's failed calls (by Slack's error code) and rate-limit waits, for /metrics. */
+function measureSlackClient(client: webApi.WebClient, metrics: Metrics): void {
+  client.on(webApi.WebClientEvent.RATE_LIMITED, (retrySeconds: number) => metrics.rateLimitWait('slack', retrySeconds));
+  const apiCall = client.apiCall.bind(client);
+  client.apiCall = async (method, args) => {
+    try {
+      return await apiCall(method, args);
+    } catch (error) {
+      const data = (error as { code?: unknown; data?: { error?: unknown } }).data;
+      metrics.platformApiError('slack', typeof data?.error === 'string' ? data.error : String((error as { code?: unknown }).code ?? 'unknown'));
+      throw error;
+    }
   };
 }

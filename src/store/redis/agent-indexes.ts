@@ -37,6 +37,7 @@ export function agentIndexKeys(keys: Keys, agent: Agent): string[] {
     keys.agentsByWorkspace(agent.workspace),
     keys.agentsByOwner(owner),
     keys.agentsByStatus(agent.workspace, agent.status),
+    keys.agentsByStatusAll(agent.status),
     ...searchWords(indexedText(agent)).map((word) => keys.agentsByWord(agent.workspace, word)),
   ];
   if (isActive(agent.status)) indexes.push(keys.activeAgents(agent.workspace), keys.activeAgentsOfOwner(owner));

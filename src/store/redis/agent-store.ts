@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { ErrandError, principalKey, type ActiveCounts, type Agent, type AgentPage, type AgentQuery, type AgentStore, type Clock, type Principal } from '../../core/index.js';
+import { ErrandError, principalKey, type ActiveCounts, agentStatuses, type Agent, type AgentPage, type AgentQuery, type AgentStatus, type AgentStore, type Clock, type Principal } from '../../core/index.js';
 import { agentConversationKeys, agentIndexKeys, indexedText, keysMissingFrom, searchWords } from './agent-indexes.js';
 import { expiryGraceSeconds, type Keys } from './keys.js';
 import { multi, withKeys, type ScriptedRedis } from './scripts.js';
 
 /** Bump when agentIndexKeys changes: the next start rebuilds every index from the records. */
-const indexVersion = '2';
+const indexVersion = '3';
 /** How long a search's intersection lives while its pages are read. */
 const searchTtlMs = 30_000;
 
@@ -70,6 +70,16 @@ export class RedisAgentStore implements AgentStore {
       this.redis.zcard(this.keys.activeAgentsOfOwner(principalKey(owner))),
     ]);
     return { workspace: inWorkspace, owner: ofOwner };
+  }
+
+  /**
+   * How many kept agents are in each status across workspaces, for /metrics: one ZCARD per status
+   * of the global per-status indexes the record's scripts keep (no scan of records). Expired agents
+   * are not counted.
+   */
+  async statusCounts(): Promise<Record<AgentStatus, number>> {
+    const counts = await Promise.all(agentStatuses.map((status) => (status === 'expired' ? 0 : this.redis.zcard(this.keys.agentsByStatusAll(status)))));
+    return Object.fromEntries(agentStatuses.map((status, i) => [status, counts[i]!])) as Record<AgentStatus, number>;
   }
 
   /**

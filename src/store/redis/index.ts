@@ -20,6 +20,7 @@ import { RedisContainerSignals } from './container-signals.js';
 import { LoginLinkStore, SessionStore, defaultSessionTimes, type SessionTimes } from './dashboard-sessions.js';
 import { RedisAgentKeys } from './forget.js';
 import { RedisGitHubTracking } from './github-tracking.js';
+import { RedisMachineHosts } from './machine-hosts.js';
 import { RedisRunLeases } from './run-leases.js';
 import { defineScripts } from './scripts.js';
 import { RedisSlackState } from './slack-state.js';
@@ -48,7 +49,7 @@ export {
   RedisStopSignals,
 };
 export type { RewrapResult } from './secret-store.js';
-export { RedisSessionEnvStore, RedisArtifactStore };
+export { RedisSessionEnvStore, RedisArtifactStore, RedisMachineHosts };
 export { RedisApiKeyRecords, RedisContainerSignals, RedisGitHubTracking, RedisSlackState, SessionStore, LoginLinkStore, WebhookSecretStore, RedisAgentKeys, TerminalTicketStore };
 export type { SlackState } from './slack-state.js';
 export { RedisAgentRuns, RedisRateLimits, RedisRepositoryCache };
@@ -69,6 +70,8 @@ export interface RedisStores {
   leases: RedisLeases;
   /** Which agents a live worker runs (takeover after a crash, stop without a worker). */
   runLeases: RedisRunLeases;
+  /** Which worker host holds each agent's machine (resumes are routed there). */
+  machineHosts: RedisMachineHosts;
   bell: RedisEventBell;
   audit: RedisAuditLog;
   admission: RedisAdmission;
@@ -133,6 +136,7 @@ export function createRedisStores(client: Redis, options: RedisStoreOptions): Re
     cursors: new RedisNotifyCursors(redis, keys, retentionSeconds),
     leases: new RedisLeases(redis, keys),
     runLeases: new RedisRunLeases(redis, keys),
+    machineHosts: new RedisMachineHosts(redis, keys),
     bell: new RedisEventBell(redis, keys),
     admission: new RedisAdmission(redis, keys),
     audit: new RedisAuditLog(redis, keys, options.clock, retentionSeconds),

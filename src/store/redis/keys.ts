@@ -33,6 +33,8 @@ export class Keys {
   agentIndexVersion = () => `${this.prefix}agents:index-version`;
   /** A search's intersection of indexes, kept seconds while its pages are read. */
   agentSearch = (id: string) => `${this.prefix}agents:search:${id}`;
+  /** Every workspace's agents in one status: what /metrics counts (ZCARD, no scan of records). */
+  agentsByStatusAll = (status: string) => `${this.prefix}agents:status-all:${status}`;
 
   // Per agent, living as long as the agent's record.
   events = (agentId: string) => `${this.prefix}events:${agentId}`;
@@ -59,6 +61,11 @@ export class Keys {
   /** The agent's collected artifacts: name → size and time, and name → bytes. */
   artifacts = (agentId: string) => `${this.prefix}artifacts:${agentId}`;
   artifactData = (agentId: string) => `${this.prefix}artifacts:data:${agentId}`;
+  /** The worker host whose Docker engine holds the agent's machine (resumes go there). */
+  machineHost = (agentId: string) => `${this.prefix}machine-host:${agentId}`;
+  /** A worker host's heartbeat, and the set of every host that announced itself. */
+  workerHost = (host: string) => `${this.prefix}worker-host:${host}`;
+  workerHosts = () => `${this.prefix}worker-hosts`;
 
   /** Every key that belongs to one agent alone (what `forget` deletes besides index entries). */
   agentScoped = (agentId: string): string[] => [
@@ -76,6 +83,7 @@ export class Keys {
     this.sessionEnv(agentId),
     this.artifacts(agentId),
     this.artifactData(agentId),
+    this.machineHost(agentId),
     this.lease(`notify:${agentId}`),
   ];
   /** SCAN patterns of the agent's keys whose full name is not known in advance. */
