@@ -150,6 +150,18 @@ describe('docker compose: image, stack, an agent end to end', () => {
     await waitFor(async () => (await healthz())?.ok, { timeoutMs: 120_000, intervalMs: 500, what: 'web /healthz' });
     const workers = (await compose(['ps', '-q', 'worker'])).trim().split('\n').filter(Boolean);
     expect(workers).toHaveLength(2);
+    // Each worker answers /readyz on its own port: Redis, the queue and the host's Docker engine reachable.
+    const readyz = "fetch('http://127.0.0.1:3001/readyz').then(async (r) => console.log(r.status, await r.text()), (e) => console.log(0, String(e)))";
+    for (const worker of workers) {
+      const answer = await waitFor(
+        async () => {
+          const out = (await run('docker', ['exec', worker, 'node', '-e', readyz])).trim();
+          return out.startsWith('200 ') ? out : undefined;
+        },
+        { timeoutMs: 120_000, intervalMs: 1000, what: `worker ${worker.slice(0, 12)} /readyz` },
+      );
+      expect(JSON.parse(answer.slice(4))).toMatchObject({ ready: true, redis: 'up', queue: 'up', docker: 'up' });
+    }
     key = (await compose(['exec', '-T', 'web', 'node', 'bin/errand.js', 'keys', 'create', '--name', 'ci', '--admin'])).trim().split('\n').pop() ?? '';
     expect(key).toMatch(/^err_/);
     const health = await run('docker', ['inspect', '--format', '{{.State.Health.Status}}', (await compose(['ps', '-q', 'web'])).trim()]);
