@@ -15,11 +15,17 @@ import { ApiKeyStore } from '../src/frontends/http/api/index.js';
 import { startErrand } from '../src/main.js';
 import { Scrubber } from '../src/redact/scrubber.js';
 import { startLocalRedis } from '../src/redis/local-server.js';
+import { percentile, reportMetric, round } from './support/report.js';
 
 const requests = Number(process.argv[2] ?? 50);
 const dir = mkdtempSync(join(tmpdir(), 'errand-bench-outage-'));
 const redis = await startLocalRedis({ dir });
-const errand = await startErrand(loadConfig({ REDIS_URL: redis.url, ERRAND_ROLE: 'web', PORT: '0', ERRAND_MODEL: 'openai:m' }), {
+// A launch must pass its checks while Redis is up: a model with an endpoint, and a GitHub App for
+// owner/name repositories (the web role makes no GitHub call).
+const errand = await startErrand(loadConfig({
+  REDIS_URL: redis.url, ERRAND_ROLE: 'web', PORT: '0', ERRAND_MODEL: 'openai:m', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+  GITHUB_APP_ID: '1', GITHUB_PRIVATE_KEY: 'not-used-in-the-web-role', GITHUB_WEBHOOK_SECRET: 'not-used', ERRAND_DATA_DIR: dir, LOG_LEVEL: 'silent',
+}), {
   log: pino({ level: 'silent' }), scrubber: new Scrubber(), instance: 'bench-outage',
 });
 const { key } = await new ApiKeyStore(errand.stores.apiKeys, errand.clock).create({ name: 'bench' });
@@ -34,9 +40,9 @@ async function launches(expected: number): Promise<number[]> {
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ prompt: { text: 'bench' }, source: { repository: 'acme/web', ref: 'main' } }),
     });
-    await response.arrayBuffer();
+    const body = await response.text();
     times.push(Number(process.hrtime.bigint() - started) / 1e6);
-    if (response.status !== expected) throw new Error(`expected ${expected}, got ${response.status}`);
+    if (response.status !== expected) throw new Error(`expected ${expected}, got ${response.status}: ${body}`);
   }
   return times;
 }
@@ -50,6 +56,11 @@ try {
   console.log(`launch while Redis is up:     median ${median(up).toFixed(2)} ms (${requests} requests)`);
   console.log(`launch while Redis is down:   median ${median(down).toFixed(2)} ms, max ${Math.max(...down).toFixed(2)} ms (503)`);
   console.log(`ratio down/up: ${(median(down) / median(up)).toFixed(2)}`);
+  const sorted = [...down].sort((a, b) => a - b);
+  reportMetric({
+    metric: 'launch refused while Redis is down', goal: '503 in < 1 s', unit: 'ms', median: round(median(down)), p99: round(percentile(sorted, 99)), n: down.length,
+    baseline: round(median(up)), baselineName: 'launch while Redis is up', ratio: round(median(down) / median(up)), pass: percentile(sorted, 99) < 1000,
+  });
 } finally {
   await errand.stop();
   await redis.stop();

@@ -102,6 +102,7 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
   // Last: its routes are specific paths, and `/` is its own.
   // The web terminal opens machines through the same Docker engine (DOCKER_HOST) as snapshots.
   const dashboard = createDashboard({
+    availableRepositories: async () => (await api.repositories.list()).map((r) => `${r.owner}/${r.name}`),
     machines,
     terminals: new DockerMachineTerminals(createDockerClient(config.dockerHost)),
     agents: errand.agents,

@@ -156,10 +156,12 @@ describe('the diff view and end states', () => {
 describe('new-agent pickers and screenshots', () => {
   it('suggests known repositories and the server models, and keeps free text', async () => {
     await launch('Earlier work', 'acme/api');
+    // What the GitHub App's installations reach, as /v0/repositories lists it (its Redis cache, filled here).
+    await h.errand.stores.repositories.set([{ owner: 'acme', name: 'infra', repository: 'https://github.com/acme/infra' }], 60);
     const { context, page } = await h.context(h.keys.alice);
     await page.goto('/agents/new');
     const repos = await page.locator('#n-repos option').evaluateAll((options) => options.map((o) => o.getAttribute('value')));
-    expect(repos).toEqual(expect.arrayContaining(['acme/api', 'acme/web']));
+    expect(repos).toEqual(expect.arrayContaining(['acme/api', 'acme/web', 'acme/infra']));
     const models = await page.locator('#n-models option').evaluateAll((options) => options.map((o) => o.getAttribute('value')));
     expect(models).toEqual(expect.arrayContaining(['openai:test-model', 'openai:test-large']));
     expect(await page.locator('#n-repo').getAttribute('list')).toBe('n-repos');

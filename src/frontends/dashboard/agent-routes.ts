@@ -116,7 +116,7 @@ export function agentRoutes(ctx: DashboardContext): Router {
 
   const newForm = async (viewer: Viewer, values: NewAgentValues, error: string | null) => {
     const settings = await ctx.settings.get(viewer.workspace);
-    const repos = await knownRepositories(ctx.agents, viewer, settings);
+    const repos = await knownRepositories(ctx.agents, viewer, settings, ctx.availableRepositories);
     return newAgentBody(viewer, values, { models: ctx.models?.list() ?? [], repos, defaultModel: settings.defaultModel || (ctx.models?.defaultModel() ?? null), defaultRepo: settings.defaultRepo, error });
   };
 

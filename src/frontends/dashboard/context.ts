@@ -23,6 +23,8 @@ import type { LiveTerminals } from './live-terminals.js';
 /** What the dashboard's routes need: the core's services and Errand's own stores. */
 export interface DashboardContext {
   agents: AgentService;
+  /** `owner/name` of the repositories the server's hosts make available (the new-agent picker). */
+  availableRepositories: () => Promise<string[]>;
   events: EventLog;
   inbox: Inbox;
   /** The agents' diffs, saved by the worker at push time (the diff view). */

@@ -18,6 +18,8 @@ import { defaultSessionTimes, type LoginLinkStore, type SessionStore, type Sessi
 import { checkEnvironmentText } from '../../environment/load-environment.js';
 
 export interface DashboardOptions {
+  /** `owner/name` of the repositories the server's hosts make available (the new-agent picker). */
+  availableRepositories?: () => Promise<string[]>;
   /** The sandbox, for the agent page's "Save as snapshot" button. */
   machines?: Pick<Sandbox, 'snapshot'>;
   /** Opens web terminals into agents' machines (the Docker engine that runs them). */
@@ -70,6 +72,7 @@ export function createDashboard(options: DashboardOptions): { mount: HttpMount; 
   const { log } = options;
   const ctx: DashboardContext = {
     agents: options.agents,
+    availableRepositories: options.availableRepositories ?? (async () => []),
     events: options.stores.events,
     inbox: options.stores.inbox,
     diffs: options.stores.diffs,

@@ -27,7 +27,7 @@ import { ApiError, apiErrorHandler } from './errors.js';
 import type { WebhookQueue } from '../../../queue/webhook-queue.js';
 import type { RedisAgentRuns, RedisApiKeyRecords, RedisRateLimits, RedisRepositoryCache, WebhookSecretStore } from '../../../store/redis/index.js';
 import { rateLimit } from './rate-limit.js';
-import { cachedRepositories, type RepositorySource } from './repositories.js';
+import { cachedRepositories, type RepositoryLister, type RepositorySource } from './repositories.js';
 import { v1Routes } from './v1-routes.js';
 import { WebhookSender } from './webhook-delivery.js';
 import { WebhookNotifier } from './webhook-notifier.js';
@@ -83,6 +83,8 @@ export interface ApiFrontend {
   mount: HttpMount;
   notifier: Notifier;
   keys: ApiKeyStore;
+  /** The repositories the configured hosts make available (cached; what /v0 and /v1 repositories list). */
+  repositories: RepositoryLister;
   start(): Promise<void>;
   close(): Promise<void>;
   /** One line for the start-up banner: where the API is, or how to get a first key. */
@@ -155,6 +157,7 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
     mount,
     notifier: new WebhookNotifier(options.webhooks),
     keys,
+    repositories: ctx.repositories,
     start: () => options.webhooks.start((job, meta) => sender.send(job, meta), log),
     close: () => options.webhooks.close(),
     async bannerLine() {
