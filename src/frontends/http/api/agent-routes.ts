@@ -1,8 +1,8 @@
 import { Router, type Request, type Response } from 'express';
-import { isArtifactName, isErrandError, parseRepoRef, snapshotMachine, type AgentQuery, type AgentStatus, type LaunchOptions } from '../../../core/index.js';
+import { isArtifactName, parseRepoRef, snapshotMachine, type AgentQuery, type AgentStatus, type LaunchOptions } from '../../../core/index.js';
 import { callerOf } from './auth.js';
 import { actionableAgent, baseUrlOf, callerIsAdmin, parse, visibleAgent, type ApiContext } from './context.js';
-import { ApiError } from './errors.js';
+import { ApiError, fieldCheck } from './errors.js';
 import { streamEvents, type FollowMode } from './event-stream.js';
 import { conversationOf, presentAgent, statusesFor, stepsOf } from './present.js';
 import { FollowUpBody, LaunchBody, ListQuery } from './schemas.js';
@@ -187,17 +187,6 @@ export function artifactDownloadRoutes(ctx: Pick<ApiContext, 'artifactUrls' | 'a
   return router;
 }
 
-/** Runs a check whose invalid_request / not_configured error should name the request field. */
-function fieldCheck(field: string, check: () => unknown): void {
-  try {
-    check();
-  } catch (error) {
-    if (isErrandError(error, 'invalid_request') || isErrandError(error, 'not_configured')) {
-      throw new ApiError(400, 'invalid_request', `${field}: ${error.message}`, field);
-    }
-    throw error;
-  }
-}
 
 function warnUnknown(ctx: ApiContext, body: Record<string, unknown>, known: string[]): void {
   const unknown = Object.keys(body).filter((k) => !known.includes(k));

@@ -89,3 +89,15 @@ export function apiErrorHandler(log: Log, shape: 'v0' | 'v1' = 'v0') {
     res.status(status).json(shape === 'v1' ? { code: body.code, message: body.message, error: body } : { error: body });
   };
 }
+
+/** Runs a check whose invalid_request / not_configured error should name the request field. */
+export function fieldCheck(field: string, check: () => unknown): void {
+  try {
+    check();
+  } catch (error) {
+    if (isErrandError(error, 'invalid_request') || isErrandError(error, 'not_configured')) {
+      throw new ApiError(400, 'invalid_request', `${field}: ${error.message}`, field);
+    }
+    throw error;
+  }
+}

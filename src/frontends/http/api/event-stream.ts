@@ -26,17 +26,7 @@ function over(status: AgentStatus): boolean {
  * settled and every event is sent; `never` sends what is there and ends.
  */
 export async function streamEvents(res: Response, deps: EventStreamDeps, agent: Agent, options: { after?: string; follow: FollowMode }): Promise<void> {
-  res.status(200).set({
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-  });
-  res.flushHeaders();
-  res.write('retry: 3000\n\n');
-
-  const controller = new AbortController();
-  res.on('close', () => controller.abort());
+  const controller = openEventStream(res);
   const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), deps.heartbeatMs);
   let last = options.after;
   const send = (event: StoredEvent) => {
@@ -83,4 +73,22 @@ export async function streamEvents(res: Response, deps: EventStreamDeps, agent: 
     controller.abort();
     res.end();
   }
+}
+
+/**
+ * Starts a server-sent event stream on `res` (headers that keep proxies from buffering, a retry
+ * hint) and returns a controller that aborts when the client goes away.
+ */
+export function openEventStream(res: Response): AbortController {
+  res.status(200).set({
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  res.flushHeaders();
+  res.write('retry: 3000\n\n');
+  const controller = new AbortController();
+  res.on('close', () => controller.abort());
+  return controller;
 }

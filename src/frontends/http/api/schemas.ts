@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** A git branch name we are willing to pass on: no spaces, no `..`, no leading `-` or `/`. */
-const branchName = z
+export const branchName = z
   .string()
   .trim()
   .min(1)

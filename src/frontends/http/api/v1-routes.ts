@@ -1,10 +1,10 @@
 import { Router, type Request, type Response } from 'express';
-import { isActive, isErrandError, parseRepoRef, type Agent, type AgentQuery, type LaunchOptions } from '../../../core/index.js';
+import { isActive, parseRepoRef, type Agent, type AgentQuery, type LaunchOptions } from '../../../core/index.js';
 import type { AgentRun } from '../../../store/redis/index.js';
 import type { ApiCaller } from './auth.js';
 import { callerOf } from './auth.js';
 import { actionableAgent, baseUrlOf, callerIsAdmin, parse, visibleAgent, type ApiContext } from './context.js';
-import { ApiError } from './errors.js';
+import { ApiError, fieldCheck } from './errors.js';
 import { presentMe } from './me.js';
 import { outcomeOf, presentRun, presentV1Agent } from './v1-present.js';
 import { V1CreateAgentBody, V1CreateRunBody, V1ListAgentsQuery, V1ListRunsQuery } from './v1-schemas.js';
@@ -203,13 +203,3 @@ async function hasEvents(ctx: ApiContext, agentId: string, after: string | null,
   return until === null || !eventIdAfter(first.id, until);
 }
 
-function fieldCheck(field: string, check: () => unknown): void {
-  try {
-    check();
-  } catch (error) {
-    if (isErrandError(error, 'invalid_request') || isErrandError(error, 'not_configured')) {
-      throw new ApiError(400, 'invalid_request', `${field}: ${error.message}`, field);
-    }
-    throw error;
-  }
-}

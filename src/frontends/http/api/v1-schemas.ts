@@ -1,11 +1,5 @@
 import { z } from 'zod';
-
-const branchName = z
-  .string()
-  .trim()
-  .min(1)
-  .max(200)
-  .regex(/^(?!-)(?!\/)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)[A-Za-z0-9._/@+-]+(?<!\/)(?<!\.lock)(?<!\.)$/, 'is not a valid git branch name');
+import { branchName } from './schemas.js';
 
 const Prompt = z.looseObject({
   text: z.string().trim().min(1, 'must not be empty'),

@@ -2,6 +2,7 @@ import type { Response } from 'express';
 import { isSettled, type Agent, type AgentStatus, type EventLog, type Log, type StoredEvent } from '../../../core/index.js';
 import type { Scrubber } from '../../../redact/scrubber.js';
 import { runStatus, type RunStatus } from './v1-present.js';
+import { openEventStream } from './event-stream.js';
 
 export interface RunStreamDeps {
   events: EventLog;
@@ -71,17 +72,7 @@ function over(status: AgentStatus): boolean {
  * `heartbeat` event every `heartbeatMs`; `done` once the run is over and every event is sent.
  */
 export async function streamRun(res: Response, deps: RunStreamDeps, agent: Agent, range: RunRange, options: { lastEventId?: string; resultText?: () => Promise<string | null> }): Promise<void> {
-  res.status(200).set({
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-  });
-  res.flushHeaders();
-  res.write('retry: 3000\n\n');
-
-  const controller = new AbortController();
-  res.on('close', () => controller.abort());
+  const controller = openEventStream(res);
   const heartbeat = setInterval(() => res.write(`event: heartbeat\ndata: ${JSON.stringify({ runId: range.runId })}\n\n`), deps.heartbeatMs);
   let last: string | null = options.lastEventId && (!range.after || eventIdAfter(options.lastEventId, range.after)) ? options.lastEventId : range.after;
   let status: RunStatus = 'CREATING';
