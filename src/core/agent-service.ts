@@ -19,7 +19,7 @@ import type { RunLeases } from './ports/run-lease.js';
 import type { Clock, Log } from './ports/runtime.js';
 import type { ContainerRemover } from './ports/sandbox.js';
 import type { ArtifactStore, SessionEnvStore } from './ports/session.js';
-import type { AgentKeys, AgentPage, AgentQuery, AgentStore, AuditLog, EventLog, Inbox, SettingsStore } from './ports/store.js';
+import type { AgentKeys, AgentPage, AgentQuery, AgentStore, AuditLog, EventLog, Inbox, QueuePosition, SettingsStore } from './ports/store.js';
 import { parseRepoRef } from './repo-ref.js';
 import type { Settings } from './settings.js';
 import { assertTransition, isActive, isSettled, type AgentStatus } from './status.js';
@@ -314,6 +314,11 @@ export class AgentService {
 
   list(query: AgentQuery): Promise<AgentPage> {
     return this.deps.agents.list(query);
+  }
+
+  /** Where a queued agent waits in its workspace, and how many agents run there now. */
+  queuePosition(agent: Pick<Agent, 'id' | 'workspace'>): Promise<QueuePosition> {
+    return this.deps.agents.queuePosition(agent);
   }
 
   /** The agent living in a conversation (a Slack thread, an issue or PR), newest first. */

@@ -48,6 +48,20 @@ describe('agent counts and indexes in the store', () => {
     expect(third.queuedBehind).toBe(1);
   });
 
+  it("gives a queued agent's place in its workspace's queue and how many run there, from the indexes", async () => {
+    const first = await launch('one', alice);
+    const second = await launch('two', bob);
+    const third = await launch('three', alice);
+    await launch('elsewhere', slackUser('UA', 'T2'), 'T2');
+    expect(await h.service.queuePosition(third)).toEqual({ position: 3, running: 0 });
+    await h.service.transition(first.id, 'preparing');
+    expect(await h.service.queuePosition(second)).toEqual({ position: 1, running: 1 });
+    expect(await h.service.queuePosition(third)).toEqual({ position: 2, running: 1 });
+    await h.service.transition(first.id, 'running');
+    await h.service.transition(second.id, 'preparing');
+    expect(await h.service.queuePosition(third)).toEqual({ position: 1, running: 2 });
+  });
+
   it('keeps counts right when many launches and transitions happen at once', async () => {
     const launched = await Promise.all(Array.from({ length: 40 }, (_, i) => h.service.launch({ principal: i % 2 ? alice : bob, workspace: 'T1', conversation: slackThread(`20.${i}`), text: `repo=acme/web task ${i}` })));
     expect(await h.stores.agents.activeCounts('T1', alice)).toEqual({ workspace: 40, owner: 20 });

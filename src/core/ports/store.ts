@@ -25,6 +25,12 @@ export interface ActiveCounts {
   owner: number;
 }
 
+/** Where a queued agent waits: its place among the workspace's queued agents (1 = next) and how many run now. */
+export interface QueuePosition {
+  position: number;
+  running: number;
+}
+
 export interface AgentPage {
   agents: Agent[];
   nextCursor: string | null;
@@ -43,6 +49,8 @@ export interface AgentStore {
   linkConversation(agentId: string, conversationKey: string): Promise<void>;
   /** Active agents of the workspace and of the owner, from counts kept with the records (no scan). */
   activeCounts(workspace: string, owner: Principal): Promise<ActiveCounts>;
+  /** A queued agent's place in its workspace's queue, oldest first, from the per-status indexes (no scan). */
+  queuePosition(agent: Pick<Agent, 'id' | 'workspace'>): Promise<QueuePosition>;
 }
 
 /** Everything the store keeps of one agent, across every part that keeps something. */

@@ -45,10 +45,7 @@ async function actionableAgent(ctx: DashboardContext, viewer: Viewer, id: string
 }
 
 async function queueState(ctx: DashboardContext, agent: Agent): Promise<QueueState | null> {
-  if (agent.status !== 'queued') return null;
-  const active = await ctx.agents.list({ workspace: agent.workspace, status: ['queued', 'preparing', 'running'], limit: 1000 });
-  const queued = active.agents.filter((a) => a.status === 'queued').sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
-  return { position: Math.max(1, queued.findIndex((a) => a.id === agent.id) + 1), running: active.agents.length - queued.length };
+  return agent.status === 'queued' ? ctx.agents.queuePosition(agent) : null;
 }
 
 async function agentView(ctx: DashboardContext, agent: Agent): Promise<AgentView> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ErrandError, principalKey, type ActiveCounts, agentStatuses, type Agent, type AgentPage, type AgentQuery, type AgentStatus, type AgentStore, type Clock, type Principal } from '../../core/index.js';
+import { ErrandError, principalKey, type ActiveCounts, agentStatuses, type Agent, type AgentPage, type AgentQuery, type AgentStatus, type AgentStore, type Clock, type Principal, type QueuePosition } from '../../core/index.js';
 import { agentConversationKeys, agentIndexKeys, indexedText, keysMissingFrom, searchWords } from './agent-indexes.js';
 import { expiryGraceSeconds, type Keys } from './keys.js';
 import { multi, withKeys, type ScriptedRedis } from './scripts.js';
@@ -61,6 +61,16 @@ export class RedisAgentStore implements AgentStore {
     const tx = multi(this.redis);
     tx.zadd(indexKey, Date.now(), agentId);
     await tx.errandExtendTtl(...withKeys([indexKey], this.ttlMs(agent))).exec();
+  }
+
+  /** The agent's rank in the workspace's `queued` index (scored by creation time) and the preparing + running count. */
+  async queuePosition(agent: Pick<Agent, 'id' | 'workspace'>): Promise<QueuePosition> {
+    const [rank, preparing, running] = await Promise.all([
+      this.redis.zrank(this.keys.agentsByStatus(agent.workspace, 'queued'), agent.id),
+      this.redis.zcard(this.keys.agentsByStatus(agent.workspace, 'preparing')),
+      this.redis.zcard(this.keys.agentsByStatus(agent.workspace, 'running')),
+    ]);
+    return { position: (rank ?? 0) + 1, running: preparing + running };
   }
 
   /** How many agents are active in the workspace and for the owner: two ZCARDs, whatever the queue length. */
