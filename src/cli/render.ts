@@ -7,6 +7,18 @@ const oneLine = (text: string, max = 160) => {
 
 const str = (value: unknown) => (typeof value === 'string' ? value : '');
 
+/**
+ * Text from the server (titles, summaries, command output, model text) made safe to print on a
+ * terminal: ANSI sequences dropped, every other control character but newline and tab shown as `?`,
+ * so nothing an agent, a model or a requester wrote can move the cursor, retitle the window or
+ * rewrite what the screen shows.
+ */
+export function printable(text: string): string {
+  return text.replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '').replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '?');
+}
+
+const printableOrNull = (text: string | null) => (text === null ? null : printable(text));
+
 /** "failed · exit 127 · 1.2 s": a step's outcome as the API's event carries it. */
 function stepOutcome(d: Record<string, unknown>): string {
   const parts = [d['timedOut'] === true ? 'timed out' : d['ok'] === false ? 'failed' : 'ok'];
@@ -20,6 +32,10 @@ function stepOutcome(d: Record<string, unknown>): string {
  * `errand logs` shows and `errand run` keeps in its status line only.
  */
 export function renderEvent(event: StreamedEvent, verbose: boolean): string | null {
+  return printableOrNull(eventLine(event, verbose));
+}
+
+function eventLine(event: StreamedEvent, verbose: boolean): string | null {
   const d = event.data;
   switch (event.event) {
     case 'status':
@@ -54,6 +70,10 @@ export function renderEvent(event: StreamedEvent, verbose: boolean): string | nu
 
 /** A short "what is it doing" for the live status line. */
 export function activityOf(event: StreamedEvent): string | null {
+  return printableOrNull(activityLine(event));
+}
+
+function activityLine(event: StreamedEvent): string | null {
   const d = event.data;
   switch (event.event) {
     case 'tool_call':
@@ -87,7 +107,7 @@ export function renderOutcome(agent: ApiAgentView): string {
   if (agent.summary) lines.push('', 'Summary:', ...agent.summary.trim().split('\n').map((l) => `  ${l}`), '');
   if (agent.target?.prUrl) lines.push(`Pull request: ${agent.target.prUrl}`);
   if (agent.target?.branchName) lines.push(`Branch: ${agent.target.branchName}${agent.source?.repository ? ` on ${agent.source.repository}` : ''}`);
-  return lines.join('\n');
+  return printable(lines.join('\n'));
 }
 
 export function renderDetails(agent: ApiAgentView): string {
@@ -107,7 +127,7 @@ export function renderDetails(agent: ApiAgentView): string {
   ];
   const out = rows.filter(([, v]) => v).map(([k, v]) => `${k.padEnd(9)} ${v}`);
   if (agent.summary) out.push('', 'Summary:', ...agent.summary.trim().split('\n').map((l) => `  ${l}`));
-  return out.join('\n');
+  return printable(out.join('\n'));
 }
 
 export function renderTable(agents: ApiAgentView[]): string {
@@ -115,5 +135,5 @@ export function renderTable(agents: ApiAgentView[]): string {
   const rows = agents.map((a) => [a.id, a.status, (a.createdAt ?? '').slice(0, 16).replace('T', ' '), a.source?.repository ?? '-', oneLine(a.name, 50)]);
   const header = ['ID', 'STATUS', 'CREATED', 'REPO', 'NAME'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
+  return printable([header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n'));
 }
