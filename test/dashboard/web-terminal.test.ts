@@ -119,6 +119,25 @@ describe('web terminal', () => {
     await root.context.close();
   });
 
+  it('keeps what is typed while a stopped machine starts, and sends it once the terminal opens', async () => {
+    await teamFollowUps('owner');
+    await testSandbox(docker).park(agentId);
+    const alice = await signedIn(h.keys.alice);
+    const { ticket } = await alice.ticket();
+    const { socket } = await connect(ticket!, { origin: h.url, cookie: alice.cookie });
+    try {
+      // Sent at once, before the machine is running: nothing may be lost.
+      socket!.send(JSON.stringify({ type: 'resize', cols: 50, rows: 20 }));
+      socket!.send(Buffer.from('echo typed-early\r'), { binary: true });
+      await waitFor(async () => /^typed-early$/m.test(await agentSees()), { what: 'the early keystrokes in the machine' });
+      const width = (await machine.exec("tmux list-clients -t errand -F '#{client_width}' | head -1")).output.trim();
+      expect(width).toBe('50');
+    } finally {
+      socket!.close();
+      await alice.context.close();
+    }
+  });
+
   it('refuses a person without rights: 403 on the page and on a ticket, and the WebSocket upgrade', async () => {
     await teamFollowUps('owner');
     const bob = await signedIn(h.keys.bob);

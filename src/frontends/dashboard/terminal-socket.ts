@@ -10,6 +10,8 @@ import { terminalCloseCodes } from './live-terminals.js';
 
 /** Output waiting for a slow page beyond this closes its terminal (it can reconnect). */
 const maxBufferedBytes = 8 * 1024 * 1024;
+/** Keystrokes typed while the machine starts are kept (up to this) and sent once its terminal opens. */
+const maxPendingInputBytes = 64 * 1024;
 const socketPath = /^\/agents\/(ag_[a-z0-9]{12})\/terminal\/socket$/;
 
 /** What the page sends as text frames; keystrokes come as binary frames. */
@@ -92,6 +94,10 @@ export function terminalSocket(ctx: DashboardContext, terminals: MachineTerminal
     const log = ctx.log.child({ agentId: agent.id, actor: actor.actor, access });
     let terminal: MachineTerminal | null = null;
     let closed = false;
+    // What the page sent before the terminal opened (starting a stopped machine takes seconds).
+    let pendingInput: Buffer[] = [];
+    let pendingBytes = 0;
+    let wanted = { cols, rows };
     const end = (code: number, reason: string) => {
       if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason.slice(0, 120));
     };
@@ -117,11 +123,15 @@ export function terminalSocket(ctx: DashboardContext, terminals: MachineTerminal
     });
     ws.on('error', () => undefined);
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      if (!terminal) return;
       const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       if (isBinary) {
         // Watchers' keystrokes never reach the machine (their tmux client is read-only as well).
-        if (access === 'type') terminal.write(bytes);
+        if (access !== 'type') return;
+        if (terminal) terminal.write(bytes);
+        else if (pendingBytes + bytes.length <= maxPendingInputBytes) {
+          pendingInput.push(bytes);
+          pendingBytes += bytes.length;
+        }
         return;
       }
       let control: TerminalControl;
@@ -130,7 +140,8 @@ export function terminalSocket(ctx: DashboardContext, terminals: MachineTerminal
       } catch {
         return;
       }
-      void terminal.resize(control.cols, control.rows);
+      wanted = { cols: control.cols, rows: control.rows };
+      if (terminal) void terminal.resize(control.cols, control.rows);
     });
 
     log.info({ cols, rows }, 'web terminal opened');
@@ -144,6 +155,10 @@ export function terminalSocket(ctx: DashboardContext, terminals: MachineTerminal
           return;
         }
         terminal = opened;
+        // The page's size and keystrokes from while the machine was opening.
+        if (wanted.cols !== cols || wanted.rows !== rows) void opened.resize(wanted.cols, wanted.rows);
+        for (const bytes of pendingInput) opened.write(bytes);
+        pendingInput = [];
         opened.onData((chunk) => {
           if (ws.readyState !== ws.OPEN) return;
           // A page that stopped reading must not make this process hold the machine's output.

@@ -83,7 +83,8 @@
           } catch {
             return;
           }
-          if (message.type === 'hello') say(message.mode === 'type' ? 'Connected: you can type.' : 'Connected, read-only: you see the machine but cannot type.');
+          // The machine's terminal is ready once the server sends an empty status; keys typed before then are kept.
+          if (message.type === 'hello') say('Opening the machine\u2019s terminal\u2026');
           else if (message.type === 'status' && message.text) say(message.text);
           else if (message.type === 'status') say(watching ? 'Connected, read-only: you see the machine but cannot type.' : 'Connected: you can type.');
           else if (message.type === 'error') say(message.text, true);
