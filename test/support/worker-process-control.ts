@@ -35,7 +35,7 @@ export async function spawnWorker(settings: WorkerProcessSettings): Promise<Work
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker process did not start in 30 s: ${stderr}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`worker process did not start in 90 s (a loaded machine compiles the TypeScript slowly): ${stderr}`)), 90_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('ready')) {
         clearTimeout(timer);
