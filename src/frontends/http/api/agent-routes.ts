@@ -155,20 +155,23 @@ export function agentRoutes(ctx: ApiContext): Router {
  * unexpired signed link (no API key: links are handed to browsers and tools). Mounted before the
  * key check; a request without a signature falls through to it.
  */
-export function artifactDownloadRoutes(ctx: Pick<ApiContext, 'artifactUrls' | 'artifactStore' | 'log'>): Router {
+export function artifactDownloadRoutes(ctx: Pick<ApiContext, 'artifactUrls' | 'artifactStore' | 'log'>, shape: 'v0' | 'v1' = 'v0'): Router {
   const router = Router();
+  const refuse = (res: Response, status: number, code: string, message: string) => {
+    res.status(status).json(shape === 'v1' ? { code, message, error: { code, message } } : { error: { code, message } });
+  };
   router.get('/agents/:id/artifacts/*path', async (req: Request<{ id: string; path: string[] }>, res: Response, next) => {
     if (req.query['signature'] === undefined) return next();
     const name = req.params.path.join('/');
     try {
       const valid = isArtifactName(name) && (await ctx.artifactUrls.verify(req.params.id, name, req.query['expires'], req.query['signature']));
       if (!valid) {
-        res.status(403).json({ error: { code: 'forbidden', message: 'this download link is invalid or has expired: list the artifacts again for a fresh one' } });
+        refuse(res, 403, 'forbidden', 'this download link is invalid or has expired: list the artifacts again for a fresh one');
         return;
       }
       const file = await ctx.artifactStore.read(req.params.id, name);
       if (!file) {
-        res.status(404).json({ error: { code: 'not_found', message: 'no such artifact (the agent may have been deleted)' } });
+        refuse(res, 404, 'not_found', 'no such artifact (the agent may have been deleted)');
         return;
       }
       res.set({
@@ -181,7 +184,7 @@ export function artifactDownloadRoutes(ctx: Pick<ApiContext, 'artifactUrls' | 'a
       res.end(file.content);
     } catch (error) {
       ctx.log.warn({ err: error }, 'artifact download failed');
-      res.status(500).json({ error: { code: 'internal', message: 'the artifact could not be read' } });
+      refuse(res, 500, 'internal', 'the artifact could not be read');
     }
   });
   return router;

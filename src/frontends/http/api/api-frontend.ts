@@ -28,6 +28,7 @@ import type { WebhookQueue } from '../../../queue/webhook-queue.js';
 import type { RedisAgentRuns, RedisApiKeyRecords, RedisRateLimits, RedisRepositoryCache, WebhookSecretStore } from '../../../store/redis/index.js';
 import { rateLimit } from './rate-limit.js';
 import { cachedRepositories, type RepositoryLister, type RepositorySource } from './repositories.js';
+import { v1ArtifactRoutes } from './v1-artifacts.js';
 import { v1Routes } from './v1-routes.js';
 import { WebhookSender } from './webhook-delivery.js';
 import { WebhookNotifier } from './webhook-notifier.js';
@@ -136,6 +137,7 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
     name: 'api',
     mount(app: Express) {
       app.use('/v0', artifactDownloadRoutes(ctx));
+      app.use('/v1', artifactDownloadRoutes(ctx, 'v1'));
       const version = (mountPath: '/v0' | '/v1', ...routes: express.Router[]) => {
         const router = express.Router();
         router.use(authenticate(keys));
@@ -149,7 +151,7 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
         app.use(mountPath, router);
       };
       version('/v0', agentRoutes(ctx), accountRoutes(ctx));
-      version('/v1', v1Routes(ctx));
+      version('/v1', v1Routes(ctx), v1ArtifactRoutes(ctx));
     },
   };
 

@@ -66,3 +66,9 @@ export const V1ListRunsQuery = z.looseObject({
   cursor: queryString,
 });
 export type V1ListRunsQuery = z.infer<typeof V1ListRunsQuery>;
+
+/** `GET /v1/agents/{id}/artifacts/download?path=artifacts/<name>`. */
+export const V1ArtifactDownloadQuery = z.looseObject({
+  path: z.preprocess((v) => (Array.isArray(v) ? v[0] : v), z.string().min(1, 'must not be empty')),
+});
+export type V1ArtifactDownloadQuery = z.infer<typeof V1ArtifactDownloadQuery>;
