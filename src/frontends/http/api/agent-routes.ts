@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { isArtifactName, parseRepoRef, snapshotMachine, type AgentQuery, type AgentStatus, type LaunchOptions } from '../../../core/index.js';
+import { refuseIfArchived } from './archived.js';
 import { callerOf } from './auth.js';
 import { actionableAgent, baseUrlOf, callerIsAdmin, parse, visibleAgent, type ApiContext } from './context.js';
 import { ApiError, fieldCheck } from './errors.js';
@@ -73,7 +74,10 @@ export function agentRoutes(ctx: ApiContext): Router {
     };
     const page = await ctx.agents.list(agentQuery);
     const base = baseUrlOf(ctx, req);
-    res.json({ agents: page.agents.map((a) => presentAgent(a, base, ctx.scrubber)), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+    // Archived agents (v1's archive) are left out unless asked for, as in v1; filtered per page.
+    const archived = query.includeArchived ? [] : await ctx.runs.archivedAtMany(page.agents.map((a) => a.id));
+    const shown = page.agents.filter((_, i) => !archived[i]);
+    res.json({ agents: shown.map((a) => presentAgent(a, base, ctx.scrubber)), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
   });
 
   router.get('/agents/:id', async (req: Request<{ id: string }>, res: Response) => {
@@ -104,6 +108,7 @@ export function agentRoutes(ctx: ApiContext): Router {
     const caller = callerOf(res);
     const agent = await actionableAgent(ctx, caller, req.params.id);
     const body = parse(FollowUpBody, req.body);
+    await refuseIfArchived(ctx, agent);
     const result = await ctx.agents.followUp(agent.id, caller.principal, body.prompt.text, { kind: 'api' }, caller.key.admin, body.mode ? { mode: body.mode } : {});
     res.json({ id: agent.id, resumed: result.resumed, position: result.position, status: presentAgent(result.agent, baseUrlOf(ctx, req), ctx.scrubber).status });
   });

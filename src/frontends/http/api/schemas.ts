@@ -70,6 +70,8 @@ export const ListQuery = z.looseObject({
   status: queryString,
   repo: queryString,
   q: queryString,
+  /** Also list agents archived through v1 (hidden by default). */
+  includeArchived: z.preprocess((v) => (Array.isArray(v) ? v[0] : v), z.enum(['true', 'false']).optional()).transform((v) => v === 'true'),
 });
 export type ListQuery = z.infer<typeof ListQuery>;
 

@@ -4,6 +4,7 @@ import type { AgentRun } from '../../../store/redis/index.js';
 import type { ApiCaller } from './auth.js';
 import { callerOf } from './auth.js';
 import { actionableAgent, baseUrlOf, callerIsAdmin, parse, visibleAgent, type ApiContext } from './context.js';
+import { refuseIfArchived } from './archived.js';
 import { ApiError, fieldCheck } from './errors.js';
 import { presentMe } from './me.js';
 import { outcomeOf, presentRun, presentV1Agent } from './v1-present.js';
@@ -111,9 +112,7 @@ export function v1Routes(ctx: ApiContext): Router {
     const caller = callerOf(res);
     const agent = await actionableAgent(ctx, caller, req.params.id);
     const body = parse(V1CreateRunBody, req.body);
-    if (await ctx.runs.archivedAt(agent.id)) {
-      throw new ApiError(409, 'agent_archived', `agent ${agent.id} is archived: unarchive it (POST /v1/agents/${agent.id}/unarchive) to start a new run`);
-    }
+    await refuseIfArchived(ctx, agent);
     if (isActive(agent.status)) throw busy(agent);
     await runsOf(agent);
     const afterEventId = await ctx.runs.newestEventId(agent.id);
