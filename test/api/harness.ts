@@ -50,6 +50,8 @@ export interface ApiHarnessOptions {
   rateLimit?: { points: number; durationSeconds: number };
   /** Where `GET /v0|v1/repositories` lists from. */
   repositories?: () => Promise<{ owner: string; name: string; repository: string }[]>;
+  /** Configured plain git hosts that cannot be listed. */
+  unlistedHosts?: { url: string; reason: string }[];
 }
 
 export async function apiHarness(options: ApiHarnessOptions = {}): Promise<ApiHarness> {
@@ -84,6 +86,7 @@ export async function apiHarness(options: ApiHarnessOptions = {}): Promise<ApiHa
     ...(options.machines ? { machines: options.machines } : {}),
     ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     ...(options.repositories ? { repositories: options.repositories } : {}),
+    ...(options.unlistedHosts ? { unlistedHosts: options.unlistedHosts } : {}),
   });
   await api.start();
   http = await startHttpServer({ host: '127.0.0.1', port: 0, log: silent, mounts: [api.mount] });

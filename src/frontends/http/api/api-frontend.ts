@@ -27,7 +27,7 @@ import { ApiError, apiErrorHandler } from './errors.js';
 import type { WebhookQueue } from '../../../queue/webhook-queue.js';
 import type { RedisAgentRuns, RedisApiKeyRecords, RedisRateLimits, RedisRepositoryCache, WebhookSecretStore } from '../../../store/redis/index.js';
 import { rateLimit } from './rate-limit.js';
-import { cachedRepositories, type RepositoryLister, type RepositorySource } from './repositories.js';
+import { cachedRepositories, type RepositoryLister, type RepositorySource, type UnlistedHost } from './repositories.js';
 import { v1ArtifactRoutes } from './v1-artifacts.js';
 import { v1Routes } from './v1-routes.js';
 import { WebhookSender } from './webhook-delivery.js';
@@ -54,6 +54,8 @@ export interface ApiFrontendOptions {
   rateLimit?: { points: number; durationSeconds: number };
   /** Lists the repositories the GitHub App's installations reach (none without an App). */
   repositories?: RepositorySource;
+  /** Configured plain git hosts that cannot be listed (see git/repo-hosts.ts unlistedGitHosts). */
+  unlistedHosts?: UnlistedHost[];
   /** How long the repository list is cached (default 60 s). */
   repositoryCacheSeconds?: number;
   /** The key that signs artifact download links (default: this process's own; see secrets/signing-key.ts). */
@@ -119,6 +121,7 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
     repositories: cachedRepositories(options.repositories ?? null, options.stores.repositories, log, options.repositoryCacheSeconds ?? 60),
     artifactUrls: new ArtifactUrlSigner(options.artifactUrlKey ?? signingKey(null, 'artifact-urls'), options.clock),
     artifactStore: options.stores.artifacts,
+    unlistedHosts: options.unlistedHosts ?? [],
   };
   const limits = options.rateLimit && options.rateLimit.points > 0 ? options.stores.rateLimits(options.rateLimit) : null;
   const sender = new WebhookSender({

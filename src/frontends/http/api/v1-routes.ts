@@ -7,6 +7,7 @@ import { actionableAgent, baseUrlOf, callerIsAdmin, parse, visibleAgent, type Ap
 import { refuseIfArchived } from './archived.js';
 import { ApiError, fieldCheck } from './errors.js';
 import { presentMe } from './me.js';
+import { repositoriesBody } from './repositories.js';
 import { outcomeOf, presentRun, presentV1Agent } from './v1-present.js';
 import { V1CreateAgentBody, V1CreateRunBody, V1ListAgentsQuery, V1ListRunsQuery } from './v1-schemas.js';
 import { eventIdAfter, streamRun } from './v1-stream.js';
@@ -176,7 +177,7 @@ export function v1Routes(ctx: ApiContext): Router {
   });
 
   router.get('/repositories', async (_req: Request, res: Response) => {
-    res.json({ repositories: await ctx.repositories.list() });
+    res.json(await repositoriesBody(ctx.repositories, ctx.unlistedHosts));
   });
 
   return router;
