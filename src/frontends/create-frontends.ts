@@ -3,7 +3,7 @@ import type { CoreContext } from '../context.js';
 import type { Notifier } from '../core/index.js';
 import { networkSupply } from '../egress/from-config.js';
 import { ProviderRegistry } from '../engine/providers/index.js';
-import { repositoryListFromConfig, unlistedGitHosts } from '../git/repo-hosts.js';
+import { pullRequestLookupFromConfig, repositoryListFromConfig, unlistedGitHosts } from '../git/repo-hosts.js';
 import { createDockerClient, createDockerSandbox, DockerMachineTerminals } from '../sandbox/docker/index.js';
 import { createDashboard } from './dashboard/index.js';
 import { GitHubTriggerQueue } from '../queue/github-trigger-queue.js';
@@ -48,6 +48,7 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
     rateLimit: { points: config.apiRateLimit, durationSeconds: config.apiRateWindowSeconds },
     ...withRepositories(repositoryListFromConfig(config, { log: errand.log, clock: errand.clock, onToken: (token) => errand.scrubber.add(token) })),
     unlistedHosts: unlistedGitHosts(config),
+    ...withPullRequests(pullRequestLookupFromConfig(config, { log: errand.log, clock: errand.clock, onToken: (token) => errand.scrubber.add(token) })),
   });
   await api.start();
   stops.push(() => api.close());
@@ -126,4 +127,8 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
 
 function withRepositories(source: (() => Promise<{ owner: string; name: string; repository: string }[]>) | null) {
   return source ? { repositories: source } : {};
+}
+
+function withPullRequests(lookup: ReturnType<typeof pullRequestLookupFromConfig>) {
+  return lookup ? { pullRequests: lookup } : {};
 }

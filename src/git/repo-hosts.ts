@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import type { RepoRef } from '../core/agent.js';
 import { ErrandError } from '../core/errors.js';
-import type { RepoHost } from '../core/ports/repo-host.js';
+import type { PullRequestInfo, RepoHost } from '../core/ports/repo-host.js';
 import type { Metrics } from '../core/ports/metrics.js';
 import type { Clock, Log } from '../core/ports/runtime.js';
 import { GitHubHost } from './github-host.js';
@@ -53,6 +53,12 @@ export function repositoryListFromConfig(config: Config, deps: RepoHostDeps): ((
   const plain = plainRepositories(config.gitRepos);
   if (!github && plain.length === 0) return null;
   return async () => [...(github ? await github.listRepositories() : []), ...plain];
+}
+
+/** Reads a GitHub pull request with the App's installation token (`prUrl` launches); null without an App. */
+export function pullRequestLookupFromConfig(config: Config, deps: RepoHostDeps): ((repo: RepoRef, number: number) => Promise<PullRequestInfo | null>) | null {
+  const github = repoHostsFromConfig(config, deps).find((h): h is GitHubHost => h instanceof GitHubHost);
+  return github ? (repo, number) => github.getPullRequest(repo, number) : null;
 }
 
 /** A plain git repository URL as the repository list shows it: owner and name from its last two path segments. */

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { isArtifactName, parseRepoRef, snapshotMachine, type AgentQuery, type AgentStatus, type LaunchOptions } from '../../../core/index.js';
 import { refuseIfArchived } from './archived.js';
+import { pullRequestLaunch } from './pull-request-launch.js';
 import { callerOf } from './auth.js';
 import { actionableAgent, baseUrlOf, callerIsAdmin, parse, visibleAgent, type ApiContext } from './context.js';
 import { ApiError, fieldCheck } from './errors.js';
@@ -17,7 +18,12 @@ export function agentRoutes(ctx: ApiContext): Router {
     const caller = callerOf(res);
     const body = parse(LaunchBody, req.body);
     warnUnknown(ctx, body, ['prompt', 'source', 'model', 'target', 'webhook', 'mode', 'privacy', 'envVars', 'repos']);
-    const repository = body.source?.repository;
+    const pull = body.source?.prUrl ? await pullRequestLaunch(ctx.pullRequests, body.source.prUrl, 'source.prUrl', body.source.repository) : null;
+    if (pull && body.repos) throw new ApiError(400, 'invalid_request', 'repos: a pull request launch takes one repository (source.prUrl)', 'repos');
+    if (pull && body.target?.branchName && body.target.branchName !== pull.branch) {
+      throw new ApiError(400, 'invalid_request', `target.branchName: a pull request launch works on the PR's branch \`${pull.branch}\`; leave branchName out`, 'target.branchName');
+    }
+    const repository = pull?.repo ?? body.source?.repository;
     if (repository) fieldCheck('source.repository', () => parseRepoRef(repository));
     if (repository && body.repos) throw new ApiError(400, 'invalid_request', 'repos: give either source.repository or repos, not both', 'repos');
     body.repos?.forEach((repo, i) => fieldCheck(`repos[${i}]`, () => parseRepoRef(repo)));
@@ -30,7 +36,7 @@ export function agentRoutes(ctx: ApiContext): Router {
     }
     const options: LaunchOptions = {
       ...(repository ? { repo: repository } : {}),
-      ...(body.source?.ref ? { branch: body.source.ref } : {}),
+      ...(pull ? { branch: pull.base } : body.source?.ref ? { branch: body.source.ref } : {}),
       ...(body.model ? { model: body.model } : {}),
       ...(body.target?.autoCreatePr !== undefined ? { autopr: body.target.autoCreatePr } : {}),
       ...(body.mode ? { mode: body.mode } : {}),
@@ -43,7 +49,7 @@ export function agentRoutes(ctx: ApiContext): Router {
       conversation: { kind: 'api', ...(webhook ? { webhookUrl: webhook.url } : {}) },
       prompt: body.prompt.text,
       options,
-      ...(body.target?.branchName ? { branch: body.target.branchName } : {}),
+      ...(pull ? { branch: pull.branch, context: pull.context } : body.target?.branchName ? { branch: body.target.branchName } : {}),
       platformAdmin: caller.key.admin,
       ...(body.envVars ? { envVars: body.envVars } : {}),
     });

@@ -26,6 +26,7 @@ import type { ApiContext } from './context.js';
 import { ApiError, apiErrorHandler } from './errors.js';
 import type { WebhookQueue } from '../../../queue/webhook-queue.js';
 import type { RedisAgentRuns, RedisApiKeyRecords, RedisRateLimits, RedisRepositoryCache, WebhookSecretStore } from '../../../store/redis/index.js';
+import type { PullRequestLookup } from './pull-request-launch.js';
 import { rateLimit } from './rate-limit.js';
 import { cachedRepositories, type RepositoryLister, type RepositorySource, type UnlistedHost } from './repositories.js';
 import { v1ArtifactRoutes } from './v1-artifacts.js';
@@ -54,6 +55,8 @@ export interface ApiFrontendOptions {
   rateLimit?: { points: number; durationSeconds: number };
   /** Lists the repositories the GitHub App's installations reach (none without an App). */
   repositories?: RepositorySource;
+  /** Reads pull requests for `prUrl` launches (the GitHub App); without it such launches are refused. */
+  pullRequests?: PullRequestLookup;
   /** Configured plain git hosts that cannot be listed (see git/repo-hosts.ts unlistedGitHosts). */
   unlistedHosts?: UnlistedHost[];
   /** How long the repository list is cached (default 60 s). */
@@ -122,6 +125,7 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
     artifactUrls: new ArtifactUrlSigner(options.artifactUrlKey ?? signingKey(null, 'artifact-urls'), options.clock),
     artifactStore: options.stores.artifacts,
     unlistedHosts: options.unlistedHosts ?? [],
+    pullRequests: options.pullRequests ?? null,
   };
   const limits = options.rateLimit && options.rateLimit.points > 0 ? options.stores.rateLimits(options.rateLimit) : null;
   const sender = new WebhookSender({

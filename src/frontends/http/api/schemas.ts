@@ -24,6 +24,8 @@ export const LaunchBody = z.looseObject({
       repository: z.string().trim().min(1, 'must not be empty').optional(),
       /** The base branch; the repository's default branch when left out. */
       ref: branchName.optional(),
+      /** Work on this pull request's head branch (same repository only) instead of a new branch. */
+      prUrl: z.string().trim().min(1, 'must not be empty').optional(),
     })
     .optional(),
   model: z.string().trim().min(1, 'must not be empty').optional(),

@@ -28,11 +28,13 @@ export const V1CreateAgentBody = z.looseObject({
   model: ModelSelection.optional(),
   repos: z
     .array(
-      z.looseObject({
-        url: z.string().trim().min(1, 'must not be empty'),
-        startingRef: branchName.optional(),
-        prUrl: z.string().trim().min(1).optional(),
-      }),
+      z
+        .looseObject({
+          url: z.string().trim().min(1, 'must not be empty').optional(),
+          startingRef: branchName.optional(),
+          prUrl: z.string().trim().min(1).optional(),
+        })
+        .refine((repo) => repo.url !== undefined || repo.prUrl !== undefined, { message: 'give url (or prUrl)', path: ['url'] }),
     )
     .min(1, 'name at least one repository')
     .max(20, 'at most 20 repositories')
