@@ -113,6 +113,11 @@ export const Config = z.object({
   gitToken: optionalString,
   gitTokenUrl: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
   gitTokenUser: optionalString,
+  /** Repositories of plain git hosts to list in `GET /v0|v1/repositories` (https URLs, comma-separated): such hosts have no listing API. */
+  gitRepos: z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+    z.array(z.url({ protocol: /^https?$/ }).refine((url) => !new URL(url).username && !new URL(url).password, 'must not carry credentials (the token goes in ERRAND_GIT_TOKEN)')).default([]),
+  ),
   /** `allow`: admin API keys may launch agents on a path or file:// URL of this server (one person, own machine). */
   localRepos: z.preprocess(emptyToUndefined, z.enum(['allow', 'refuse']).default('refuse')),
   masterKey: z.preprocess(emptyToUndefined, z.string().trim().regex(masterKeyPattern, masterKeyHint).optional()),
@@ -199,6 +204,7 @@ export const configEnv: Record<keyof Config, string> = {
   gitToken: 'ERRAND_GIT_TOKEN',
   gitTokenUrl: 'ERRAND_GIT_TOKEN_URL',
   gitTokenUser: 'ERRAND_GIT_TOKEN_USER',
+  gitRepos: 'ERRAND_GIT_REPOS',
   localRepos: 'ERRAND_LOCAL_REPOS',
   masterKey: 'ERRAND_MASTER_KEY',
   masterKeyFile: 'ERRAND_MASTER_KEY_FILE',

@@ -44,6 +44,8 @@ function eventLine(event: StreamedEvent, verbose: boolean): string | null {
       return `• ${oneLine(str(d['text']))}`;
     case 'model_message':
       return `agent: ${verbose ? str(d['text']).trim() : oneLine(str(d['text']), 400)}`;
+    case 'thinking':
+      return verbose ? `thinking: ${str(d['text']).trim()}` : null;
     case 'tool_call':
       return `→ ${str(d['name'])} ${oneLine(str(d['args']), 100)}`;
     case 'tool_result': {
@@ -87,6 +89,7 @@ function activityLine(event: StreamedEvent): string | null {
     case 'milestone':
       return oneLine(str(d['text']), 60);
     case 'model_message':
+    case 'thinking':
       return 'thinking';
     default:
       return null;

@@ -7,6 +7,8 @@ export type AgentEvent =
   | { type: 'log'; phase: LogPhase; stream: 'stdout' | 'stderr' | 'system'; text: string }
   | { type: 'milestone'; name: MilestoneName; text: string; data?: Record<string, string | number | boolean> }
   | { type: 'model_message'; text: string }
+  /** The model's reasoning before its message or tool calls, when the provider returns it (bounded, scrubbed). */
+  | { type: 'thinking'; text: string }
   | { type: 'tool_call'; callId: string; name: string; args: string }
   | ToolOutputEvent
   | ToolResultEvent

@@ -3,7 +3,7 @@ import type { CoreContext } from '../context.js';
 import type { Notifier } from '../core/index.js';
 import { networkSupply } from '../egress/from-config.js';
 import { ProviderRegistry } from '../engine/providers/index.js';
-import { repositoryListFromConfig } from '../git/repo-hosts.js';
+import { pullRequestLookupFromConfig, repositoryListFromConfig, unlistedGitHosts } from '../git/repo-hosts.js';
 import { createDockerClient, createDockerSandbox, DockerMachineTerminals } from '../sandbox/docker/index.js';
 import { createDashboard } from './dashboard/index.js';
 import { GitHubTriggerQueue } from '../queue/github-trigger-queue.js';
@@ -47,6 +47,8 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
     serverUrl,
     rateLimit: { points: config.apiRateLimit, durationSeconds: config.apiRateWindowSeconds },
     ...withRepositories(repositoryListFromConfig(config, { log: errand.log, clock: errand.clock, onToken: (token) => errand.scrubber.add(token) })),
+    unlistedHosts: unlistedGitHosts(config),
+    ...withPullRequests(pullRequestLookupFromConfig(config, { log: errand.log, clock: errand.clock, onToken: (token) => errand.scrubber.add(token) })),
   });
   await api.start();
   stops.push(() => api.close());
@@ -102,7 +104,8 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
   // Last: its routes are specific paths, and `/` is its own.
   // The web terminal opens machines through the same Docker engine (DOCKER_HOST) as snapshots.
   const dashboard = createDashboard({
-    availableRepositories: async () => (await api.repositories.list()).map((r) => `${r.owner}/${r.name}`),
+    // Plain git repositories (ERRAND_GIT_REPOS) are launched by URL, GitHub ones by owner/name.
+    availableRepositories: async () => (await api.repositories.list()).map((r) => (config.gitRepos.includes(r.repository) ? r.repository : `${r.owner}/${r.name}`)),
     machines,
     terminals: new DockerMachineTerminals(createDockerClient(config.dockerHost)),
     agents: errand.agents,
@@ -124,4 +127,8 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
 
 function withRepositories(source: (() => Promise<{ owner: string; name: string; repository: string }[]>) | null) {
   return source ? { repositories: source } : {};
+}
+
+function withPullRequests(lookup: ReturnType<typeof pullRequestLookupFromConfig>) {
+  return lookup ? { pullRequests: lookup } : {};
 }

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import type { RepoRef } from '../core/agent.js';
 import { ErrandError } from '../core/errors.js';
-import type { RepoHost } from '../core/ports/repo-host.js';
+import type { PullRequestInfo, RepoHost } from '../core/ports/repo-host.js';
 import type { Metrics } from '../core/ports/metrics.js';
 import type { Clock, Log } from '../core/ports/runtime.js';
 import { GitHubHost } from './github-host.js';
@@ -45,12 +45,41 @@ export function repoHostsFromConfig(config: Config, deps: RepoHostDeps): RepoHos
 }
 
 /**
- * Lists the repositories the GitHub App's installations reach (`GET /v0|v1/repositories`); null
- * without an App. Plain git remotes cannot be listed.
+ * Lists the repositories the GitHub App's installations reach and those of plain git hosts named
+ * in ERRAND_GIT_REPOS (`GET /v0|v1/repositories`); null when there are neither.
  */
 export function repositoryListFromConfig(config: Config, deps: RepoHostDeps): (() => Promise<{ owner: string; name: string; repository: string }[]>) | null {
   const github = repoHostsFromConfig(config, deps).find((h): h is GitHubHost => h instanceof GitHubHost);
-  return github ? () => github.listRepositories() : null;
+  const plain = plainRepositories(config.gitRepos);
+  if (!github && plain.length === 0) return null;
+  return async () => [...(github ? await github.listRepositories() : []), ...plain];
+}
+
+/** Reads a GitHub pull request with the App's installation token (`prUrl` launches); null without an App. */
+export function pullRequestLookupFromConfig(config: Config, deps: RepoHostDeps): ((repo: RepoRef, number: number) => Promise<PullRequestInfo | null>) | null {
+  const github = repoHostsFromConfig(config, deps).find((h): h is GitHubHost => h instanceof GitHubHost);
+  return github ? (repo, number) => github.getPullRequest(repo, number) : null;
+}
+
+/** A plain git repository URL as the repository list shows it: owner and name from its last two path segments. */
+export function plainRepositories(urls: readonly string[]): { owner: string; name: string; repository: string }[] {
+  return urls.map((url) => {
+    const parts = new URL(url).pathname.replace(/\.git\/?$/, '').split('/').filter(Boolean);
+    return { owner: parts.at(-2) ?? new URL(url).hostname, name: parts.at(-1) ?? new URL(url).hostname, repository: url };
+  });
+}
+
+/**
+ * Plain git hosts Errand is configured for (ERRAND_GIT_TOKEN_URL) but cannot list: git has no way
+ * to list a server's repositories, so a host none of whose repositories is in ERRAND_GIT_REPOS is
+ * named with what to do.
+ */
+export function unlistedGitHosts(config: Pick<Config, 'gitTokenUrl' | 'gitRepos'>): { url: string; reason: string }[] {
+  const prefix = config.gitTokenUrl;
+  if (!prefix) return [];
+  const under = (url: string) => url.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
+  if (config.gitRepos.some(under)) return [];
+  return [{ url: prefix, reason: 'plain git hosts cannot be listed: name the repositories to offer in ERRAND_GIT_REPOS' }];
 }
 
 /** The host that serves a repo; a GitHub `owner/name` without a GitHub App is a setup mistake. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
-import { AgentService, NotifyDispatcher, type Agent, type AgentEvent, type Principal, type Sandbox } from '../../src/core/index.js';
+import { AgentService, NotifyDispatcher, type Agent, type AgentEvent, type Principal, type PullRequestInfo, type RepoRef, type Sandbox } from '../../src/core/index.js';
 import { ProviderRegistry } from '../../src/engine/providers/index.js';
 import { createApiFrontend, type ApiFrontend } from '../../src/frontends/http/api/index.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/frontends/http/server.js';
@@ -50,6 +50,10 @@ export interface ApiHarnessOptions {
   rateLimit?: { points: number; durationSeconds: number };
   /** Where `GET /v0|v1/repositories` lists from. */
   repositories?: () => Promise<{ owner: string; name: string; repository: string }[]>;
+  /** Reads pull requests for `prUrl` launches. */
+  pullRequests?: (repo: RepoRef, number: number) => Promise<PullRequestInfo | null>;
+  /** Configured plain git hosts that cannot be listed. */
+  unlistedHosts?: { url: string; reason: string }[];
 }
 
 export async function apiHarness(options: ApiHarnessOptions = {}): Promise<ApiHarness> {
@@ -84,6 +88,8 @@ export async function apiHarness(options: ApiHarnessOptions = {}): Promise<ApiHa
     ...(options.machines ? { machines: options.machines } : {}),
     ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     ...(options.repositories ? { repositories: options.repositories } : {}),
+    ...(options.unlistedHosts ? { unlistedHosts: options.unlistedHosts } : {}),
+    ...(options.pullRequests ? { pullRequests: options.pullRequests } : {}),
   });
   await api.start();
   http = await startHttpServer({ host: '127.0.0.1', port: 0, log: silent, mounts: [api.mount] });

@@ -16,4 +16,10 @@ describe('what the CLI prints of server text', () => {
     // Newlines and tabs of multi-line text stay.
     expect(renderEvent({ event: 'model_message', id: '2', data: { text: 'a\n\tb' } }, true)).toBe('agent: a\n\tb');
   });
+
+  it("shows the model's reasoning with -v only", () => {
+    const event = { event: 'thinking', id: '3', data: { text: `The cookie expires early.${hostile}` } };
+    expect(renderEvent(event, false)).toBeNull();
+    expect(renderEvent(event, true)).toBe('thinking: The cookie expires early.?]0;pwned?red?over? written');
+  });
 });

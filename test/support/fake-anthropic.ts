@@ -64,6 +64,7 @@ const anthropicApi: FakeApi = {
   },
   success(reply, request, usage) {
     const content: Json[] = [];
+    if (reply.thinking) content.push({ type: 'thinking', thinking: reply.thinking, signature: `fake-signature-${request.index}` });
     if (reply.text) content.push({ type: 'text', text: reply.text, citations: null });
     for (const [n, call] of (reply.toolCalls ?? []).entries()) {
       const input = typeof call.arguments === 'string' ? JSON.parse(call.arguments) : call.arguments;

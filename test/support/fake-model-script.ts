@@ -22,7 +22,16 @@ export interface FakeUsage {
 }
 
 export type FakeReply =
-  | { text?: string; toolCalls?: FakeToolCall[]; usage?: FakeUsage; stopReason?: 'end' | 'max_tokens' }
+  | {
+      text?: string;
+      toolCalls?: FakeToolCall[];
+      usage?: FakeUsage;
+      stopReason?: 'end' | 'max_tokens';
+      /** The model's reasoning: an Anthropic `thinking` block, or for OpenAI-compatible servers the field `reasoningAs` names. */
+      thinking?: string;
+      /** Where an OpenAI-compatible server puts `thinking` (default `reasoning_content`; `think_tags` leads the content with `<think>…</think>`). */
+      reasoningAs?: 'reasoning_content' | 'reasoning' | 'think_tags';
+    }
   /** An HTTP error shaped like the real API's; `retryAfter` in seconds sets `retry-after`. */
   | { error: { status: number; message?: string; retryAfter?: number; retryAfterMs?: number } }
   /** Drops the connection without an answer, as a crashed server or proxy would. */

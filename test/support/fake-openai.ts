@@ -57,6 +57,11 @@ const openAiApi: FakeApi = {
     const finish = reply.stopReason === 'max_tokens' ? 'length' : toolCalls.length > 0 ? 'tool_calls' : 'stop';
     const message: Json = { role: 'assistant', content: reply.text ?? (toolCalls.length > 0 ? null : ''), refusal: null, annotations: [] };
     if (toolCalls.length > 0) message['tool_calls'] = toolCalls;
+    if (reply.thinking) {
+      const as = reply.reasoningAs ?? 'reasoning_content';
+      if (as === 'think_tags') message['content'] = `<think>\n${reply.thinking}\n</think>\n\n${reply.text ?? ''}`;
+      else message[as] = reply.thinking;
+    }
     return {
       id: `chatcmpl-fake${request.index}`,
       object: 'chat.completion',

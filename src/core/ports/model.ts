@@ -29,6 +29,12 @@ export interface ModelRequest {
 
 export interface ModelResponse {
   text: string;
+  /**
+   * The model's reasoning when the provider returns it (Anthropic `thinking` blocks; the
+   * `reasoning_content` / `reasoning` fields or a leading `<think>…</think>` of OpenAI-compatible
+   * servers). Shown as `thinking` events; never sent back to the model.
+   */
+  reasoning?: string;
   toolCalls: ModelToolCall[];
   usage: { inputTokens: number; outputTokens: number };
   stopReason: 'end' | 'tool_calls' | 'max_tokens' | 'other';

@@ -125,6 +125,8 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<LoopResul
       usage.outputTokens += response.usage.outputTokens;
       await options.onUsage(response.usage);
 
+      const reasoning = response.reasoning?.trim();
+      if (reasoning) await options.emit({ type: 'thinking', text: cut(reasoning, eventTextChars) });
       const text = response.text.trim();
       if (text) await options.emit({ type: 'model_message', text: cut(text, eventTextChars) });
       messages.push({ role: 'assistant', content: response.text, toolCalls: response.toolCalls });

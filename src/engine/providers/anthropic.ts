@@ -130,12 +130,13 @@ function toolInput(call: ModelToolCall): Record<string, unknown> {
   }
 }
 
-/** The parts of a Messages API response we read; tolerant of block types we do not use (thinking). */
+/** The parts of a Messages API response we read; tolerant of block types we do not use (redacted_thinking). */
 const AnthropicMessage = z.looseObject({
   content: z.array(
     z.union([
       z.looseObject({ type: z.literal('text'), text: z.string() }),
       z.looseObject({ type: z.literal('tool_use'), id: z.string(), name: z.string(), input: z.unknown() }),
+      z.looseObject({ type: z.literal('thinking'), thinking: z.string() }),
       z.looseObject({ type: z.string() }),
     ]),
   ),
@@ -158,16 +159,20 @@ export function fromAnthropic(raw: unknown, provider: string, log?: Log): ModelR
   }
   const message = parsed.data;
   const texts: string[] = [];
+  const thoughts: string[] = [];
   const toolCalls: ModelToolCall[] = [];
   for (const block of message.content) {
     if (block.type === 'text' && 'text' in block && typeof block.text === 'string') texts.push(block.text);
+    if (block.type === 'thinking' && 'thinking' in block && typeof block.thinking === 'string') thoughts.push(block.thinking);
     if (block.type === 'tool_use' && 'id' in block && 'name' in block) {
       toolCalls.push({ id: String(block.id), name: String(block.name), arguments: JSON.stringify(block.input ?? {}) });
     }
   }
   const usage = message.usage;
+  const reasoning = thoughts.join('\n\n').trim();
   return {
     text: texts.join(''),
+    ...(reasoning ? { reasoning } : {}),
     toolCalls,
     // Cached prompt tokens are still input the model read; they count.
     usage: {

@@ -106,6 +106,10 @@ const ChatCompletion = z.looseObject({
         finish_reason: z.string().nullish(),
         message: z.looseObject({
           content: z.string().nullish(),
+          /** DeepSeek, vLLM, llama.cpp (`--reasoning-format deepseek`), LM Studio. */
+          reasoning_content: z.string().nullish(),
+          /** OpenRouter, Ollama's OpenAI endpoint, newer vLLM; some servers send an object here (ignored). */
+          reasoning: z.unknown().optional(),
           tool_calls: z
             .array(
               z.looseObject({
@@ -137,12 +141,27 @@ export function fromOpenAi(raw: unknown, provider: string, log?: Log): ModelResp
     // Some local servers leave out the id; the conversation still needs one to pair results.
     toolCalls.push({ id: call.id || `call_${index}`, name: call.function.name, arguments: call.function.arguments ?? '{}' });
   }
+  const { text, thought } = splitThinkTags(choice.message.content ?? '');
+  const given = choice.message.reasoning_content ?? (typeof choice.message.reasoning === 'string' ? choice.message.reasoning : '');
+  const reasoning = [given, thought].map((t) => t.trim()).filter(Boolean).join('\n\n');
   return {
-    text: choice.message.content ?? '',
+    text,
+    ...(reasoning ? { reasoning } : {}),
     toolCalls,
     usage: { inputTokens: completion.usage?.prompt_tokens ?? 0, outputTokens: completion.usage?.completion_tokens ?? 0 },
     stopReason: stopReason(choice.finish_reason, toolCalls.length > 0),
   };
+}
+
+/**
+ * Servers that leave a reasoning model's thoughts in the content (`<think>…</think>` first, as
+ * DeepSeek-R1 and Qwen3 write them) get them split off, so the thoughts neither read as the
+ * agent's message nor go back to the model in the history.
+ */
+export function splitThinkTags(content: string): { text: string; thought: string } {
+  const match = /^\s*<think>([\s\S]*?)<\/think>\s*/.exec(content);
+  if (!match) return { text: content, thought: '' };
+  return { text: content.slice(match[0].length), thought: match[1] ?? '' };
 }
 
 function stopReason(finish: string | null | undefined, hasToolCalls: boolean): ModelResponse['stopReason'] {

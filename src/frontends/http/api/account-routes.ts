@@ -3,6 +3,7 @@ import { ErrandError, networkInEffect, networkPolicy, type SecretScope } from '.
 import { callerOf } from './auth.js';
 import { callerIsAdmin, parse, requireAdmin, type ApiContext } from './context.js';
 import { presentMe } from './me.js';
+import { repositoriesBody } from './repositories.js';
 import { AuditQuery, SecretBody } from './schemas.js';
 
 /** `/v0/me`, `/v0/models`, `/v0/repositories`, and the admin routes: settings, secrets (names only), the audit log. */
@@ -14,7 +15,7 @@ export function accountRoutes(ctx: ApiContext): Router {
   });
 
   router.get('/repositories', async (_req: Request, res: Response) => {
-    res.json({ repositories: await ctx.repositories.list() });
+    res.json(await repositoriesBody(ctx.repositories, ctx.unlistedHosts));
   });
 
   router.get('/models', (_req: Request, res: Response) => {

@@ -1,5 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { isArtifactName, parseRepoRef, snapshotMachine, type AgentQuery, type AgentStatus, type LaunchOptions } from '../../../core/index.js';
+import { refuseIfArchived } from './archived.js';
+import { pullRequestLaunch } from './pull-request-launch.js';
 import { callerOf } from './auth.js';
 import { actionableAgent, baseUrlOf, callerIsAdmin, parse, visibleAgent, type ApiContext } from './context.js';
 import { ApiError, fieldCheck } from './errors.js';
@@ -16,7 +18,12 @@ export function agentRoutes(ctx: ApiContext): Router {
     const caller = callerOf(res);
     const body = parse(LaunchBody, req.body);
     warnUnknown(ctx, body, ['prompt', 'source', 'model', 'target', 'webhook', 'mode', 'privacy', 'envVars', 'repos']);
-    const repository = body.source?.repository;
+    const pull = body.source?.prUrl ? await pullRequestLaunch(ctx.pullRequests, body.source.prUrl, 'source.prUrl', body.source.repository) : null;
+    if (pull && body.repos) throw new ApiError(400, 'invalid_request', 'repos: a pull request launch takes one repository (source.prUrl)', 'repos');
+    if (pull && body.target?.branchName && body.target.branchName !== pull.branch) {
+      throw new ApiError(400, 'invalid_request', `target.branchName: a pull request launch works on the PR's branch \`${pull.branch}\`; leave branchName out`, 'target.branchName');
+    }
+    const repository = pull?.repo ?? body.source?.repository;
     if (repository) fieldCheck('source.repository', () => parseRepoRef(repository));
     if (repository && body.repos) throw new ApiError(400, 'invalid_request', 'repos: give either source.repository or repos, not both', 'repos');
     body.repos?.forEach((repo, i) => fieldCheck(`repos[${i}]`, () => parseRepoRef(repo)));
@@ -29,7 +36,7 @@ export function agentRoutes(ctx: ApiContext): Router {
     }
     const options: LaunchOptions = {
       ...(repository ? { repo: repository } : {}),
-      ...(body.source?.ref ? { branch: body.source.ref } : {}),
+      ...(pull ? { branch: pull.base } : body.source?.ref ? { branch: body.source.ref } : {}),
       ...(body.model ? { model: body.model } : {}),
       ...(body.target?.autoCreatePr !== undefined ? { autopr: body.target.autoCreatePr } : {}),
       ...(body.mode ? { mode: body.mode } : {}),
@@ -42,7 +49,7 @@ export function agentRoutes(ctx: ApiContext): Router {
       conversation: { kind: 'api', ...(webhook ? { webhookUrl: webhook.url } : {}) },
       prompt: body.prompt.text,
       options,
-      ...(body.target?.branchName ? { branch: body.target.branchName } : {}),
+      ...(pull ? { branch: pull.branch, context: pull.context } : body.target?.branchName ? { branch: body.target.branchName } : {}),
       platformAdmin: caller.key.admin,
       ...(body.envVars ? { envVars: body.envVars } : {}),
     });
@@ -73,7 +80,10 @@ export function agentRoutes(ctx: ApiContext): Router {
     };
     const page = await ctx.agents.list(agentQuery);
     const base = baseUrlOf(ctx, req);
-    res.json({ agents: page.agents.map((a) => presentAgent(a, base, ctx.scrubber)), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+    // Archived agents (v1's archive) are left out unless asked for, as in v1; filtered per page.
+    const archived = query.includeArchived ? [] : await ctx.runs.archivedAtMany(page.agents.map((a) => a.id));
+    const shown = page.agents.filter((_, i) => !archived[i]);
+    res.json({ agents: shown.map((a) => presentAgent(a, base, ctx.scrubber)), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
   });
 
   router.get('/agents/:id', async (req: Request<{ id: string }>, res: Response) => {
@@ -104,6 +114,7 @@ export function agentRoutes(ctx: ApiContext): Router {
     const caller = callerOf(res);
     const agent = await actionableAgent(ctx, caller, req.params.id);
     const body = parse(FollowUpBody, req.body);
+    await refuseIfArchived(ctx, agent);
     const result = await ctx.agents.followUp(agent.id, caller.principal, body.prompt.text, { kind: 'api' }, caller.key.admin, body.mode ? { mode: body.mode } : {});
     res.json({ id: agent.id, resumed: result.resumed, position: result.position, status: presentAgent(result.agent, baseUrlOf(ctx, req), ctx.scrubber).status });
   });
@@ -155,20 +166,23 @@ export function agentRoutes(ctx: ApiContext): Router {
  * unexpired signed link (no API key: links are handed to browsers and tools). Mounted before the
  * key check; a request without a signature falls through to it.
  */
-export function artifactDownloadRoutes(ctx: Pick<ApiContext, 'artifactUrls' | 'artifactStore' | 'log'>): Router {
+export function artifactDownloadRoutes(ctx: Pick<ApiContext, 'artifactUrls' | 'artifactStore' | 'log'>, shape: 'v0' | 'v1' = 'v0'): Router {
   const router = Router();
+  const refuse = (res: Response, status: number, code: string, message: string) => {
+    res.status(status).json(shape === 'v1' ? { code, message, error: { code, message } } : { error: { code, message } });
+  };
   router.get('/agents/:id/artifacts/*path', async (req: Request<{ id: string; path: string[] }>, res: Response, next) => {
     if (req.query['signature'] === undefined) return next();
     const name = req.params.path.join('/');
     try {
       const valid = isArtifactName(name) && (await ctx.artifactUrls.verify(req.params.id, name, req.query['expires'], req.query['signature']));
       if (!valid) {
-        res.status(403).json({ error: { code: 'forbidden', message: 'this download link is invalid or has expired: list the artifacts again for a fresh one' } });
+        refuse(res, 403, 'forbidden', 'this download link is invalid or has expired: list the artifacts again for a fresh one');
         return;
       }
       const file = await ctx.artifactStore.read(req.params.id, name);
       if (!file) {
-        res.status(404).json({ error: { code: 'not_found', message: 'no such artifact (the agent may have been deleted)' } });
+        refuse(res, 404, 'not_found', 'no such artifact (the agent may have been deleted)');
         return;
       }
       res.set({
@@ -181,7 +195,7 @@ export function artifactDownloadRoutes(ctx: Pick<ApiContext, 'artifactUrls' | 'a
       res.end(file.content);
     } catch (error) {
       ctx.log.warn({ err: error }, 'artifact download failed');
-      res.status(500).json({ error: { code: 'internal', message: 'the artifact could not be read' } });
+      refuse(res, 500, 'internal', 'the artifact could not be read');
     }
   });
   return router;

@@ -26,8 +26,10 @@ import type { ApiContext } from './context.js';
 import { ApiError, apiErrorHandler } from './errors.js';
 import type { WebhookQueue } from '../../../queue/webhook-queue.js';
 import type { RedisAgentRuns, RedisApiKeyRecords, RedisRateLimits, RedisRepositoryCache, WebhookSecretStore } from '../../../store/redis/index.js';
+import type { PullRequestLookup } from './pull-request-launch.js';
 import { rateLimit } from './rate-limit.js';
-import { cachedRepositories, type RepositoryLister, type RepositorySource } from './repositories.js';
+import { cachedRepositories, type RepositoryLister, type RepositorySource, type UnlistedHost } from './repositories.js';
+import { v1ArtifactRoutes } from './v1-artifacts.js';
 import { v1Routes } from './v1-routes.js';
 import { WebhookSender } from './webhook-delivery.js';
 import { WebhookNotifier } from './webhook-notifier.js';
@@ -53,6 +55,10 @@ export interface ApiFrontendOptions {
   rateLimit?: { points: number; durationSeconds: number };
   /** Lists the repositories the GitHub App's installations reach (none without an App). */
   repositories?: RepositorySource;
+  /** Reads pull requests for `prUrl` launches (the GitHub App); without it such launches are refused. */
+  pullRequests?: PullRequestLookup;
+  /** Configured plain git hosts that cannot be listed (see git/repo-hosts.ts unlistedGitHosts). */
+  unlistedHosts?: UnlistedHost[];
   /** How long the repository list is cached (default 60 s). */
   repositoryCacheSeconds?: number;
   /** The key that signs artifact download links (default: this process's own; see secrets/signing-key.ts). */
@@ -118,6 +124,8 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
     repositories: cachedRepositories(options.repositories ?? null, options.stores.repositories, log, options.repositoryCacheSeconds ?? 60),
     artifactUrls: new ArtifactUrlSigner(options.artifactUrlKey ?? signingKey(null, 'artifact-urls'), options.clock),
     artifactStore: options.stores.artifacts,
+    unlistedHosts: options.unlistedHosts ?? [],
+    pullRequests: options.pullRequests ?? null,
   };
   const limits = options.rateLimit && options.rateLimit.points > 0 ? options.stores.rateLimits(options.rateLimit) : null;
   const sender = new WebhookSender({
@@ -136,6 +144,7 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
     name: 'api',
     mount(app: Express) {
       app.use('/v0', artifactDownloadRoutes(ctx));
+      app.use('/v1', artifactDownloadRoutes(ctx, 'v1'));
       const version = (mountPath: '/v0' | '/v1', ...routes: express.Router[]) => {
         const router = express.Router();
         router.use(authenticate(keys));
@@ -149,7 +158,7 @@ export function createApiFrontend(options: ApiFrontendOptions): ApiFrontend {
         app.use(mountPath, router);
       };
       version('/v0', agentRoutes(ctx), accountRoutes(ctx));
-      version('/v1', v1Routes(ctx));
+      version('/v1', v1Routes(ctx), v1ArtifactRoutes(ctx));
     },
   };
 

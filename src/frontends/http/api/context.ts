@@ -22,7 +22,8 @@ import type { ApiCaller } from './auth.js';
 import { invalidBody } from './errors.js';
 import type { WebhookSecretStore } from '../../../store/redis/webhook-secrets.js';
 import type { RedisAgentRuns } from '../../../store/redis/agent-runs.js';
-import type { RepositoryLister } from './repositories.js';
+import type { RepositoryLister, UnlistedHost } from './repositories.js';
+import type { PullRequestLookup } from './pull-request-launch.js';
 import type { WebhookUrlPolicy } from './webhook-url.js';
 import type { ArtifactUrlSigner } from './artifact-urls.js';
 
@@ -50,6 +51,10 @@ export interface ApiContext {
   runs: RedisAgentRuns;
   /** The repositories the configured hosts make available (cached). */
   repositories: RepositoryLister;
+  /** Reads pull requests for `prUrl` launches; null without a GitHub App. */
+  pullRequests: PullRequestLookup | null;
+  /** Configured plain git hosts that cannot be listed (named in the repositories answer). */
+  unlistedHosts: readonly UnlistedHost[];
   /** Signs and checks artifact download links. */
   artifactUrls: ArtifactUrlSigner;
   /** Serves artifact downloads. */

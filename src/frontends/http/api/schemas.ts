@@ -24,6 +24,8 @@ export const LaunchBody = z.looseObject({
       repository: z.string().trim().min(1, 'must not be empty').optional(),
       /** The base branch; the repository's default branch when left out. */
       ref: branchName.optional(),
+      /** Work on this pull request's head branch (same repository only) instead of a new branch. */
+      prUrl: z.string().trim().min(1, 'must not be empty').optional(),
     })
     .optional(),
   model: z.string().trim().min(1, 'must not be empty').optional(),
@@ -70,6 +72,8 @@ export const ListQuery = z.looseObject({
   status: queryString,
   repo: queryString,
   q: queryString,
+  /** Also list agents archived through v1 (hidden by default). */
+  includeArchived: z.preprocess((v) => (Array.isArray(v) ? v[0] : v), z.enum(['true', 'false']).optional()).transform((v) => v === 'true'),
 });
 export type ListQuery = z.infer<typeof ListQuery>;
 

@@ -4,8 +4,11 @@ import type { AgentRun } from '../../../store/redis/index.js';
 import type { ApiCaller } from './auth.js';
 import { callerOf } from './auth.js';
 import { actionableAgent, baseUrlOf, callerIsAdmin, parse, visibleAgent, type ApiContext } from './context.js';
+import { refuseIfArchived } from './archived.js';
+import { pullRequestLaunch } from './pull-request-launch.js';
 import { ApiError, fieldCheck } from './errors.js';
 import { presentMe } from './me.js';
+import { repositoriesBody } from './repositories.js';
 import { outcomeOf, presentRun, presentV1Agent } from './v1-present.js';
 import { V1CreateAgentBody, V1CreateRunBody, V1ListAgentsQuery, V1ListRunsQuery } from './v1-schemas.js';
 import { eventIdAfter, streamRun } from './v1-stream.js';
@@ -28,15 +31,20 @@ export function v1Routes(ctx: ApiContext): Router {
     const repos = body.repos ?? [];
     const primary = repos[0];
     repos.forEach((repo, i) => {
-      if (repo.prUrl) throw new ApiError(400, 'invalid_request', `repos.${i}.prUrl: starting from a pull request is not supported by Errand's v1 yet; give the repository's url and startingRef`, `repos.${i}.prUrl`);
-      fieldCheck(`repos.${i}.url`, () => parseRepoRef(repo.url));
+      if (repo.prUrl && (i > 0 || repos.length > 1)) throw new ApiError(400, 'invalid_request', `repos.${i}.prUrl: a pull request launch takes one repository`, `repos.${i}.prUrl`);
+      if (repo.url !== undefined) fieldCheck(`repos.${i}.url`, () => parseRepoRef(repo.url!));
     });
+    const pull = primary?.prUrl ? await pullRequestLaunch(ctx.pullRequests, primary.prUrl, 'repos.0.prUrl', primary.url) : null;
+    if (pull && body.branchName && body.branchName !== pull.branch) {
+      throw new ApiError(400, 'invalid_request', `branchName: a pull request launch works on the PR's branch \`${pull.branch}\`; leave branchName out`, 'branchName');
+    }
     if (body.model && ctx.models) fieldCheck('model.id', () => ctx.models!.resolve(body.model!.id));
     if (body.agentId) ctx.log.debug({ agentId: body.agentId }, 'v1 launch names its agent id; Errand makes its own');
     const options: LaunchOptions = {
-      ...(primary ? { repo: primary.url } : {}),
-      ...(primary?.startingRef ? { branch: primary.startingRef } : {}),
-      ...(repos.length > 1 ? { repos: repos.map((r) => r.url) } : {}),
+      ...(pull ? { repo: pull.repo, branch: pull.base } : {}),
+      ...(!pull && primary?.url ? { repo: primary.url } : {}),
+      ...(!pull && primary?.startingRef ? { branch: primary.startingRef } : {}),
+      ...(repos.length > 1 ? { repos: repos.map((r) => r.url ?? '') } : {}),
       ...(body.model ? { model: body.model.id } : {}),
       ...(body.autoCreatePR !== undefined ? { autopr: body.autoCreatePR } : {}),
       ...(body.mode ? { mode: body.mode } : {}),
@@ -48,7 +56,7 @@ export function v1Routes(ctx: ApiContext): Router {
       conversation: { kind: 'api' },
       prompt: body.prompt.text,
       options,
-      ...(body.branchName ? { branch: body.branchName } : {}),
+      ...(pull ? { branch: pull.branch, context: pull.context } : body.branchName ? { branch: body.branchName } : {}),
       ...(body.envVars ? { envVars: body.envVars } : {}),
       platformAdmin: caller.key.admin,
     });
@@ -111,9 +119,7 @@ export function v1Routes(ctx: ApiContext): Router {
     const caller = callerOf(res);
     const agent = await actionableAgent(ctx, caller, req.params.id);
     const body = parse(V1CreateRunBody, req.body);
-    if (await ctx.runs.archivedAt(agent.id)) {
-      throw new ApiError(409, 'agent_archived', `agent ${agent.id} is archived: unarchive it (POST /v1/agents/${agent.id}/unarchive) to start a new run`);
-    }
+    await refuseIfArchived(ctx, agent);
     if (isActive(agent.status)) throw busy(agent);
     await runsOf(agent);
     const afterEventId = await ctx.runs.newestEventId(agent.id);
@@ -177,7 +183,7 @@ export function v1Routes(ctx: ApiContext): Router {
   });
 
   router.get('/repositories', async (_req: Request, res: Response) => {
-    res.json({ repositories: await ctx.repositories.list() });
+    res.json(await repositoriesBody(ctx.repositories, ctx.unlistedHosts));
   });
 
   return router;

@@ -28,11 +28,13 @@ export const V1CreateAgentBody = z.looseObject({
   model: ModelSelection.optional(),
   repos: z
     .array(
-      z.looseObject({
-        url: z.string().trim().min(1, 'must not be empty'),
-        startingRef: branchName.optional(),
-        prUrl: z.string().trim().min(1).optional(),
-      }),
+      z
+        .looseObject({
+          url: z.string().trim().min(1, 'must not be empty').optional(),
+          startingRef: branchName.optional(),
+          prUrl: z.string().trim().min(1).optional(),
+        })
+        .refine((repo) => repo.url !== undefined || repo.prUrl !== undefined, { message: 'give url (or prUrl)', path: ['url'] }),
     )
     .min(1, 'name at least one repository')
     .max(20, 'at most 20 repositories')
@@ -66,3 +68,9 @@ export const V1ListRunsQuery = z.looseObject({
   cursor: queryString,
 });
 export type V1ListRunsQuery = z.infer<typeof V1ListRunsQuery>;
+
+/** `GET /v1/agents/{id}/artifacts/download?path=artifacts/<name>`. */
+export const V1ArtifactDownloadQuery = z.looseObject({
+  path: z.preprocess((v) => (Array.isArray(v) ? v[0] : v), z.string().min(1, 'must not be empty')),
+});
+export type V1ArtifactDownloadQuery = z.infer<typeof V1ArtifactDownloadQuery>;

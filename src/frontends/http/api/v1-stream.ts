@@ -28,6 +28,8 @@ export function typedEvent(event: StoredEvent, runId: string): { event: string; 
       return { event: 'status', data: { runId, status: runStatus(event.status), ...(event.message ? { message: event.message } : {}), at: event.at } };
     case 'model_message':
       return event.text.trim() ? { event: 'assistant', data: { runId, text: event.text, at: event.at } } : null;
+    case 'thinking':
+      return event.text.trim() ? { event: 'thinking', data: { runId, text: event.text, at: event.at } } : null;
     case 'tool_call':
       return { event: 'tool_call', data: { runId, callId: event.callId, name: event.name, status: 'started', args: argsObject(event.args), at: event.at } };
     case 'tool_result':
