@@ -7,6 +7,7 @@ import { repositoryListFromConfig } from '../git/repo-hosts.js';
 import { createDockerClient, createDockerSandbox, DockerMachineTerminals } from '../sandbox/docker/index.js';
 import { createDashboard } from './dashboard/index.js';
 import { GitHubTriggerQueue } from '../queue/github-trigger-queue.js';
+import { SlackTriggerQueue } from '../queue/slack-trigger-queue.js';
 import { GitHubFrontend } from './github/frontend.js';
 import { createApiFrontend } from './http/api/index.js';
 import type { HttpMount } from './http/server.js';
@@ -53,6 +54,8 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
   mounts.push(api.mount);
   notifiers.push(api.notifier);
   if (config.slackBotToken && (config.slackSigningSecret || config.slackAppToken)) {
+    // Commands, mentions and replies are answered once queued; the rest runs from this queue.
+    const slackTriggers = new SlackTriggerQueue(errand.redis, stores.keys.queuePrefix());
     const slack = await createSlackFrontend({
       botToken: config.slackBotToken,
       signingSecret: config.slackSigningSecret,
@@ -64,11 +67,13 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
       settingsAdmin: errand.settings,
       dedup: stores.dedup,
       state: stores.slack,
+      triggers: slackTriggers,
       log: errand.log,
       metrics: errand.metrics,
     });
     await slack.start();
     stops.push(() => slack.stop());
+    stops.push(() => slackTriggers.close());
     if (slack.mount) mounts.push(slack.mount);
     notifiers.push(slack.notifier);
   }
