@@ -111,6 +111,18 @@ export class SlackTriggerQueue {
     await this.queue.add(data.kind, data, { jobId, deduplication: { id: jobId, ttl: this.options.dedupTtlMs ?? 86_400_000 } });
   }
 
+  /** Requests not yet finished: waiting for a worker, running, or waiting for a retry. */
+  async counts(): Promise<{ waiting: number; active: number; delayed: number }> {
+    const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed');
+    return { waiting: counts['waiting'] ?? 0, active: counts['active'] ?? 0, delayed: counts['delayed'] ?? 0 };
+  }
+
+  /** The requests waiting for a worker (oldest first, at most `limit`). */
+  async waitingJobs(limit = 100): Promise<SlackTriggerJob[]> {
+    const jobs = await this.queue.getWaiting(0, limit - 1);
+    return jobs.reverse().map((job) => SlackTriggerJob.parse(job.data));
+  }
+
   /** Opens the queue's Redis connection now, so the first acknowledgement does not wait for it. */
   async warm(): Promise<void> {
     await this.queue.waitUntilReady();
