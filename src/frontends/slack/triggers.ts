@@ -74,6 +74,9 @@ async function runMessage(ctx: SlackContext, job: MessageJob, meta: SlackTrigger
       if (agent) await followUp(ctx, agent, userId, conversation, job.text);
       return;
     }
+    // This mention launched its agent already (a retried job): that agent is no thread to follow up.
+    const id = agentIdFor(job);
+    if (await ctx.agents.get(id)) return;
     const threadTs = job.threadTs ?? job.ts;
     const conversation = slackThread(teamId, channelId, threadTs, external);
     const text = stripMention(job.text, ctx.botUserId);
@@ -95,8 +98,6 @@ async function runMessage(ctx: SlackContext, job: MessageJob, meta: SlackTrigger
       }
       case 'launch': {
         if (existing && !parsed.forceNew) return await followUp(ctx, existing, userId, conversation, text);
-        const id = agentIdFor(job);
-        if (await ctx.agents.get(id)) return;
         const person = await ctx.people.get(teamId, userId);
         const { agent } = await launchFromMention(ctx, {
           id, teamId, channelId, principal: person.principal, platformAdmin: person.platformAdmin, text: parsed.text, threadTs, messageTs: job.ts, inThread: Boolean(job.threadTs), external,
