@@ -73,9 +73,9 @@ const mentions = () =>
     },
   });
 
-/** Launches finish after their ack: wait until every accepted request is a stored agent. */
+/** Launches run as jobs after their ack: wait until every accepted request is a stored agent. */
 async function settled(expected: number): Promise<number> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 300_000;
   let launched = 0;
   while ((launched = await redis.zcard('bench:agents:ws:T1')) < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   return launched;

@@ -68,7 +68,10 @@ export interface SlackTriggerQueueOptions {
   attempts?: number;
   /** First retry delay; each retry doubles it (default 1 s). */
   backoffMs?: number;
-  /** Jobs run at once in this process (default 16). */
+  /**
+   * Jobs run at once in this process (default 4). The answers to new requests share the process:
+   * fewer jobs at once keep them fast under a burst, and the rest wait in Redis.
+   */
   concurrency?: number;
   /** How long a request key is remembered, so a retry by Slack adds nothing (default a day). */
   dedupTtlMs?: number;
@@ -131,7 +134,7 @@ export class SlackTriggerQueue {
   /** Starts running requests (the web role, where the Slack app lives). */
   async start(handler: SlackTriggerHandler, log: Log): Promise<void> {
     const worker = new Worker(slackTriggerQueueName, (job) => this.process(job, handler), {
-      connection: this.connection, prefix: this.prefix, autorun: false, concurrency: this.options.concurrency ?? 16,
+      connection: this.connection, prefix: this.prefix, autorun: false, concurrency: this.options.concurrency ?? 4,
     });
     worker.on('error', (error) => log.error({ err: error }, 'slack trigger worker error'));
     worker.on('failed', (job, error) => log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'slack request failed; retried unless out of attempts'));

@@ -98,6 +98,8 @@ export async function createSlackFrontend(options: SlackFrontendOptions): Promis
     botId,
     botUserId,
     tokenVerificationEnabled: false,
+    // Bolt's in-memory conversation store is a middleware on every request; nothing here reads it.
+    convoStore: false,
     logger,
     clientOptions,
     ...(receiver ? { receiver } : { socketMode: true, appToken: options.appToken! }),
