@@ -131,6 +131,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       });
       errand.http = http;
       core.onClose(() => http.close());
+      await frontends.warmUp(http.url);
       errand.apiHint = await frontends.bannerLine();
     }
     core.log.info(

@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { AgentService, systemClock } from '../../src/core/index.js';
 import { createApiFrontend } from '../../src/frontends/http/api/index.js';
+import { warmHttp, warmLaunchPath } from '../../src/frontends/warm-up.js';
 import { startHttpServer, type HttpMount, type RunningHttpServer } from '../../src/frontends/http/server.js';
 import { BullRunQueue } from '../../src/queue/run-queue.js';
 import { WebhookQueue } from '../../src/queue/webhook-queue.js';
+import { warmQueuePath } from '../../src/queue/warm-up-queue.js';
 import { Scrubber } from '../../src/redact/scrubber.js';
 import { connectRedis } from '../../src/redis/connect.js';
 import { startLocalRedis } from '../../src/redis/local-server.js';
@@ -28,7 +30,8 @@ export interface ApiRig {
   close(): Promise<void>;
 }
 
-export async function startApiRig(extraMounts: HttpMount[] = []): Promise<ApiRig> {
+/** `warmUp`: warm the launch path at start, as Errand's web role does (createFrontends). */
+export async function startApiRig(extraMounts: HttpMount[] = [], options: { warmUp?: boolean } = {}): Promise<ApiRig> {
   const log = pino({ level: 'silent' });
   const scrubber = new Scrubber();
   const dir = mkdtempSync(join(tmpdir(), 'errand-bench-'));
@@ -40,7 +43,9 @@ export async function startApiRig(extraMounts: HttpMount[] = []): Promise<ApiRig
   const webhooks = new WebhookQueue(redis, 'bench');
   const api = createApiFrontend({ agents, stores, webhooks, models: null, scrubber, log, clock: systemClock });
   await api.start();
+  if (options.warmUp) await warmLaunchPath({ agents, warmQueue: () => warmQueuePath(redis, 'bench', 50), scrubber, log });
   const http = await startHttpServer({ host: '127.0.0.1', port: 0, log, mounts: [api.mount, ...extraMounts] });
+  if (options.warmUp) await warmHttp(http.url, log, api.keys);
   const key = (await api.keys.create({ name: 'bench', admin: true })).key;
   await stores.settings.set('api', { ...(await stores.settings.get('api')), maxConcurrentPerWorkspace: 1000, maxConcurrentPerPerson: 1000 });
   return {

@@ -77,6 +77,11 @@ export interface LaunchInput {
    * the conversation that names it. A throw stores nothing.
    */
   openConversation?: (agent: Agent) => Promise<Conversation>;
+  /**
+   * The agent's id, when the front end derives it from its request (a Slack command's job): a
+   * retried job then launches, and posts for, the same agent. Unset: a new random id.
+   */
+  id?: string;
   /** The front end vouches that the principal is a platform admin (an admin API key). */
   platformAdmin?: boolean;
   /**
@@ -133,7 +138,7 @@ export class AgentService {
     }
     const mode: AgentMode = options.mode ?? 'agent';
     const now = this.deps.clock.now();
-    const id = (this.deps.newId ?? newAgentId)();
+    const id = input.id ?? (this.deps.newId ?? newAgentId)();
     const agent: Agent = {
       id,
       owner: input.principal,

@@ -7,11 +7,14 @@ import { pullRequestLookupFromConfig, repositoryListFromConfig, unlistedGitHosts
 import { createDockerClient, createDockerSandbox, DockerMachineTerminals } from '../sandbox/docker/index.js';
 import { createDashboard } from './dashboard/index.js';
 import { GitHubTriggerQueue } from '../queue/github-trigger-queue.js';
+import { SlackTriggerQueue } from '../queue/slack-trigger-queue.js';
+import { warmQueuePath } from '../queue/warm-up-queue.js';
 import { GitHubFrontend } from './github/frontend.js';
 import { createApiFrontend } from './http/api/index.js';
 import type { HttpMount } from './http/server.js';
 import { signingKey } from '../secrets/index.js';
 import { createSlackFrontend } from './slack/slack-frontend.js';
+import { warmHttp, warmLaunchPath } from './warm-up.js';
 
 export interface Frontends {
   mounts: HttpMount[];
@@ -20,6 +23,8 @@ export interface Frontends {
   stops: (() => Promise<void>)[];
   /** The API's banner line (how to make a first key). */
   bannerLine: () => Promise<string | null>;
+  /** Sends the server a few requests of its own once it listens, so the first real ones run warm. */
+  warmUp: (url: string) => Promise<void>;
 }
 
 /** Front ends on the HTTP server and their notifiers; each one is on only when configured. */
@@ -52,9 +57,13 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
   });
   await api.start();
   stops.push(() => api.close());
+  // Before the server takes requests: the first launches after a start would otherwise run cold.
+  await warmLaunchPath({ agents: errand.agents, warmQueue: () => warmQueuePath(errand.redis, stores.keys.queuePrefix(), 50), scrubber: errand.scrubber, log: errand.log });
   mounts.push(api.mount);
   notifiers.push(api.notifier);
   if (config.slackBotToken && (config.slackSigningSecret || config.slackAppToken)) {
+    // Commands, mentions and replies are answered once queued; the rest runs from this queue.
+    const slackTriggers = new SlackTriggerQueue(errand.redis, stores.keys.queuePrefix());
     const slack = await createSlackFrontend({
       botToken: config.slackBotToken,
       signingSecret: config.slackSigningSecret,
@@ -66,11 +75,13 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
       settingsAdmin: errand.settings,
       dedup: stores.dedup,
       state: stores.slack,
+      triggers: slackTriggers,
       log: errand.log,
       metrics: errand.metrics,
     });
     await slack.start();
     stops.push(() => slack.stop());
+    stops.push(() => slackTriggers.close());
     if (slack.mount) mounts.push(slack.mount);
     notifiers.push(slack.notifier);
   }
@@ -122,7 +133,7 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
   });
   mounts.push(dashboard.mount);
   stops.push(async () => dashboard.close());
-  return { mounts, notifiers, stops, bannerLine: () => api.bannerLine() };
+  return { mounts, notifiers, stops, bannerLine: () => api.bannerLine(), warmUp: (url) => warmHttp(url, errand.log, api.keys) };
 }
 
 function withRepositories(source: (() => Promise<{ owner: string; name: string; repository: string }[]>) | null) {

@@ -25,10 +25,10 @@ describe('Slack: one launch validation in the core, before anything is posted', 
   const agents = async (): Promise<Agent[]> => (await h.core.service.list({ workspace: 'T1' })).agents;
 
   it('refuses an unknown model or a GitHub repository without a GitHub App privately, posting nothing', async () => {
-    const noApp = await h.command('repo=acme/web fix the login test');
-    expect(noApp.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('no GitHub App is configured') });
-    const badModel = await h.command('repo=https://git.example.com/acme/web.git model=nope:x fix the login test');
-    expect(badModel.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('nope') });
+    const noApp = await h.answer('repo=acme/web fix the login test');
+    expect(noApp).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('no GitHub App is configured') });
+    const badModel = await h.answer('repo=https://git.example.com/acme/web.git model=nope:x fix the login test');
+    expect(badModel).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('nope') });
     expect(await agents()).toEqual([]);
     expect(h.slack.okCalls('chat.postMessage')).toEqual([]);
 

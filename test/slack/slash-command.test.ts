@@ -50,19 +50,19 @@ describe('Slack: /agent', () => {
   });
 
   it('answers mistakes with an ephemeral fix and starts nothing', async () => {
-    const unknown = await h.command('repository=acme/app fix it');
-    expect(unknown.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('unknown option `repository`') });
-    const empty = await h.command('repo=acme/app');
-    expect(empty.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('tell the agent what to do') });
-    const noRepo = await h.command('fix it');
-    expect(noRepo.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('repo=owner/name') });
+    const unknown = await h.answer('repository=acme/app fix it');
+    expect(unknown).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('unknown option `repository`') });
+    const empty = await h.answer('repo=acme/app');
+    expect(empty).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('tell the agent what to do') });
+    const noRepo = await h.answer('fix it');
+    expect(noRepo).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('repo=owner/name') });
     for (const local of ['/srv/app', 'file:///srv/app']) {
-      const refusedLocal = await h.command(`repo=${local} read the server's files`);
-      expect(refusedLocal.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('local repositories') });
+      const refusedLocal = await h.answer(`repo=${local} read the server's files`);
+      expect(refusedLocal).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('local repositories') });
     }
-    const withToken = await h.command('repo=https://ghp_tokenInUrl0123456789abcdefghijklmnop@github.com/acme/app fix it');
-    expect(withToken.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('must not carry credentials') });
-    expect(JSON.stringify(withToken.json())).not.toContain('ghp_tokenInUrl');
+    const withToken = await h.answer('repo=https://ghp_tokenInUrl0123456789abcdefghijklmnop@github.com/acme/app fix it');
+    expect(withToken).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('must not carry credentials') });
+    expect(JSON.stringify(withToken)).not.toContain('ghp_tokenInUrl');
     for (const typo of ['stop ag_typo', 'stop ag_7k2m9x4p1q3r.']) {
       await h.command(typo);
       const stop = await waitFor(() => h.slack.responses.find((r) => String(r.body['text']).includes('no agent ag_')), { what: `the answer to ${typo}` });
@@ -70,8 +70,8 @@ describe('Slack: /agent', () => {
       h.slack.responses.length = 0;
     }
     await h.core.stores.settings.set('T1', { ...(await h.core.stores.settings.get('T1')), allowlist: ['U9'] });
-    const refused = await h.command('repo=acme/app fix it');
-    expect(refused.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('Not allowed') });
+    const refused = await h.answer('repo=acme/app fix it');
+    expect(refused).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('Not allowed') });
     expect(await agents()).toEqual([]);
     expect(h.slack.okCalls('chat.postMessage')).toEqual([]);
   });
@@ -123,8 +123,8 @@ describe('Slack: /agent', () => {
 
   it('lets Slack workspace admins launch when an allowlist leaves them out, from /agent and from a mention', async () => {
     await h.core.stores.settings.set('T1', { ...(await h.core.stores.settings.get('T1')), allowlist: ['U9'] });
-    const refused = await h.command('repo=acme/app fix it', { userId: 'U1' });
-    expect(refused.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('Not allowed') });
+    const refused = await h.answer('repo=acme/app fix it', { userId: 'U1' });
+    expect(refused).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('Not allowed') });
     await h.command('repo=acme/app fix it as the admin', { userId: 'UADMIN' });
     await waitFor(async () => ((await agents()).length === 1 ? agents() : undefined), { what: "the admin's agent" });
     await h.event({ type: 'app_mention', channel: 'C1', user: 'UADMIN', text: `<@${botUserId}> repo=acme/app and again`, ts: h.slack.nextTs(), team: 'T1' });

@@ -2,6 +2,7 @@ import type { webApi } from '@slack/bolt';
 import type { AgentService, DedupStore, Log, SettingsService, SettingsStore, SlackThread } from '../../core/index.js';
 import type { People } from './people.js';
 import type { SlackState } from '../../store/redis/slack-state.js';
+import type { SlackTriggerJob } from '../../queue/slack-trigger-queue.js';
 
 /** What every Slack listener needs; built once by createSlackFrontend. */
 export interface SlackContext {
@@ -18,6 +19,10 @@ export interface SlackContext {
   botId: string;
   publicUrl?: string | undefined;
   log: Log;
+  /** Hands an accepted request to the Slack trigger queue; its job does the work. */
+  accept: (job: SlackTriggerJob) => Promise<void>;
+  /** Runs work that need not hold the answer (a stop, the settings modal); awaited at shutdown. */
+  background: (what: string, task: () => Promise<unknown>) => void;
 }
 
 export function slackThread(teamId: string, channelId: string, threadTs: string, external: boolean): SlackThread {

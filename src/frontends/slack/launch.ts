@@ -10,33 +10,33 @@ import { postRootOnce } from './post-root-once.js';
 const maxContextChars = 20_000;
 
 export interface CommandLaunch {
+  /** The agent's id, derived from the command (see triggers.ts). */
+  id: string;
   teamId: string;
   channelId: string;
   userId: string;
   userName: string | undefined;
   text: string;
-  /** Acknowledges the slash command; called once every check has passed. */
-  ack: () => Promise<void>;
 }
 
 /**
- * `/agent …`: the core checks the request (Redis reads only), then, before anything is stored, we
- * acknowledge and post the root message in the channel; its ts names the thread the agent lives
- * in, so the agent is stored with a conversation that exists and the dispatcher only ever edits
- * it. If the post fails, nothing is stored.
+ * `/agent …`, in the command's job (the command was acknowledged already): the core checks the
+ * request, then, before anything is stored, we post the root message in the channel; its ts names
+ * the thread the agent lives in, so the agent is stored with a conversation that exists and the
+ * dispatcher only ever edits it. If the post fails, nothing is stored.
  */
 export async function launchFromCommand(ctx: SlackContext, input: CommandLaunch): Promise<{ agent: Agent; queuedBehind: number }> {
   // users.info (cached ten minutes): whether they are a workspace admin (who may always launch).
   const person = await ctx.people.lookup(input.teamId, input.userId, input.userName);
   const knownExternal = await ctx.state.channelExternal(input.teamId, input.channelId);
   return ctx.agents.launch({
+    id: input.id,
     principal: person.principal,
     platformAdmin: person.platformAdmin,
     workspace: input.teamId,
     conversation: slackThread(input.teamId, input.channelId, '', knownExternal ?? false),
     text: input.text,
     openConversation: async (agent) => {
-      await input.ack();
       const external = knownExternal ?? (await isExternalChannel(ctx, input.teamId, input.channelId));
       const message = statusMessage(agent, 'status', ctx.publicUrl);
       // The thread does not exist yet, so the root message is recorded under a field of its own
@@ -50,6 +50,8 @@ export async function launchFromCommand(ctx: SlackContext, input: CommandLaunch)
 }
 
 export interface MentionLaunch {
+  /** The agent's id, derived from the event (see triggers.ts). */
+  id: string;
   teamId: string;
   channelId: string;
   principal: Principal;
@@ -73,6 +75,7 @@ export async function launchFromMention(ctx: SlackContext, input: MentionLaunch)
   const conversation: SlackThread = slackThread(input.teamId, input.channelId, input.threadTs, input.external);
   const context = input.inThread ? await threadContext(ctx, input.channelId, input.threadTs, input.messageTs) : undefined;
   return ctx.agents.launch({
+    id: input.id,
     principal: input.principal,
     platformAdmin: input.platformAdmin,
     workspace: input.teamId,

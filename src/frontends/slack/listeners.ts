@@ -1,12 +1,12 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
-import { isErrandError, type Agent, type SlackThread } from '../../core/index.js';
-import { actionIds, agentLines, escape, helpText, homeView, listMessage } from './blocks.js';
-import { parseCommand, stripMention } from './commands.js';
-import { slackThread, whisper, type SlackContext } from './context.js';
+import { isErrandError } from '../../core/index.js';
+import type { SlackTriggerJob } from '../../queue/slack-trigger-queue.js';
+import { actionIds, helpText, homeView, listMessage } from './blocks.js';
+import { parseCommand } from './commands.js';
+import { whisper, type SlackContext } from './context.js';
 import { explain } from './errors.js';
-import { launchFromCommand, launchFromMention } from './launch.js';
-import { postMessage } from './post-once.js';
+import { stopAgent, stopHint } from './requests.js';
 import { openSettings, readSettingsSubmission, settingsCallbackId } from './settings-modal.js';
 
 /** The parts of a message event we use; Slack's payloads carry more, which we keep and ignore. */
@@ -30,60 +30,83 @@ const Envelope = z.looseObject({
   is_ext_shared_channel: z.boolean().optional(),
 });
 
+/** An accepted request could not be handed to its job: the answer must say so (Slack then retries an event). */
+export class NotAccepted extends Error {
+  constructor(cause: unknown) {
+    super('the request could not be queued', { cause });
+    this.name = 'NotAccepted';
+  }
+}
+
+/** Event types whose work runs as a job: de-duplicated by the queue, not by the claim below. */
+const queuedEvents = new Set(['app_mention', 'message']);
+
 export function registerListeners(app: App, ctx: SlackContext): void {
-  // Slack re-sends an event it thinks we missed (X-Slack-Retry-Num); the same event_id does nothing twice.
+  // Slack re-sends an event it thinks we missed (X-Slack-Retry-Num); the same event_id does nothing
+  // twice. Mentions and replies are de-duplicated where they are queued, in the same Redis script.
   app.use(async ({ body, context, next }) => {
     const envelope = Envelope.safeParse(body);
     const eventId = envelope.success ? envelope.data.event_id : undefined;
-    if (eventId && !(await ctx.dedup.claim(`slack:event:${eventId}`))) {
+    const type = (body as { event?: { type?: unknown } }).event?.type;
+    if (eventId && !(typeof type === 'string' && queuedEvents.has(type)) && !(await ctx.dedup.claim(`slack:event:${eventId}`))) {
       ctx.log.info({ eventId, retryNum: context.retryNum }, 'duplicate slack event ignored');
       return;
     }
     await next();
   });
 
+  const accept = async (job: SlackTriggerJob) => {
+    try {
+      await ctx.accept(job);
+    } catch (error) {
+      throw new NotAccepted(error);
+    }
+  };
+
+  // The answer goes out when this listener returns (processBeforeResponse): everything slow is a
+  // job (a launch) or runs in the background (a stop, the settings modal).
   app.command('/agent', async ({ command, ack, respond }) => {
     const parsed = parseCommand(command.text);
     const teamId = command.team_id;
     const log = ctx.log.child({ teamId, channelId: command.channel_id, userId: command.user_id });
-    let acked = false;
-    const ackOnce = async (text?: string) => {
-      if (acked) return;
-      acked = true;
-      await (text ? ack({ response_type: 'ephemeral', text }) : ack());
-    };
-    const tell = async (text: string) => (acked ? void (await respond({ response_type: 'ephemeral', text })) : ackOnce(text));
+    const later = (what: string, task: () => Promise<string | void>) =>
+      ctx.background(what, async () => {
+        try {
+          const text = await task();
+          if (text) await respond({ response_type: 'ephemeral', text });
+        } catch (error) {
+          if (!isErrandError(error)) log.error({ err: error }, 'slack command failed');
+          await respond({ response_type: 'ephemeral', text: explain(error) }).catch((e: unknown) => log.warn({ err: e }, 'could not tell the person about a failed command'));
+        }
+      });
     try {
       switch (parsed.kind) {
         case 'help':
-          return await ackOnce(helpText);
+          return await ack({ response_type: 'ephemeral', text: helpText });
         case 'list': {
           const principal = ctx.people.quick(teamId, command.user_id, command.user_name);
           const page = await ctx.agents.list({ owner: principal, limit: 10 });
           const message = listMessage(page.agents, ctx.publicUrl);
-          acked = true;
           return await ack({ response_type: 'ephemeral', text: message.text, blocks: message.blocks });
         }
         case 'settings':
-          await ackOnce();
-          return await openSettings(ctx, command.trigger_id, teamId, command.channel_id, command.user_id);
+          await ack();
+          return later('settings', () => openSettings(ctx, command.trigger_id, teamId, command.channel_id, command.user_id));
         case 'stop': {
-          await ackOnce();
-          if (!parsed.agentId) return await tell(await stopHint(ctx, teamId, command.user_id, command.user_name));
-          return await tell(await stopAgent(ctx, teamId, command.user_id, parsed.agentId));
+          await ack();
+          const agentId = parsed.agentId;
+          return later('stop', () => (agentId ? stopAgent(ctx, teamId, command.user_id, agentId) : stopHint(ctx, teamId, command.user_id, command.user_name)));
         }
-        case 'launch': {
-          const { agent, queuedBehind } = await launchFromCommand(ctx, {
-            teamId, channelId: command.channel_id, userId: command.user_id, userName: command.user_name, text: parsed.text, ack: () => ackOnce(),
+        case 'launch':
+          await ctx.accept({
+            kind: 'command', triggerId: command.trigger_id, teamId, channelId: command.channel_id, userId: command.user_id,
+            ...(command.user_name ? { userName: command.user_name } : {}), text: command.text, responseUrl: command.response_url,
           });
-          log.info({ agentId: agent.id }, 'agent launched from slack command');
-          if (queuedBehind > 0) await tell(`Your agent waits for ${queuedBehind} running agent${queuedBehind > 1 ? 's' : ''} to finish first.`);
-          return;
-        }
+          return await ack();
       }
     } catch (error) {
       if (!isErrandError(error)) log.error({ err: error }, 'slack command failed');
-      await tell(explain(error)).catch((e: unknown) => log.warn({ err: e }, 'could not tell the person about a failed command'));
+      await ack({ response_type: 'ephemeral', text: explain(error) });
     }
   });
 
@@ -92,49 +115,14 @@ export function registerListeners(app: App, ctx: SlackContext): void {
     const parsedEvent = MessageEvent.safeParse(event);
     if (!parsedEvent.success || !parsedEvent.data.user) return;
     const message = parsedEvent.data;
-    const user = message.user!;
-    const teamId = envelope.team_id ?? message.team ?? '';
-    const external = await noteExternal(ctx, teamId, message.channel, envelope.is_ext_shared_channel);
-    const threadTs = message.thread_ts ?? message.ts;
-    const conversation = slackThread(teamId, message.channel, threadTs, external);
-    const text = stripMention(message.text ?? '', ctx.botUserId);
-    const parsed = parseCommand(text);
-    const reply = (t: string) => whisper(ctx, message.channel, user, t, message.thread_ts);
-    try {
-      const existing = message.thread_ts ? await ctx.agents.findByConversation(conversation) : null;
-      switch (parsed.kind) {
-        case 'help':
-          return await reply(helpText);
-        case 'list': {
-          const page = await ctx.agents.list({ owner: ctx.people.quick(teamId, user, undefined), limit: 10 });
-          const lines = agentLines(page.agents, ctx.publicUrl);
-          return await reply(lines.length ? `*Your recent agents*\n${lines.join('\n')}` : 'You have no agents yet.');
-        }
-        case 'settings':
-          return await reply('Type `/agent settings` to open the settings.');
-        case 'stop': {
-          const id = parsed.agentId ?? existing?.id;
-          if (!id) return await reply(await stopHint(ctx, teamId, user, undefined));
-          return await reply(await stopAgent(ctx, teamId, user, id));
-        }
-        case 'launch': {
-          if (existing && !parsed.forceNew) return await followUp(ctx, existing, message, user, conversation, text);
-          const person = await ctx.people.get(teamId, user);
-          const { agent } = await launchFromMention(ctx, {
-            teamId, channelId: message.channel, principal: person.principal, platformAdmin: person.platformAdmin, text: parsed.text, threadTs, messageTs: message.ts, inThread: Boolean(message.thread_ts), external,
-          });
-          ctx.log.info({ agentId: agent.id, teamId }, 'agent launched from slack mention');
-          return;
-        }
-      }
-    } catch (error) {
-      if (!isErrandError(error)) ctx.log.error({ err: error, teamId }, 'slack mention failed');
-      await reply(explain(error));
-    }
+    await accept({
+      kind: 'mention', eventId: envelope.event_id ?? `${message.channel}-${message.ts}`, teamId: envelope.team_id ?? message.team ?? '', channelId: message.channel, userId: message.user!,
+      text: message.text ?? '', ts: message.ts, ...(message.thread_ts ? { threadTs: message.thread_ts } : {}), external: envelope.is_ext_shared_channel ?? false,
+    });
   });
 
-  // Replies in an agent's thread are follow-ups. Edits, deletions, joins (subtypes), bots, our own
-  // messages and mentions of us (handled above) are not.
+  // Replies in a thread may be follow-ups (the job looks for the thread's agent). Edits, deletions,
+  // joins (subtypes), bots, our own messages and mentions of us (handled above) are not.
   app.message(async ({ message, body }) => {
     const parsed = MessageEvent.safeParse(message);
     if (!parsed.success) return;
@@ -142,26 +130,21 @@ export function registerListeners(app: App, ctx: SlackContext): void {
     if (m.subtype || m.bot_id || !m.user || m.user === ctx.botUserId || !m.thread_ts || m.thread_ts === m.ts) return;
     if ((m.text ?? '').includes(`<@${ctx.botUserId}`)) return;
     const envelope = Envelope.parse(body);
-    const teamId = envelope.team_id ?? m.team ?? '';
-    const external = await noteExternal(ctx, teamId, m.channel, envelope.is_ext_shared_channel);
-    const conversation = slackThread(teamId, m.channel, m.thread_ts, external);
-    const agent = await ctx.agents.findByConversation(conversation);
-    if (!agent) return;
-    try {
-      await followUp(ctx, agent, m, m.user, conversation, m.text ?? '');
-    } catch (error) {
-      if (!isErrandError(error)) ctx.log.error({ err: error, agentId: agent.id }, 'slack follow-up failed');
-      await whisper(ctx, m.channel, m.user, explain(error), m.thread_ts);
-    }
+    await accept({
+      kind: 'reply', eventId: envelope.event_id ?? `${m.channel}-${m.ts}`, teamId: envelope.team_id ?? m.team ?? '', channelId: m.channel, userId: m.user,
+      text: m.text ?? '', ts: m.ts, threadTs: m.thread_ts, external: envelope.is_ext_shared_channel ?? false,
+    });
   });
 
   app.action(actionIds.stop, async ({ ack, body, action }) => {
     await ack();
     const agentId = 'value' in action && typeof action.value === 'string' ? action.value : '';
     const teamId = body.team?.id ?? '';
-    const text = await stopAgent(ctx, teamId, body.user.id, agentId);
-    const channel = body.channel?.id;
-    if (channel) await whisper(ctx, channel, body.user.id, text, threadOf(body));
+    ctx.background('stop button', async () => {
+      const text = await stopAgent(ctx, teamId, body.user.id, agentId);
+      const channel = body.channel?.id;
+      if (channel) await whisper(ctx, channel, body.user.id, text, threadOf(body));
+    });
   });
   // Link buttons still send an action; acknowledging it keeps Slack from showing a warning.
   for (const id of [actionIds.open, actionIds.pr]) app.action(id, async ({ ack }) => void (await ack()));
@@ -171,57 +154,26 @@ export function registerListeners(app: App, ctx: SlackContext): void {
     const submission = await readSettingsSubmission(ctx, teamId, body.user.id, view.private_metadata, view.state.values);
     if (!submission.ok) return await ack({ response_action: 'errors', errors: submission.errors });
     await ack();
-    await submission.save(ctx);
+    ctx.background('settings save', () => submission.save(ctx));
   });
 
   app.event('app_home_opened', async ({ event, body }) => {
     if (event.tab !== 'home') return;
     const teamId = Envelope.parse(body).team_id ?? '';
-    const page = await ctx.agents.list({ owner: ctx.people.quick(teamId, event.user, undefined), limit: 20 });
-    await ctx.client.views.publish({ user_id: event.user, view: homeView(page.agents, ctx.publicUrl) });
+    ctx.background('home tab', async () => {
+      const page = await ctx.agents.list({ owner: ctx.people.quick(teamId, event.user, undefined), limit: 20 });
+      await ctx.client.views.publish({ user_id: event.user, view: homeView(page.agents, ctx.publicUrl) });
+    });
   });
 
   // Sharing changes what a channel may see; re-check with conversations.info rather than trust the event.
-  const recheck = async (channel: string, teamId: string) => {
-    const info = await ctx.client.conversations.info({ channel });
-    await ctx.state.setChannelExternal(teamId, channel, Boolean(info.channel?.is_ext_shared));
-  };
+  const recheck = (channel: string, teamId: string) =>
+    ctx.background('channel share re-check', async () => {
+      const info = await ctx.client.conversations.info({ channel });
+      await ctx.state.setChannelExternal(teamId, channel, Boolean(info.channel?.is_ext_shared));
+    });
   app.event('channel_shared', async ({ event, body }) => recheck(event.channel, Envelope.parse(body).team_id ?? ''));
   app.event('channel_unshared', async ({ event, body }) => recheck(event.channel, Envelope.parse(body).team_id ?? ''));
-}
-
-/** The event says whether the channel is shared; remember a `true` so slash commands know too. */
-async function noteExternal(ctx: SlackContext, teamId: string, channel: string, flag: boolean | undefined): Promise<boolean> {
-  if (flag) {
-    if ((await ctx.state.channelExternal(teamId, channel)) !== true) await ctx.state.setChannelExternal(teamId, channel, true);
-    return true;
-  }
-  return (await ctx.state.channelExternal(teamId, channel)) ?? false;
-}
-
-async function followUp(ctx: SlackContext, agent: Agent, message: MessageEvent, user: string, conversation: SlackThread, text: string): Promise<void> {
-  const person = await ctx.people.get(conversation.teamId, user);
-  const result = await ctx.agents.followUp(agent.id, person.principal, text, conversation, person.platformAdmin);
-  const answer = result.resumed
-    ? ':arrows_counterclockwise: Resuming the agent on its branch with your message.'
-    : `:inbox_tray: Queued (#${result.position}): the agent reads it before its next step.`;
-  await postMessage(ctx.poster, { channel: message.channel, thread_ts: conversation.threadTs, text: answer, unfurl_links: false });
-}
-
-async function stopAgent(ctx: SlackContext, teamId: string, userId: string, agentId: string): Promise<string> {
-  try {
-    const person = await ctx.people.get(teamId, userId);
-    const agent = await ctx.agents.stop(agentId, person.principal, person.platformAdmin);
-    return agent.status === 'stopped' ? `:octagonal_sign: Stopped \`${agent.id}\`.` : `:octagonal_sign: Stopping \`${agent.id}\`: it pushes what it has and stops.`;
-  } catch (error) {
-    return explain(error);
-  }
-}
-
-async function stopHint(ctx: SlackContext, teamId: string, userId: string, userName: string | undefined): Promise<string> {
-  const page = await ctx.agents.list({ owner: ctx.people.quick(teamId, userId, userName), status: ['queued', 'preparing', 'running'], limit: 10 });
-  if (page.agents.length === 0) return 'You have no running agents.';
-  return `Which one? \`/agent stop <id>\`, or reply \`@errand stop\` in its thread. Running: ${page.agents.map((a) => `\`${a.id}\` (${escape(a.title)})`).join(', ')}`;
 }
 
 function threadOf(body: unknown): string | undefined {

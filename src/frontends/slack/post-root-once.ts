@@ -25,7 +25,8 @@ export interface RootTarget {
  * Posts the root message of a new agent's thread in a channel, riding out a passing Slack failure
  * without ever showing it twice: the intent is stored first, the message carries a metadata key,
  * and after a 5xx or a broken connection the channel's recent history is searched for that key
- * before posting again. A refusal (an error answer) is not retried: it posted nothing.
+ * before posting again. A refusal (an error answer) is not retried: it posted nothing. Called again
+ * for the same agent (the launch job retried), it returns the message an earlier run posted.
  */
 export async function postRootOnce(
   client: webApi.WebClient,
@@ -37,7 +38,16 @@ export async function postRootOnce(
 ): Promise<string> {
   const { agentId, field, channel } = target;
   const key = `${agentId}|${field}`;
-  await state.claim(agentId, field, posting);
+  if (!(await state.claim(agentId, field, posting))) {
+    // An earlier run of the same request (a retried job) got this far: its message, if Slack has it.
+    const earlier = await state.get(agentId, field);
+    if (earlier && earlier !== posting) return earlier;
+    const found = await findInChannel(client, channel, key);
+    if (found) {
+      await state.set(agentId, field, found);
+      return found;
+    }
+  }
   for (let attempt = 1; ; attempt++) {
     try {
       const ts = await postMessage(poster, {

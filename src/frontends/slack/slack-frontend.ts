@@ -6,10 +6,12 @@ import type { Logger } from '../../logger.js';
 import type { HttpMount } from '../http/server.js';
 import { boltLogger } from './bolt-logger.js';
 import type { SlackContext } from './context.js';
-import { registerListeners } from './listeners.js';
+import { NotAccepted, registerListeners } from './listeners.js';
 import { SlackNotifier } from './notifier.js';
 import { People } from './people.js';
 import type { SlackState } from '../../store/redis/slack-state.js';
+import type { SlackTriggerQueue } from '../../queue/slack-trigger-queue.js';
+import { runSlackTrigger } from './triggers.js';
 
 export interface SlackFrontendOptions {
   botToken: string;
@@ -27,6 +29,12 @@ export interface SlackFrontendOptions {
   settingsAdmin: Pick<SettingsService, 'update'>;
   dedup: DedupStore;
   state: SlackState;
+  /**
+   * Accepted commands, mentions and thread replies: answered once Bolt has checked the signature
+   * and the queue has the job (de-duplicated in the same script); the job does the rest. `start`
+   * runs this process's worker; the caller closes the queue.
+   */
+  triggers: SlackTriggerQueue;
   log: Logger;
   /** Counts Slack API errors and rate-limit waits. */
   metrics?: Metrics;
@@ -83,19 +91,31 @@ export async function createSlackFrontend(options: SlackFrontendOptions): Promis
   if (!socketMode && !options.signingSecret) throw new Error('SLACK_SIGNING_SECRET is required unless SLACK_APP_TOKEN (Socket Mode) is set');
   const receiver = socketMode
     ? null
-    : new ExpressReceiver({ signingSecret: options.signingSecret!, endpoints: slackEventsPath, logger, processBeforeResponse: false, bodyLimit });
+    : // The answer waits for the listener, so an event is answered only once its job is in Redis.
+      new ExpressReceiver({ signingSecret: options.signingSecret!, endpoints: slackEventsPath, logger, processBeforeResponse: true, bodyLimit });
   const app = new App({
     token: options.botToken,
     botId,
     botUserId,
     tokenVerificationEnabled: false,
+    // Bolt's in-memory conversation store is a middleware on every request; nothing here reads it.
+    convoStore: false,
     logger,
     clientOptions,
     ...(receiver ? { receiver } : { socketMode: true, appToken: options.appToken! }),
   });
   app.error(async (error) => {
     options.log.error({ err: error }, 'slack listener failed');
+    // Not queued: answer 500, so Slack sends the event again.
+    if ((error as { original?: unknown }).original instanceof NotAccepted || error instanceof NotAccepted) throw error;
   });
+  const tasks = new Set<Promise<unknown>>();
+  const background = (what: string, task: () => Promise<unknown>) => {
+    const running: Promise<unknown> = task()
+      .catch((error: unknown) => options.log.warn({ err: error, what }, 'slack background task failed'))
+      .finally(() => tasks.delete(running));
+    tasks.add(running);
+  };
 
   const ctx: SlackContext = {
     agents: options.agents,
@@ -110,6 +130,8 @@ export async function createSlackFrontend(options: SlackFrontendOptions): Promis
     botId,
     publicUrl: options.publicUrl,
     log: options.log.child({ component: 'slack' }),
+    accept: (job) => options.triggers.enqueue(job),
+    background,
   };
   registerListeners(app, ctx);
   const notifier = new SlackNotifier({ agents: options.agents, client, poster, state: options.state, settings: options.settings, publicUrl: options.publicUrl, log: ctx.log, ...(options.editGapMs !== undefined ? { editGapMs: options.editGapMs } : {}) });
@@ -129,11 +151,15 @@ export async function createSlackFrontend(options: SlackFrontendOptions): Promis
     notifier,
     botUserId,
     start: async () => {
+      await options.triggers.warm();
+      await options.triggers.start((job, meta) => runSlackTrigger(ctx, job, meta), options.log);
       if (socketMode) await app.start();
     },
     stop: async () => {
-      await notifier.flush();
       if (socketMode) await app.stop();
+      await options.triggers.stopWorker();
+      while (tasks.size > 0) await Promise.allSettled([...tasks]);
+      await notifier.flush();
     },
   };
 }
