@@ -9,7 +9,7 @@ describe('warming the launch path at start', () => {
     const keysBefore = (await h.api.keys.list()).map((k) => k.name).sort();
     const queuePrefix = h.prefix.replace(/:$/, '');
     await warmLaunchPath({ agents: h.agents, warmQueue: () => warmQueuePath(h.redis, queuePrefix, 5), scrubber: h.scrubber, log: silent }, 20);
-    await warmHttp(h.url, silent, h.api.keys, 3);
+    await warmHttp(h.url, silent, 3);
 
     expect((await h.agents.list({ workspace: 'errand-warm-up' })).agents).toEqual([]);
     expect((await h.agents.list({ workspace: 'api' })).agents).toEqual([]);

@@ -45,7 +45,7 @@ export async function startApiRig(extraMounts: HttpMount[] = [], options: { warm
   await api.start();
   if (options.warmUp) await warmLaunchPath({ agents, warmQueue: () => warmQueuePath(redis, 'bench', 50), scrubber, log });
   const http = await startHttpServer({ host: '127.0.0.1', port: 0, log, mounts: [api.mount, ...extraMounts] });
-  if (options.warmUp) await warmHttp(http.url, log, api.keys);
+  if (options.warmUp) await warmHttp(http.url, log);
   const key = (await api.keys.create({ name: 'bench', admin: true })).key;
   await stores.settings.set('api', { ...(await stores.settings.get('api')), maxConcurrentPerWorkspace: 1000, maxConcurrentPerPerson: 1000 });
   return {

@@ -133,7 +133,7 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
   });
   mounts.push(dashboard.mount);
   stops.push(async () => dashboard.close());
-  return { mounts, notifiers, stops, bannerLine: () => api.bannerLine(), warmUp: (url) => warmHttp(url, errand.log, api.keys) };
+  return { mounts, notifiers, stops, bannerLine: () => api.bannerLine(), warmUp: (url) => warmHttp(url, errand.log) };
 }
 
 function withRepositories(source: (() => Promise<{ owner: string; name: string; repository: string }[]>) | null) {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Agent, AgentService, Log } from '../core/index.js';
 import type { Scrubber } from '../redact/scrubber.js';
 import { presentAgent } from './http/api/present.js';
@@ -49,33 +48,20 @@ export async function warmLaunchPath(deps: WarmUpDeps, rounds = 200): Promise<vo
   deps.log.debug({ ms: Math.round(performance.now() - started), rounds }, 'launch path warmed up');
 }
 
-/** What warmHttp needs of the API's key store: a short-lived key for its own requests. */
-export interface WarmUpKeys {
-  create(input: { name: string; workspace: string }): Promise<{ key: string; info: { id: string } }>;
-  revoke(idOrName: string): Promise<unknown>;
-}
-
 /**
- * A few requests to the server itself once it listens, before the banner says it started: the
- * router, request log and health check, and with a key of its own (created for these requests
- * and revoked right after, in a workspace of its own) the API's key check, rate limit, body
- * parser, launch schema, route and core checks, up to a refusal that stores nothing (a local
- * repository path is never allowed to a plain key). Measured cold: the first authenticated call
- * about 95 ms and the first launch about 70 ms more, against 6–10 ms warm.
+ * A few requests to the server itself once it listens: the router, request log, health check, body
+ * parser and the API's refusal of a request without a key. It makes no key: a credential created
+ * at start (even briefly) would outlive a crash between its creation and its revocation, so the
+ * key check and the launch route stay warmed only by warmLaunchPath's core work.
  */
-export async function warmHttp(baseUrl: string, log: Log, keys?: WarmUpKeys, rounds = 5): Promise<void> {
-  let made: { key: string; info: { id: string } } | null = null;
+export async function warmHttp(baseUrl: string, log: Log, rounds = 5): Promise<void> {
   try {
-    if (keys) made = await keys.create({ name: `warm-up-${randomBytes(6).toString('hex')}`, workspace: 'errand-warm-up' });
-    const launch = { prompt: { text: 'warm up' }, source: { repository: '/errand/warm-up', ref: 'main' }, target: { autoCreatePr: false } };
+    const launch = JSON.stringify({ prompt: { text: 'warm up' }, source: { repository: 'acme/warm-up', ref: 'main' } });
     for (let i = 0; i < rounds; i++) {
       await (await fetch(`${baseUrl}/healthz`)).arrayBuffer();
-      const headers: Record<string, string> = { 'content-type': 'application/json', ...(made ? { authorization: `Bearer ${made.key}` } : {}) };
-      await (await fetch(`${baseUrl}/v0/agents`, { method: 'POST', headers, body: JSON.stringify(launch) })).arrayBuffer();
+      await (await fetch(`${baseUrl}/v0/agents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: launch })).arrayBuffer();
     }
   } catch (error) {
     log.debug({ err: error }, 'http warm-up failed; the first requests run cold');
-  } finally {
-    if (made) await keys!.revoke(made.info.id).catch((error: unknown) => log.warn({ err: error }, 'could not revoke the warm-up key'));
   }
 }
