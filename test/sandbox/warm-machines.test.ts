@@ -108,3 +108,21 @@ describe('machines kept warm after a run', () => {
     after.close();
   });
 });
+
+describe('an idle machine someone is in', () => {
+  it('is not stopped while a command (errand attach, the web terminal) runs in it, and is stopped after', async () => {
+    const seen: string[] = [];
+    const log = { debug: () => undefined, info: (_fields: object, message: string) => void seen.push(message), warn: () => undefined, error: () => undefined, child: () => log };
+    const sandbox = testSandbox(docker, { install, idleGraceMs: 1000, maxWarm: 5, log });
+    const spec = recordingSpec(gitRepo(environment).dir, repo);
+    const handle = await sandbox.prepare(spec);
+    // What `docker exec -it … tmux attach` looks like to the engine: a command running in the machine.
+    const attached = handle.exec('while [ ! -e /tmp/detach ]; do sleep 0.1; done', { timeoutMs: 120_000 });
+    expect(await sandbox.park(spec.agentId)).toBe('warm');
+    await waitFor(() => seen.includes('an idle machine is in use: kept for another grace'), { timeoutMs: 30_000, what: 'the grace to end while attached' });
+    expect(await running(handle.containerId)).toBe(true);
+    await run('touch /tmp/detach', handle);
+    expect((await attached).exitCode).toBe(0);
+    await waitFor(async () => !(await running(handle.containerId)), { timeoutMs: 30_000, what: 'the machine to stop once nobody is in it' });
+  });
+});

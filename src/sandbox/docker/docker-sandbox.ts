@@ -75,6 +75,7 @@ export class DockerSandbox implements Sandbox {
         await this.stop(agentId);
         for (const listener of this.idleStopped) listener(agentId);
       },
+      inUse: (agentId) => this.inUse(agentId),
     });
   }
 
@@ -240,10 +241,23 @@ export class DockerSandbox implements Sandbox {
       if (!agentId || isEgressSidecar(info)) continue;
       const since = await settledAt(agentId);
       if (since === null || this.warm.keep(agentId, since)) continue;
+      if (await this.inUse(agentId).catch(() => false)) {
+        this.warm.keep(agentId);
+        continue;
+      }
       await this.stop(agentId).catch((error: unknown) => this.options.log.warn({ agentId, err: error }, 'could not stop an idle machine'));
       for (const listener of this.idleStopped) listener(agentId);
       this.options.log.info({ agentId }, 'stopped a machine idle past its grace (found after a restart)');
     }
+  }
+
+  /** Whether a command runs in the agent's machine now (a person attached: `errand attach`, the web terminal). */
+  private async inUse(agentId: string): Promise<boolean> {
+    const info = (await this.containersOf(agentId)).find((c) => !isEgressSidecar(c) && c.State === 'running');
+    if (!info) return false;
+    const { ExecIDs } = await this.docker.getContainer(info.Id).inspect();
+    const execs = await Promise.all((ExecIDs ?? []).map((id) => this.docker.getExec(id).inspect().then((exec) => exec.Running, () => false)));
+    return execs.some(Boolean);
   }
 
   /** Stops the agent's container and sidecar at once. */

@@ -7,6 +7,8 @@ export interface WarmMachinesOptions {
   maxWarm: number;
   /** Stops the agent's machine (its container and sidecar). */
   stop: (agentId: string) => Promise<void>;
+  /** Someone works in the machine (an `errand attach` or web terminal session): it gets another grace instead. */
+  inUse?: (agentId: string) => Promise<boolean>;
   log: Log;
   now?: () => number;
 }
@@ -78,7 +80,17 @@ export class WarmMachines {
   }
 
   private async stopIdle(agentId: string, why: string): Promise<void> {
-    if (!this.idle.has(agentId)) return;
+    const entry = this.idle.get(agentId);
+    if (!entry) return;
+    if (await this.options.inUse?.(agentId).catch(() => false)) {
+      // Still idle and not claimed meanwhile: a person is in it, so it stays for another grace.
+      if (this.idle.get(agentId) === entry) {
+        this.keep(agentId);
+        this.options.log.info({ agentId }, 'an idle machine is in use: kept for another grace');
+      }
+      return;
+    }
+    if (this.idle.get(agentId) !== entry) return; // claimed while we looked
     this.forget(agentId);
     const stop = this.options.stop(agentId).then(
       () => this.options.log.info({ agentId, why }, 'stopped an idle machine'),
