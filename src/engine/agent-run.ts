@@ -48,7 +48,7 @@ import type { Scrubber } from '../redact/scrubber.js';
 import { environmentOf } from '../environment/load-environment.js';
 import { cloneDependencies, type DependencyCheckout } from './dependencies.js';
 import { checkoutDir, emptyDir, lsTree, prepareCheckout, refreshGitDir, revParse } from './host-checkout.js';
-import { reuseCheckout } from './kept-checkout.js';
+import { keepBase, readKeptBase, reuseCheckout } from './kept-checkout.js';
 import type { WarmRuns } from './warm-runs.js';
 import { readRepoFacts, runAgentLoop, systemPrompt, taskMessage, toolsFor, type LoopLimits, type LoopResult } from './loop/index.js';
 import { commitMessage, formatDiffstat, pullRequestBody } from './run-text.js';
@@ -245,14 +245,23 @@ export class AgentRun {
     this.host = repoHostFor(deps.repoHosts, agent.repo);
     const access = await this.host.access(agent.repo, signal);
     deps.scrubber.add(access.token);
-    const defaultBranch = agent.baseBranch ? await this.host.defaultBranch(agent.repo).catch(() => null) : await this.host.defaultBranch(agent.repo);
+    // A checkout kept from the last run (its machine still warm) is checked against the remote while
+    // the default branch is asked for; it counts only if its base is still the agent's base.
+    const keptBase = this.continuing ? (agent.baseBranch ?? (await readKeptBase(this.dir))) : null;
+    const keptRead = keptBase ? reuseCheckout(access, this.dir, keptBase, agent.branch, signal).catch(() => null) : Promise.resolve(null);
+    const [defaultBranch, settings] = await Promise.all([
+      agent.baseBranch ? this.host.defaultBranch(agent.repo).catch(() => null) : this.host.defaultBranch(agent.repo),
+      deps.workspaceSettings?.get(agent.workspace),
+    ]);
     this.defaultBranch = defaultBranch;
     this.base = agent.baseBranch ?? defaultBranch ?? '';
-    this.protectedBranches = (await deps.workspaceSettings?.get(agent.workspace))?.protectedBranches ?? defaultProtectedBranches;
+    this.protectedBranches = settings?.protectedBranches ?? defaultProtectedBranches;
     // Checked at launch too; only here is the repository's default branch known.
     assertAgentBranch(agent.branch, { base: this.base, defaultBranch: this.defaultBranch, patterns: this.protectedBranches });
-    const kept = this.continuing ? await reuseCheckout(access, this.dir, this.base, agent.branch, signal).catch(() => null) : null;
+    const reused = await keptRead;
+    const kept = reused && keptBase === this.base ? reused : null;
     this.keptCheckout = kept !== null;
+    if (kept) void this.emit({ type: 'log', phase: 'git', stream: 'system', text: 'reused the checkout of the last run: nothing to clone' });
     const checkout = kept ?? (await prepareCheckout(access, this.dir, this.base, agent.branch, signal));
     this.existingBranch = checkout.existingBranch;
     for (const submodule of checkout.submodules) {
@@ -434,7 +443,10 @@ done`;
     });
     this.warm = parked === 'warm';
     if (this.warm && handle && this.agent.repo) {
-      await refreshGitDir(handle, this.dir).catch((error: unknown) => this.log.warn({ err: error }, 'could not refresh the machine\'s .git'));
+      await Promise.all([
+        refreshGitDir(handle, this.dir).catch((error: unknown) => this.log.warn({ err: error }, 'could not refresh the machine\'s .git')),
+        this.base ? keepBase(this.dir, this.base).catch(() => undefined) : undefined,
+      ]);
     }
   }
 

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GitAccess } from '../core/index.js';
 import { runGit } from '../git/git.js';
@@ -38,4 +38,13 @@ export async function reuseCheckout(access: GitAccess, dir: string, base: string
   }
   if (remoteBase && remoteBase !== trackedBase) await fetchBranches(access, dir, [base], signal);
   return { existingBranch: remoteBranch !== null, submodules: [] };
+}
+
+/** Which base the kept checkout was made from (written when its run ends with the machine warm). */
+export async function keepBase(dir: string, base: string): Promise<void> {
+  await writeFile(join(dir, '.git', 'errand-base'), `${base}\n`);
+}
+
+export async function readKeptBase(dir: string): Promise<string | null> {
+  return readFile(join(dir, '.git', 'errand-base'), 'utf8').then((text) => text.trim() || null, () => null);
 }

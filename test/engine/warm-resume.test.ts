@@ -61,6 +61,7 @@ describe('a follow-up while the machine is still warm', () => {
       const events = eventText(await h.events(id));
       expect(events).toContain('resumed in the same container, still running');
       expect(events).not.toContain('running start again');
+      expect(events).toContain('reused the checkout of the last run: nothing to clone');
       expect(await bed.gitServer.readFile(`test/warm-resume-${process.pid}`, first.branch, 'one.txt')).toBe('one\n');
       expect(await bed.gitServer.readFile(`test/warm-resume-${process.pid}`, first.branch, 'two.txt')).toBe('two\n');
     } finally {
