@@ -107,6 +107,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       reaper.start();
       core.onClose(() => reaper.stop());
       adoptIdleMachines(core, engine.sandbox);
+      core.onClose(async () => engine.sandbox.close?.());
     }
     const metricsEndpoint = {
       render: () => prometheus.render(),

@@ -153,5 +153,7 @@ export interface Sandbox {
   adoptIdle?(settledAt: SettledAt): Promise<void>;
   /** Called after an idle machine was stopped, so the worker can drop what it kept for it. */
   onIdleStopped?(listener: (agentId: string) => void): void;
+  /** Worker shutdown: forgets the idle timers; the machines keep running and the next worker adopts them. */
+  close?(): void;
   remove(agentId: string): Promise<void>;
 }
