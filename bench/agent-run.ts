@@ -11,6 +11,7 @@ import Docker from 'dockerode';
 import { AgentService, newAgentId, type Log } from '../src/core/index.js';
 import { createRunHandler, type EngineDeps } from '../src/engine/index.js';
 import { ProviderRegistry } from '../src/engine/providers/index.js';
+import { WarmRuns } from '../src/engine/warm-runs.js';
 import { PlainRemoteHost } from '../src/git/plain-remote-host.js';
 import { clone } from '../src/git/remote.js';
 import { BullRunQueue } from '../src/queue/run-queue.js';
@@ -54,12 +55,14 @@ const clock = { now: () => new Date() };
 const stores = createRedisStores(redis, { prefix: 'bench:', clock, retentionDays: 1 });
 const queue = new BullRunQueue(redis, 'runs', 'bench');
 const service = new AgentService({ ...stores, queue, clock, log: silent, defaultModel: 'openai:bench' });
-const sandbox = new DockerSandbox({ docker, log: silent, baseImage: image, network: 'none', snapshotsKept: 3, memoryMb: 256, cpus: 1, pids: 128 });
+// Machines stay warm after a run as with the default ERRAND_MACHINE_IDLE_SECONDS, so a follow-up after the end finds them running.
+const sandbox = new DockerSandbox({ docker, log: silent, baseImage: image, network: 'none', snapshotsKept: 3, memoryMb: 256, cpus: 1, pids: 128, idleGraceMs: 300_000, maxWarm: 10 });
 const scrubber = new Scrubber();
 const deps: EngineDeps = {
   agents: service, store: stores.agents, events: stores.events, inbox: stores.inbox, history: stores.history,
   models: new ProviderRegistry({ config: { defaultModel: 'openai:bench', models: [], openaiApiKey: 'sk-bench-0123456789abcdefghij', openaiBaseUrl: model.baseUrl, anthropicApiKey: undefined, anthropicBaseUrl: undefined, modelEndpoints: {}, modelMaxRetries: 0, modelTimeoutMs: 60_000 } }),
   sandbox, repoHosts: [new PlainRemoteHost({ credentials: [{ urlPrefix: gitServer.url, token }] })], secrets: null, runLeases: stores.runLeases, scrubber,
+  warmRuns: new WarmRuns({ dataDir: join(work, 'data'), log: silent }),
   settings: { dataDir: join(work, 'data'), limits: { maxSteps: 1000, maxMs: 600_000, maxTokens: null }, commandTimeoutMs: 60_000, bot: { name: 'Errand', email: 'errand@example.com' } },
 };
 const worker = new RunWorker({ connection: redis, handler: createRunHandler(deps), stops: stores.stops, log: silent, concurrency: concurrent, queueName: 'runs', prefix: 'bench' });

@@ -134,6 +134,10 @@ export const Config = z.object({
   sandboxDiskMb: z.coerce.number().int().min(64).default(10240),
   /** `none` (the default: agents reach the internet only through the egress proxy), `bridge` or a named network; `host` needs unsafeHostNetwork. */
   sandboxNetwork: z.string().default('none'),
+  /** Seconds an agent's machine stays running after its run ends, so a follow-up finds it as it was; 0 stops it at once. */
+  machineIdleSeconds: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** Idle machines a worker keeps running at once; beyond it the one idle longest is stopped. */
+  machineWarmMax: z.coerce.number().int().min(0).max(1000).default(10),
   /** Lets ERRAND_SANDBOX_NETWORK=host through: agents then reach everything the host reaches, Errand's Redis included. */
   unsafeHostNetwork: bool.default(false),
   /** Image of the egress sidecar (needs socat); empty: the base image. */
@@ -215,6 +219,8 @@ export const configEnv: Record<keyof Config, string> = {
   sandboxPids: 'ERRAND_SANDBOX_PIDS',
   sandboxDiskMb: 'ERRAND_SANDBOX_DISK_MB',
   sandboxNetwork: 'ERRAND_SANDBOX_NETWORK',
+  machineIdleSeconds: 'ERRAND_MACHINE_IDLE_SECONDS',
+  machineWarmMax: 'ERRAND_MACHINE_WARM_MAX',
   unsafeHostNetwork: 'ERRAND_UNSAFE_HOST_NETWORK',
   egressImage: 'ERRAND_EGRESS_IMAGE',
   egressAllowPrivate: 'ERRAND_EGRESS_ALLOW_PRIVATE',

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { integrations, type Config } from './config.js';
 import { openCore, type ContextDeps, type CoreContext } from './context.js';
-import { ErrandError, NotifyDispatcher, OrphanSweeper, RetentionSweeper, RunAdmission } from './core/index.js';
+import { ErrandError, NotifyDispatcher, OrphanSweeper, RetentionSweeper, RunAdmission, type Sandbox } from './core/index.js';
 import { createFrontends } from './frontends/create-frontends.js';
 import type { ReadinessCheck } from './frontends/http/health-routes.js';
 import { startHttpServer, type RunningHttpServer } from './frontends/http/server.js';
@@ -106,6 +106,8 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       });
       reaper.start();
       core.onClose(() => reaper.stop());
+      adoptIdleMachines(core, engine.sandbox);
+      core.onClose(async () => engine.sandbox.close?.());
     }
     const metricsEndpoint = {
       render: () => prometheus.render(),
@@ -212,6 +214,21 @@ function startHostHeartbeat(core: CoreContext, host: string): void {
 }
 
 /** Expires agents past their retention, at start and every ten minutes. */
+/**
+ * Machines kept warm by a worker that stopped: each gets the rest of its idle grace (counted from
+ * when its agent settled), or is stopped now when that is over. A failure is a warning: the
+ * machines then run until a follow-up or the reaper.
+ */
+function adoptIdleMachines(core: CoreContext, sandbox: Sandbox): void {
+  const active = new Set(['queued', 'preparing', 'running']);
+  const settledAt = async (agentId: string): Promise<number | null> => {
+    const agent = await core.agents.get(agentId);
+    if (!agent || active.has(agent.status)) return null;
+    return Date.parse(agent.finishedAt ?? agent.updatedAt);
+  };
+  sandbox.adoptIdle?.(settledAt).catch((error: unknown) => core.log.warn({ err: error }, 'could not take over the idle machines of an earlier worker'));
+}
+
 function startRetentionSweeps(core: CoreContext): void {
   const sweeper = new RetentionSweeper({ ...core.stores, service: core.agents, clock: core.clock, log: core.log });
   const sweep = () => void sweeper.sweep().catch((error: unknown) => core.log.warn({ err: error }, 'retention sweep failed'));

@@ -1,4 +1,4 @@
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ErrandError, type EgressEvent, type EgressGateway, type EgressSession, type Log, type NetworkPhase, type NetworkPolicy } from '../core/index.js';
 import type { AddressRules } from './address-rules.js';
@@ -34,12 +34,16 @@ export class EgressRegistry implements EgressGateway {
   }
 
   async open(agentId: string, options: { policy: NetworkPolicy; phase?: NetworkPhase; onEvent: (event: EgressEvent) => void }): Promise<EgressSession> {
-    await this.close(agentId);
+    const earlier = this.proxies.get(agentId);
+    this.proxies.delete(agentId);
+    await earlier?.close();
     const dir = this.socketDir(agentId);
     const socketPath = join(dir, 'proxy.sock');
     if (Buffer.byteLength(socketPath) > maxSocketPath) {
       throw new ErrandError('not_configured', `the egress socket path ${socketPath} is longer than Unix sockets allow (${maxSocketPath} bytes): set ERRAND_DATA_DIR to a shorter path`);
     }
+    // A directory kept from the agent's last run is the one its running sidecar has mounted: reuse it.
+    const kept = await stat(dir).then((info) => info.isDirectory(), () => false);
     await mkdir(dir, { recursive: true });
     // Under userns-remap the sidecar's root is uid 100000+ on the host: it needs to search the directory.
     await chmod(dir, 0o711);
@@ -59,19 +63,24 @@ export class EgressRegistry implements EgressGateway {
     log.debug({ socketPath }, 'egress proxy listening');
     return {
       socketDir: dir,
+      kept,
       setPhase: (phase) => proxy.setPhase(phase),
-      close: () => this.close(agentId),
+      close: (options) => this.close(agentId, options),
     };
   }
 
-  async close(agentId: string): Promise<void> {
+  async close(agentId: string, options: { keepDir?: boolean } = {}): Promise<void> {
     const proxy = this.proxies.get(agentId);
     this.proxies.delete(agentId);
     await proxy?.close();
-    await rm(this.socketDir(agentId), { recursive: true, force: true });
+    if (!options.keepDir) await rm(this.socketDir(agentId), { recursive: true, force: true });
   }
 
+  /**
+   * Closes every listener (worker shutdown). The directories stay: machines kept warm still have
+   * them mounted in their sidecars, and the next worker listens in them again.
+   */
   async closeAll(): Promise<void> {
-    await Promise.all([...this.proxies.keys()].map((agentId) => this.close(agentId)));
+    await Promise.all([...this.proxies.keys()].map((agentId) => this.close(agentId, { keepDir: true })));
   }
 }

@@ -16,6 +16,8 @@ import {
   type EgressSession,
   ErrandError,
   networkPolicy,
+  type NetworkPolicy,
+  type Settings,
   type EventLog,
   type Inbox,
   type Log,
@@ -46,6 +48,8 @@ import type { Scrubber } from '../redact/scrubber.js';
 import { environmentOf } from '../environment/load-environment.js';
 import { cloneDependencies, type DependencyCheckout } from './dependencies.js';
 import { checkoutDir, emptyDir, lsTree, prepareCheckout, refreshGitDir, revParse } from './host-checkout.js';
+import { keepBase, readKeptBase, reuseCheckout } from './kept-checkout.js';
+import type { WarmRuns } from './warm-runs.js';
 import { readRepoFacts, runAgentLoop, systemPrompt, taskMessage, toolsFor, type LoopLimits, type LoopResult } from './loop/index.js';
 import { commitMessage, formatDiffstat, pullRequestBody } from './run-text.js';
 
@@ -96,6 +100,8 @@ export interface EngineDeps {
   artifacts?: ArtifactStore | null;
   /** Counts egress requests allowed and denied. */
   metrics?: Metrics;
+  /** What is kept for machines left warm after a run (absent: nothing is dropped when they stop). */
+  warmRuns?: WarmRuns;
 }
 
 /** What the agent's work turned into on the remote. */
@@ -127,6 +133,10 @@ export class AgentRun {
   private dependencies: DependencyCheckout[] = [];
   private pending: Promise<void> = Promise.resolve();
   private egress: EgressSession | null = null;
+  /** The host checkout of the agent's last run was reused (its machine was kept warm), not cloned again. */
+  private keptCheckout = false;
+  /** The machine stays running after this run (see park): the checkout and the egress directory stay too. */
+  private warm = false;
   /** Denied egress per host, for the summary's "requests blocked" line. */
   private readonly blocked = new Map<string, number>();
 
@@ -156,26 +166,32 @@ export class AgentRun {
   /** Clone, branch, secrets, sandbox. */
   async prepare(): Promise<void> {
     const { agent, deps, signal } = this;
+    const onLog = (phase: LogPhase, stream: 'stdout' | 'stderr' | 'system', text: string) => void this.emit({ type: 'log', phase, stream, text: cut(text, eventTextChars) });
     // Secrets, the checkout, the workspace's settings and (for a new machine) the egress proxy do
-    // not wait for each other.
-    const settingsRead = deps.workspaceSettings?.get(agent.workspace);
-    const [secrets, , settings] = await Promise.all([
-      this.resolveSecrets(),
+    // not wait for each other; a continuing run looks for its machine while the checkout is made.
+    const settingsRead = Promise.resolve(deps.workspaceSettings?.get(agent.workspace));
+    const secretsRead = this.resolveSecrets();
+    const found = this.continuing ? Promise.all([secretsRead, settingsRead]).then(([secrets, settings]) => this.findMachine(secrets.agent, policyOf(settings), onLog)) : Promise.resolve(null);
+    const [secrets, , settings, reuse] = await allSettledOrThrow([
+      secretsRead,
       agent.repo ? this.checkout() : emptyDir(this.dir).then(() => mkdir(this.dir)),
       settingsRead,
-    ]);
+      found,
+    ] as const);
     this.agentEnv = secrets.agent;
-
-    const onLog = (phase: LogPhase, stream: 'stdout' | 'stderr' | 'system', text: string) => void this.emit({ type: 'log', phase, stream, text: cut(text, eventTextChars) });
-    const policy = settings ? networkPolicy(settings) : { install: 'full' as const, agent: 'full' as const, allowlist: [] };
-    const offline = policy.install === 'none' && policy.agent === 'none';
+    const policy = policyOf(settings);
+    const offline = isOffline(policy);
     if (!offline && deps.egressUnavailable) throw new ErrandError('not_configured', deps.egressUnavailable);
-    const reuse = this.continuing ? await this.attach({ env: secrets.agent, onLog }) : null;
-    if (!offline && deps.egress) {
-      this.egress = await deps.egress.open(agent.id, { policy, phase: reuse ? 'agent' : 'install', onEvent: (event) => this.onEgress(event) });
+    if (reuse) {
+      // A warm machine got the host's .git when its last run ended; a checkout reused as it was has nothing newer.
+      if (agent.repo && !(reuse.warm && this.keptCheckout)) await refreshGitDir(reuse, this.dir);
+      this.handle = reuse;
+    } else if (!offline && deps.egress) {
+      if (this.egress) this.egress.setPhase('install');
+      else this.egress = await deps.egress.open(agent.id, { policy, phase: 'install', onEvent: (event) => this.onEgress(event) });
     }
     if (reuse) {
-      void this.emit({ type: 'milestone', name: 'resumed', text: 'resumed in the same container' });
+      void this.emit({ type: 'milestone', name: 'resumed', text: reuse.warm ? 'resumed in the same container, still running' : 'resumed in the same container' });
     } else {
       const repo = machineRepoLabel(agent.repo);
       const environmentText = settings?.environments?.[repo];
@@ -209,6 +225,19 @@ export class AgentRun {
     return found;
   }
 
+  /**
+   * A continuing run's machine, if it is still there: the egress proxy opens first (in the agent
+   * phase), since whether its directory was kept tells `find` that a warm machine's sidecar still
+   * has it mounted. The repository facts come back with it, read in one exec.
+   */
+  private async findMachine(env: Record<string, string>, policy: NetworkPolicy, onLog: FindOptions['onLog']): Promise<SandboxHandle | null> {
+    const { deps, agent } = this;
+    if (!isOffline(policy) && deps.egress && !deps.egressUnavailable) {
+      this.egress = await deps.egress.open(agent.id, { policy, phase: 'agent', onEvent: (event) => this.onEgress(event) });
+    }
+    return deps.sandbox.find(agent.id, { env, ...(onLog ? { onLog } : {}), egressKept: this.egress?.kept ?? false, facts: true });
+  }
+
   /** Host checkout only, for a worker that pushes what a dead worker's container holds. */
   async checkout(): Promise<void> {
     const { agent, deps, signal } = this;
@@ -216,13 +245,24 @@ export class AgentRun {
     this.host = repoHostFor(deps.repoHosts, agent.repo);
     const access = await this.host.access(agent.repo, signal);
     deps.scrubber.add(access.token);
-    const defaultBranch = agent.baseBranch ? await this.host.defaultBranch(agent.repo).catch(() => null) : await this.host.defaultBranch(agent.repo);
+    // A checkout kept from the last run (its machine still warm) is checked against the remote while
+    // the default branch is asked for; it counts only if its base is still the agent's base.
+    const keptBase = this.continuing ? (agent.baseBranch ?? (await readKeptBase(this.dir))) : null;
+    const keptRead = keptBase ? reuseCheckout(access, this.dir, keptBase, agent.branch, signal).catch(() => null) : Promise.resolve(null);
+    const [defaultBranch, settings] = await Promise.all([
+      agent.baseBranch ? this.host.defaultBranch(agent.repo).catch(() => null) : this.host.defaultBranch(agent.repo),
+      deps.workspaceSettings?.get(agent.workspace),
+    ]);
     this.defaultBranch = defaultBranch;
     this.base = agent.baseBranch ?? defaultBranch ?? '';
-    this.protectedBranches = (await deps.workspaceSettings?.get(agent.workspace))?.protectedBranches ?? defaultProtectedBranches;
+    this.protectedBranches = settings?.protectedBranches ?? defaultProtectedBranches;
     // Checked at launch too; only here is the repository's default branch known.
     assertAgentBranch(agent.branch, { base: this.base, defaultBranch: this.defaultBranch, patterns: this.protectedBranches });
-    const checkout = await prepareCheckout(access, this.dir, this.base, agent.branch, signal);
+    const reused = await keptRead;
+    const kept = reused && keptBase === this.base ? reused : null;
+    this.keptCheckout = kept !== null;
+    if (kept) void this.emit({ type: 'log', phase: 'git', stream: 'system', text: 'reused the checkout of the last run: nothing to clone' });
+    const checkout = kept ?? (await prepareCheckout(access, this.dir, this.base, agent.branch, signal));
     this.existingBranch = checkout.existingBranch;
     for (const submodule of checkout.submodules) {
       const text = submodule.ok ? `submodule ${submodule.path} initialised from ${submodule.url}` : `warning: submodule ${submodule.path} (${submodule.url}) was not initialised: ${cut(submodule.problem ?? '', 500)}`;
@@ -390,9 +430,24 @@ done`;
     else await this.emit({ type: 'log', phase: 'git', stream: 'system', text: `plan mode: undid changes to ${paths.length} file${paths.length === 1 ? '' : 's'} made while exploring` });
   }
 
-  /** Stops the agent's machine when its run is over; a follow-up or `errand attach` starts it again. */
+  /**
+   * The run is over: the machine is stopped, at once or after the idle grace (a follow-up or
+   * `errand attach` starts it again). A machine kept warm gets the host's `.git` now (with this
+   * run's commit), so a follow-up within the grace can start without copying it.
+   */
   async park(): Promise<void> {
-    await this.deps.sandbox.park(this.agent.id).catch((error: unknown) => this.log.warn({ err: error }, 'could not stop the agent machine'));
+    const { handle } = this;
+    const parked = await this.deps.sandbox.park(this.agent.id).catch((error: unknown) => {
+      this.log.warn({ err: error }, 'could not stop the agent machine');
+      return 'stopped' as const;
+    });
+    this.warm = parked === 'warm';
+    if (this.warm && handle && this.agent.repo) {
+      await Promise.all([
+        refreshGitDir(handle, this.dir).catch((error: unknown) => this.log.warn({ err: error }, 'could not refresh the machine\'s .git')),
+        this.base ? keepBase(this.dir, this.base).catch(() => undefined) : undefined,
+      ]);
+    }
   }
 
   /** Drops what privacy mode keeps only for the run: the conversation and the event transcript. */
@@ -423,9 +478,11 @@ done`;
   }
 
   async cleanUp(): Promise<void> {
-    await this.egress?.close().catch((error: unknown) => this.log.warn({ err: error }, 'could not close the egress proxy'));
+    await this.egress?.close({ keepDir: this.warm }).catch((error: unknown) => this.log.warn({ err: error }, 'could not close the egress proxy'));
     this.egress = null;
     await this.pending;
+    // A warm machine's follow-up reuses the checkout (reuseCheckout); it goes when the machine stops (dropWarmRun).
+    if (this.warm) return;
     for (const dir of [this.dir, `${this.dir}-deps`]) {
       await rm(dir, { recursive: true, force: true }).catch((error: unknown) => this.log.warn({ err: error }, 'could not remove the checkout'));
     }
@@ -492,6 +549,25 @@ done`;
     const installVersions = Object.keys(install).map((name) => versions.get(name) ?? `${name}@unknown`);
     return { install, agent, installVersions };
   }
+}
+
+const openNetwork: NetworkPolicy = { install: 'full', agent: 'full', allowlist: [] };
+
+function policyOf(settings: Settings | null | undefined): NetworkPolicy {
+  return settings ? networkPolicy(settings) : openNetwork;
+}
+
+/** Both phases without a network: no proxy, no sidecar. */
+function isOffline(policy: NetworkPolicy): boolean {
+  return policy.install === 'none' && policy.agent === 'none';
+}
+
+/** Waits for every step (none is left running behind a failure), then throws the first failure. */
+async function allSettledOrThrow<T extends readonly unknown[]>(steps: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const results = await Promise.allSettled(steps);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
 
 function outsideArtifacts(path: string): boolean {

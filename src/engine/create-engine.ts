@@ -5,6 +5,7 @@ import { createDockerSandbox } from '../sandbox/docker/index.js';
 import type { EngineDeps } from './agent-run.js';
 import { ProviderRegistry } from './providers/index.js';
 import { measuredModels } from './providers/measured.js';
+import { WarmRuns } from './warm-runs.js';
 
 /**
  * The worker's engine from configuration: model providers (checked now, so a wrong ERRAND_MODEL
@@ -16,6 +17,10 @@ export function createEngine(core: CoreContext): EngineDeps {
   const models = new ProviderRegistry({ config, log: log.child({ component: 'models' }) });
   models.check();
   for (const key of models.apiKeys()) scrubber.add(key);
+  const sandbox = createDockerSandbox(config, log, core.instance);
+  const egress = egressFromConfig(config, core.redisUrl, log);
+  const warmRuns = new WarmRuns({ dataDir: config.dataDir, egress: egress.egress, log });
+  sandbox.onIdleStopped((agentId) => warmRuns.stopped(agentId));
   return {
     agents: core.agents,
     store: stores.agents,
@@ -25,14 +30,15 @@ export function createEngine(core: CoreContext): EngineDeps {
     diffs: stores.diffs,
     models: measuredModels(models, core.metrics),
     metrics: core.metrics,
-    sandbox: createDockerSandbox(config, log, core.instance),
+    sandbox,
+    warmRuns,
     repoHosts: repoHostsFromConfig(config, { log, clock: core.clock, onToken: (token) => scrubber.add(token), metrics: core.metrics }),
     secrets: stores.secrets ?? null,
     sessionEnv: stores.sessionEnv ?? null,
     artifacts: stores.artifacts,
     runLeases: stores.runLeases,
     workspaceSettings: stores.settings,
-    ...egressFromConfig(config, core.redisUrl, log),
+    ...egress,
     scrubber,
     settings: {
       dataDir: config.dataDir,

@@ -24,6 +24,7 @@ export async function runAgentJob(deps: EngineDeps, kind: RunJobKind, agentId: s
   const { agent, lease, continuing } = claimed;
   const run = new AgentRun(deps, agent, continuing, context.signal, context.log);
   try {
+    await deps.warmRuns?.begin(agentId);
     await run.prepare();
     run.agent = await deps.agents.transition(agentId, 'running');
     const { outcome } = await run.think();
@@ -39,6 +40,7 @@ export async function runAgentJob(deps: EngineDeps, kind: RunJobKind, agentId: s
     await onFailure(deps, run, error, context);
   } finally {
     await run.cleanUp();
+    deps.warmRuns?.end(agentId);
     await lease.release();
   }
 }

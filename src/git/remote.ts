@@ -121,6 +121,27 @@ export async function remoteBranchExists(access: GitAccess, branch: string, sign
   return out.trim().length > 0;
 }
 
+/** The remote's commit of each of these branches that it has (one `ls-remote`). */
+export async function remoteHeads(access: GitAccess, branches: string[], signal?: AbortSignal): Promise<Map<string, string>> {
+  const out = await lsRemote(access, ['--heads'], branches.map((branch) => `refs/heads/${branch}`), signal);
+  const heads = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const match = /^([0-9a-f]{40,64})\trefs\/heads\/(.+)$/.exec(line.trim());
+    if (match && branches.includes(match[2]!)) heads.set(match[2]!, match[1]!);
+  }
+  return heads;
+}
+
+/** Fetches these remote branches into `refs/remotes/origin/<branch>` in one `git fetch`. */
+export async function fetchBranches(access: GitAccess, dir: string, branches: string[], signal?: AbortSignal): Promise<void> {
+  if (branches.length === 0) return;
+  await runGit(['fetch', '--no-tags', '--', remoteUrl(access), ...branches.map((branch) => `+refs/heads/${branch}:refs/remotes/origin/${branch}`)], {
+    ...checkout(dir),
+    credentials: credentialsOf(access),
+    ...(signal ? { signal } : {}),
+  });
+}
+
 /** The branch the remote's HEAD points at (its default branch). */
 export async function remoteDefaultBranch(access: GitAccess, signal?: AbortSignal): Promise<string> {
   const out = await lsRemote(access, ['--symref'], ['HEAD'], signal);

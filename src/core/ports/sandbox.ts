@@ -81,7 +81,20 @@ export interface FindOptions {
   /** Environment for `start` and the terminals when a stopped machine is started again (agent secrets). */
   env?: Record<string, string>;
   onLog?: SandboxSpec['onLog'];
+  /**
+   * The egress socket directory the agent's sidecar mounted is still in place (EgressSession.kept):
+   * a running machine's sidecar is then left as it is instead of restarted.
+   */
+  egressKept?: boolean;
+  /** Read what the system prompt tells the agent (handle.preparedFacts) in one exec with the rest. */
+  facts?: boolean;
 }
+
+/** What `park` did: the machine stays running for the idle grace (`warm`), or was stopped. */
+export type Parked = 'warm' | 'stopped';
+
+/** When an agent's last run ended (ms since the epoch); null while it is queued or running (or gone). */
+export type SettledAt = (agentId: string) => Promise<number | null>;
 
 export interface SandboxHandle {
   readonly agentId: string;
@@ -90,8 +103,10 @@ export interface SandboxHandle {
   readonly workdir: string;
   /** The user commands run as unless ExecOptions.user says otherwise (the environment's `user`). */
   readonly user: string;
-  /** Read at the end of prepare; absent on a machine found again (resume), where the engine reads them itself. */
+  /** Read at the end of prepare, or by `find` when asked; otherwise absent and the engine reads them itself. */
   readonly preparedFacts?: PreparedFacts | undefined;
+  /** A machine found running (kept warm after its last run): nothing was started or rerun. */
+  readonly warm?: boolean;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   /** The last `lines` lines of a tmux terminal window. */
   terminalOutput(name: string, lines?: number): Promise<string>;
@@ -116,8 +131,9 @@ export interface Sandbox {
   /** Builds or reuses the image, starts the container, installs, starts and opens terminals. */
   prepare(spec: SandboxSpec): Promise<SandboxHandle>;
   /**
-   * Re-attaches to an agent's container if it still exists. A stopped (parked) one is started
-   * again, and its `start` command and terminals run again.
+   * Re-attaches to an agent's container if it still exists. A running one (kept warm after its
+   * last run) is used as it is; a stopped one is started again, and its `start` command and
+   * terminals run again.
    */
   find(agentId: string, options?: FindOptions): Promise<SandboxHandle | null>;
   /**
@@ -125,7 +141,19 @@ export interface Sandbox {
    * new agents for that repository in that workspace start from it. Returns the image id.
    */
   snapshot(agentId: string, target: { workspace: string; repo: string }): Promise<string>;
-  /** Stops an agent's container when its run ends, keeping its files for a follow-up or attach. */
-  park(agentId: string): Promise<void>;
+  /**
+   * The agent's run ended: its container is stopped (keeping its files for a follow-up or attach),
+   * at once or, when machines are kept warm, after the idle grace unless a follow-up claims it first.
+   */
+  park(agentId: string): Promise<Parked>;
+  /**
+   * After a worker restart: takes over the idle timers of running machines whose agents have
+   * settled (stopping those past their grace now), so no machine stays running forever.
+   */
+  adoptIdle?(settledAt: SettledAt): Promise<void>;
+  /** Called after an idle machine was stopped, so the worker can drop what it kept for it. */
+  onIdleStopped?(listener: (agentId: string) => void): void;
+  /** Worker shutdown: forgets the idle timers; the machines keep running and the next worker adopts them. */
+  close?(): void;
   remove(agentId: string): Promise<void>;
 }

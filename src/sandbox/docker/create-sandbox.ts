@@ -17,5 +17,7 @@ export function createDockerSandbox(config: Config, log: Log, install: string): 
     cpus: config.sandboxCpus,
     pids: config.sandboxPids,
     diskMb: config.sandboxDiskMb,
+    idleGraceMs: config.machineIdleSeconds * 1000,
+    maxWarm: config.machineWarmMax,
   });
 }

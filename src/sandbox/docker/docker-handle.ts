@@ -27,6 +27,8 @@ export class DockerSandboxHandle implements SandboxHandle {
     /** The machine's limits, named when a command hits one. */
     private readonly limits: Pick<FailureContext, 'diskMb' | 'tmpMb' | 'pids'> = {},
     readonly preparedFacts?: PreparedFacts,
+    /** Found running (kept warm): nothing was started or rerun. */
+    readonly warm = false,
   ) {
     this.target = { docker, containerId, user, workdir, supervised };
   }

@@ -2,7 +2,7 @@ import { basename, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { ErrandError, toErrandError } from '../../core/errors.js';
 import type { LogPhase } from '../../core/events.js';
-import type { FindOptions, Sandbox, SandboxHandle, SandboxSpec } from '../../core/ports/sandbox.js';
+import type { FindOptions, Parked, Sandbox, SandboxHandle, SandboxSpec, SettledAt } from '../../core/ports/sandbox.js';
 import type { Log } from '../../core/ports/runtime.js';
 import { environmentOf, type Environment } from '../../environment/load-environment.js';
 import { assertDockerReachable } from './docker-client.js';
@@ -17,7 +17,7 @@ import { supervisorCommand, supervisorFiles } from './kill-supervisor.js';
 import { writeContainerFiles } from './container-files.js';
 import { labels } from './labels.js';
 import { lastLines } from './output-buffer.js';
-import { finishReady } from './ready-exec.js';
+import { finishReady, readFacts } from './ready-exec.js';
 import { writeReadyState } from './ready-state.js';
 import { resolveImage } from './resolve-image.js';
 import { restartMachine, restartScripts } from './restart.js';
@@ -26,6 +26,7 @@ import { terminalsScript } from './terminals.js';
 import { planUser, type UserPlan } from './users.js';
 import { copyDependencies, dependenciesDir } from './dependencies.js';
 import { copyWorkspace, workdir } from './workspace.js';
+import { WarmMachines } from './warm-machines.js';
 
 export interface DockerSandboxOptions extends HardeningOptions {
   docker: Docker;
@@ -44,6 +45,10 @@ export interface DockerSandboxOptions extends HardeningOptions {
   startTimeoutMs?: number;
   /** Image of the egress sidecar (needs socat): ERRAND_EGRESS_IMAGE, default the base image. */
   egressImage?: string;
+  /** ERRAND_MACHINE_IDLE_SECONDS in ms: a machine stays running this long after its run (0, the default here: stopped at once). */
+  idleGraceMs?: number;
+  /** ERRAND_MACHINE_WARM_MAX: idle machines kept running at once; the one idle longest is stopped first. */
+  maxWarm?: number;
 }
 
 const errorTailLines = 20;
@@ -57,9 +62,30 @@ export class DockerSandbox implements Sandbox {
   private readonly docker: Docker;
   /** Per image and user: what to write for the user (an image's /etc/passwd never changes). */
   private readonly userPlans = new Map<string, Promise<UserPlan>>();
+  private readonly warm: WarmMachines;
+  private readonly idleStopped: ((agentId: string) => void)[] = [];
 
   constructor(private readonly options: DockerSandboxOptions) {
     this.docker = options.docker;
+    this.warm = new WarmMachines({
+      graceMs: options.idleGraceMs ?? 0,
+      maxWarm: options.maxWarm ?? 10,
+      log: options.log,
+      stop: async (agentId) => {
+        await this.stop(agentId);
+        for (const listener of this.idleStopped) listener(agentId);
+      },
+      inUse: (agentId) => this.inUse(agentId),
+    });
+  }
+
+  onIdleStopped(listener: (agentId: string) => void): void {
+    this.idleStopped.push(listener);
+  }
+
+  /** Forgets the idle timers (worker shutdown): the machines keep running and the next worker adopts them. */
+  close(): void {
+    this.warm.close();
   }
 
   async prepare(spec: SandboxSpec): Promise<SandboxHandle> {
@@ -164,6 +190,7 @@ export class DockerSandbox implements Sandbox {
   }
 
   async find(agentId: string, options: FindOptions = {}): Promise<SandboxHandle | null> {
+    await this.warm.claim(agentId);
     const containers = await this.containersOf(agentId);
     const info = containers.find((c) => !isEgressSidecar(c));
     if (!info) return null;
@@ -176,12 +203,13 @@ export class DockerSandbox implements Sandbox {
         if ((error as { statusCode?: number }).statusCode !== 304) throw new ErrandError('sandbox_failed', `could not start the agent's stopped machine: ${dockerMessage(error)}`, { cause: error });
       }
     }
-    // Always: it must join a restarted agent's namespace, and re-mount the socket directory the proxy made anew.
-    if (sidecar) await restartEgressSidecar(this.docker, sidecar);
-    if (info.State !== 'running') {
-      await restartMachine({ docker: this.docker, containerId: info.Id, user, workdir, supervised: info.Labels[labels.supervised] === '1' }, options.env ?? {}, options.onLog);
-    }
-    return new DockerSandboxHandle(this.docker, agentId, info.Id, user, info.Labels[labels.supervised] === '1', this.limits());
+    // It must join a restarted agent's namespace and re-mount a socket directory the proxy made anew;
+    // a warm machine's sidecar that still has its directory is left alone.
+    if (sidecar && (info.State !== 'running' || sidecar.State !== 'running' || !options.egressKept)) await restartEgressSidecar(this.docker, sidecar);
+    const target: ExecTarget = { docker: this.docker, containerId: info.Id, user, workdir, supervised: info.Labels[labels.supervised] === '1' };
+    if (info.State !== 'running') await restartMachine(target, options.env ?? {}, options.onLog);
+    const facts = options.facts ? await readFacts(target).catch(() => null) : null;
+    return new DockerSandboxHandle(this.docker, agentId, info.Id, user, target.supervised, this.limits(), facts ?? undefined, info.State === 'running');
   }
 
   async snapshot(agentId: string, target: { workspace: string; repo: string }): Promise<string> {
@@ -200,7 +228,40 @@ export class DockerSandbox implements Sandbox {
     return id;
   }
 
-  async park(agentId: string): Promise<void> {
+  async park(agentId: string): Promise<Parked> {
+    if (this.warm.keep(agentId)) return 'warm';
+    await this.stop(agentId);
+    return 'stopped';
+  }
+
+  async adoptIdle(settledAt: SettledAt): Promise<void> {
+    const running = await this.docker.listContainers({ filters: { label: [labels.agent, ...(this.options.install ? [`${labels.install}=${this.options.install}`] : [])], status: ['running'] } });
+    for (const info of running) {
+      const agentId = info.Labels[labels.agent];
+      if (!agentId || isEgressSidecar(info)) continue;
+      const since = await settledAt(agentId);
+      if (since === null || this.warm.keep(agentId, since)) continue;
+      if (await this.inUse(agentId).catch(() => false)) {
+        this.warm.keep(agentId);
+        continue;
+      }
+      await this.stop(agentId).catch((error: unknown) => this.options.log.warn({ agentId, err: error }, 'could not stop an idle machine'));
+      for (const listener of this.idleStopped) listener(agentId);
+      this.options.log.info({ agentId }, 'stopped a machine idle past its grace (found after a restart)');
+    }
+  }
+
+  /** Whether a command runs in the agent's machine now (a person attached: `errand attach`, the web terminal). */
+  private async inUse(agentId: string): Promise<boolean> {
+    const info = (await this.containersOf(agentId)).find((c) => !isEgressSidecar(c) && c.State === 'running');
+    if (!info) return false;
+    const { ExecIDs } = await this.docker.getContainer(info.Id).inspect();
+    const execs = await Promise.all((ExecIDs ?? []).map((id) => this.docker.getExec(id).inspect().then((exec) => exec.Running, () => false)));
+    return execs.some(Boolean);
+  }
+
+  /** Stops the agent's container and sidecar at once. */
+  private async stop(agentId: string): Promise<void> {
     for (const info of await this.containersOf(agentId)) {
       if (info.State !== 'running') continue;
       await this.docker.getContainer(info.Id).stop({ t: 5 }).catch((error: unknown) => {
@@ -229,6 +290,7 @@ export class DockerSandbox implements Sandbox {
   }
 
   async remove(agentId: string): Promise<void> {
+    await this.warm.claim(agentId);
     // Sidecars first: they live in the agent container's network namespace.
     const containers = (await this.containersOf(agentId)).sort((a, b) => Number(isEgressSidecar(b)) - Number(isEgressSidecar(a)));
     for (const info of containers) {

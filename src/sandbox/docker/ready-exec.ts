@@ -31,22 +31,52 @@ export interface ReadyResult {
  * agent about the repository. A terminal failure throws as openTerminals does; the other parts
  * only come back null.
  */
-export async function finishReady(target: ExecTarget, terminalsScript: string, env: Record<string, string>): Promise<ReadyResult> {
-  const script = [
-    part('terminals', terminalsScript),
-    part('listing', readyListing),
+/** What the system prompt says about /workspace, read in one exec (a machine found again). */
+export async function readFacts(target: ExecTarget): Promise<PreparedFacts | null> {
+  const script = factParts().join('\n');
+  const result = await execInContainer(target, script, { cwd: '/', timeoutMs: 15_000, maxOutputBytes: 1024 * 1024 });
+  return factsOf(partsOf(result.output));
+}
+
+function factParts(): string[] {
+  return [
     part('notes', notesScript),
     part('top', `cd /workspace && ls -Ap | head -n 100`),
     part('windows', `tmux list-windows -t ${tmuxSession} -F '#{window_name}'`),
     part('deps', `[ -d ${dependenciesRoot} ] && ls -A ${dependenciesRoot} | head -n 50 || true`),
-  ].join('\n');
-  const result = await execInContainer(target, script, { cwd: '/', env, timeoutMs: 10 * 60_000, maxOutputBytes: 700 * 1024 * 1024 });
+  ];
+}
+
+function partsOf(output: string): Map<string, { code: number; text: string }> {
   const parts = new Map<string, { code: number; text: string }>();
-  for (const line of result.output.split('\n')) {
+  for (const line of output.split('\n')) {
     const [name, code, data] = line.split(' ');
     if (!name || code === undefined || !/^-?\d+$/.test(code)) continue;
     parts.set(name, { code: Number(code), text: Buffer.from(data ?? '', 'base64').toString('utf8') });
   }
+  return parts;
+}
+
+function factsOf(parts: Map<string, { code: number; text: string }>): PreparedFacts | null {
+  const [notes, top, windows, deps] = ['notes', 'top', 'windows', 'deps'].map((name) => parts.get(name));
+  return notes && top && windows && deps
+    ? {
+        notes: notes.text.trim(),
+        topLevel: top.text.trim(),
+        terminals: windows.code === 0 ? windows.text.split('\n').map((l) => l.trim()).filter(Boolean) : [],
+        dependencies: deps.text.split('\n').map((l) => l.trim()).filter(Boolean),
+      }
+    : null;
+}
+
+export async function finishReady(target: ExecTarget, terminalsScript: string, env: Record<string, string>): Promise<ReadyResult> {
+  const script = [
+    part('terminals', terminalsScript),
+    part('listing', readyListing),
+    ...factParts(),
+  ].join('\n');
+  const result = await execInContainer(target, script, { cwd: '/', env, timeoutMs: 10 * 60_000, maxOutputBytes: 700 * 1024 * 1024 });
+  const parts = partsOf(result.output);
   const terminals = parts.get('terminals');
   if (!terminals || terminals.code !== 0) {
     const code = terminals?.code ?? result.exitCode;
@@ -55,15 +85,5 @@ export async function finishReady(target: ExecTarget, terminalsScript: string, e
   }
   const listing = parts.get('listing');
   const recorded = listing && listing.code === 0 && !result.truncated ? listing.text.trim() : null;
-  const [notes, top, windows, deps] = ['notes', 'top', 'windows', 'deps'].map((name) => parts.get(name));
-  const facts: PreparedFacts | null =
-    notes && top && windows && deps
-      ? {
-          notes: notes.text.trim(),
-          topLevel: top.text.trim(),
-          terminals: windows.code === 0 ? windows.text.split('\n').map((l) => l.trim()).filter(Boolean) : [],
-          dependencies: deps.text.split('\n').map((l) => l.trim()).filter(Boolean),
-        }
-      : null;
-  return { listing: recorded, facts };
+  return { listing: recorded, facts: factsOf(parts) };
 }
