@@ -2,6 +2,8 @@ import { PermanentFailure, isErrandError, toErrandError, type Agent, type AgentS
 import { abortKind, type JobContext, type JobHandler } from '../queue/run-worker.js';
 import { AgentRun, type Delivery, type EngineDeps } from './agent-run.js';
 import { defaultLeaseMs, HeldRunLease } from './run-lease.js';
+import { withPullRequests } from './extra-delivery.js';
+import { repositoriesSection } from './run-text.js';
 import { salvageStopped } from './salvage.js';
 
 /** Errors that another attempt cannot fix: the agent fails and the job is not retried. */
@@ -160,7 +162,9 @@ async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentSt
     await run.emit({ type: 'error', code: failure.code, message: `could not push the work so far: ${failure.message}` });
   }
   const said = status === 'finished' ? summary : `${summary} ${pushNote(agent, delivery, pushFailed)}`;
-  const text = artifacts ? `${said}\n\n${artifacts}` : said;
+  const extraRepos = withPullRequests(run.agent, delivery.extras);
+  const repositories = repositoriesSection(run.agent, { pushed: delivery.pushed, prUrl: delivery.pr?.url ?? agent.prUrl }, (extraRepos ?? []).map((extra) => ({ extra, outcome: { pushed: delivery.extras?.find((d) => d.extra.path === extra.path)?.pushed ?? false, prUrl: extra.prUrl } })));
+  const text = [said, repositories, artifacts].filter((part): part is string => Boolean(part)).join('\n\n');
   if (agent.privacy) await run.forgetTranscript();
   if (options.error) await run.emit({ type: 'error', code: options.error.code, message: options.error.message });
   if (status !== 'failed' || delivery.pushed) {
@@ -172,7 +176,7 @@ async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentSt
   const prNumber = delivery.pr?.number ?? agent.prNumber;
   try {
     await deps.agents.transition(agent.id, status, {
-      patch: { summary: deps.scrubber.scrub(text), prUrl, prNumber, ...(options.error ? { error: options.error } : { error: null }) },
+      patch: { summary: deps.scrubber.scrub(text), prUrl, prNumber, ...(extraRepos ? { extraRepos } : {}), ...(options.error ? { error: options.error } : { error: null }) },
     });
   } catch (error) {
     if (!isErrandError(error, 'invalid_transition')) throw error;
