@@ -302,12 +302,16 @@ export class AgentRun {
     const extras: ExtraDelivery[] = [];
     const message = this.deps.scrubber.scrub(commitMessage(summary, this.agent, options.note));
     for (const item of this.extras) {
-      extras.push(
-        await deliverExtra(item, {
-          agent: this.agent, handle: this.handle, summary, message, bot: this.deps.settings.bot, openPr: options.openPr, protectedBranches: this.protectedBranches,
-          scrubber: this.deps.scrubber, publicUrl: this.deps.settings.publicUrl, emit: (event) => this.emit(event), log: this.log,
-        }),
-      );
+      const delivered = await deliverExtra(item, {
+        agent: this.agent, handle: this.handle, summary, message, bot: this.deps.settings.bot, openPr: options.openPr, protectedBranches: this.protectedBranches,
+        scrubber: this.deps.scrubber, publicUrl: this.deps.settings.publicUrl, emit: (event) => this.emit(event), log: this.log,
+      });
+      extras.push(delivered);
+      // A mention on any of the agent's pull requests follows up on this agent, as on the primary's.
+      const { pr, extra } = delivered;
+      if (pr && extra.repo.fullName && pr.installationId !== undefined) {
+        await this.deps.agents.addConversation(this.agent.id, { kind: 'github', installationId: pr.installationId, repo: extra.repo.fullName, number: pr.number, isPullRequest: true });
+      }
     }
     await this.linkPullRequests(summary, primary, extras);
     return { ...primary, extras };
@@ -447,6 +451,17 @@ done`;
     const result = await handle.exec(script, { cwd: '/', timeoutMs: 120_000, stdin: paths.map((path) => `${path}\0`).join('') });
     if (result.exitCode !== 0) this.log.warn({ exitCode: result.exitCode }, 'could not undo the plan run\'s changes');
     else await this.emit({ type: 'log', phase: 'git', stream: 'system', text: `plan mode: undid changes to ${paths.length} file${paths.length === 1 ? '' : 's'} made while exploring` });
+  }
+
+  /** A plan run in the other repositories: their tracked files go back to the branch, new (not ignored) files go. */
+  async undoPlanChangesInExtras(): Promise<void> {
+    const { handle } = this;
+    if (!handle || this.extras.length === 0) return;
+    const script = this.extras
+      .map((item) => `( cd '/workspace/${item.extra.path}' 2>/dev/null && git -c safe.directory='*' -c core.hooksPath=/dev/null checkout -q -- . && git -c safe.directory='*' -c core.hooksPath=/dev/null clean -fdq ) || echo "could not reset ${item.extra.path}"`)
+      .join('\n');
+    const result = await handle.exec(script, { cwd: '/', timeoutMs: 120_000 });
+    if (result.output.trim()) this.log.warn({ output: result.output.slice(0, 500) }, 'could not undo the plan run\'s changes in every repository');
   }
 
   /** Stops the agent's machine when its run is over; a follow-up or `errand attach` starts it again. */

@@ -151,6 +151,7 @@ async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentSt
   let pushFailed = false;
   if (agent.mode === 'plan') {
     await run.undoPlanChanges().catch((error: unknown) => run.emit({ type: 'error', code: toErrandError(error).code, message: `could not undo the plan run's changes: ${toErrandError(error).message}` }));
+    await run.undoPlanChangesInExtras().catch((error: unknown) => run.emit({ type: 'error', code: toErrandError(error).code, message: `could not undo the plan run's changes: ${toErrandError(error).message}` }));
   }
   const artifacts = await run.collectArtifacts();
   try {
