@@ -234,6 +234,30 @@ describe('several repositories in one agent', () => {
     expect(v0.json.target!.repositories.map((r) => r.prUrl)).toEqual([null, agent.extraRepos?.[0]?.prUrl]);
   });
 
+  it('in plan mode leaves every repository as its branch has it, and the agent-mode follow-up starts clean', async () => {
+    const { names } = await start(() => [
+      { label: 'explore, changing files', reply: call('run', { command: `echo scratch >> ${libFolder}-${round}/lib.txt && touch ${libFolder}-${round}/notes.tmp && echo done` }) },
+      finish('Plan: bump lib'),
+      { label: 'carry it out', expect: { lastMessageIncludes: 'go ahead' }, reply: call('run', { command: `cat ${libFolder}-${round}/lib.txt; ls ${libFolder}-${round}` }) },
+      { label: 'clean', expect: { check: (req) => (/\nlib v1\nlib\.txt$/.test(req.lastMessage?.text.trim() ?? '') ? true : `unexpected: ${req.lastMessage?.text}`) }, reply: call('write_file', { path: `${libFolder}-${round}/lib.txt`, content: 'lib v4\n' }) },
+      finish('Bump lib to v4'),
+    ]);
+    const created = await request('POST', '/v1/agents', { prompt: { text: 'plan the lib bump' }, mode: 'plan', repos: [{ url: names.app }, { url: names.lib }] });
+    expect(created.status).toBe(201);
+    const id = created.json.agent!.id;
+    harness!.agentIds.push(id);
+    const planned = await settled(id);
+    expect(planned.status).toBe('finished');
+    expect(await gitServer.branches(names.lib)).not.toContain(planned.branch);
+    expect(github!.callsTo('POST', '/repos/:owner/:repo/pulls')).toHaveLength(0);
+    expect((await request('POST', `/v1/agents/${id}/runs`, { prompt: { text: 'mode=agent go ahead' } })).status).toBe(201);
+    const done = await settled(id, 2);
+    model!.assertDone();
+    expect(done.status).toBe('finished');
+    expect(await gitServer.readFile(names.lib, done.branch, 'lib.txt')).toBe('lib v4\n');
+    expect(await gitServer.readFile(names.lib, done.branch, 'notes.tmp')).toBeNull();
+  });
+
   it('refuses the 21st repository and a repository named twice through both versions', async () => {
     await start(() => []);
     const many = Array.from({ length: 21 }, (_, i) => `acme/r${i}`);
