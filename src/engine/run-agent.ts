@@ -168,7 +168,7 @@ async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentSt
   const text = [said, repositories, artifacts].filter((part): part is string => Boolean(part)).join('\n\n');
   if (agent.privacy) await run.forgetTranscript();
   if (options.error) await run.emit({ type: 'error', code: options.error.code, message: options.error.message });
-  if (status !== 'failed' || delivery.pushed) {
+  if (status !== 'failed' || delivery.pushed || delivery.extras?.some((extra) => extra.pushed)) {
     // Privacy mode keeps no paths or diffs past the run: the summary carries links only.
     await run.emit({ type: 'summary', text, branch: agent.branch, prUrl: delivery.pr?.url ?? agent.prUrl, diffstat: agent.privacy ? null : delivery.diffstat });
   }
@@ -187,6 +187,7 @@ async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentSt
 /** What a stopped or failed agent left on its branch: the branch and commit, or that nothing was pushed and why. */
 function pushNote(agent: Agent, delivery: Delivery, pushFailed: boolean): string {
   if (delivery.pushed) return `The work so far is pushed to \`${agent.branch}\`${delivery.sha ? ` at commit ${delivery.sha.slice(0, 12)}` : ''}.`;
+  if (delivery.extras?.some((extra) => extra.pushed)) return `The work so far is pushed to \`${agent.branch}\` in the repositories listed below.`;
   if (pushFailed) return 'Nothing was pushed: the push failed.';
   if (agent.status === 'preparing' || agent.status === 'queued') return 'Nothing was pushed.';
   if (agent.mode === 'ask' || !agent.repo) return 'Nothing was pushed (no repository changes in this mode).';
