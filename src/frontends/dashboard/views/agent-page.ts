@@ -75,7 +75,7 @@ function progress(view: AgentView): SafeHtml {
     case 'stopped':
       return html`<p class="progress">Stopped${agent.finishedAt ? html` ${ago(agent.finishedAt, view.now)}` : ''}. ${pushedText(agent, events)} The container is kept for a while so you can attach.</p>`;
     case 'finished':
-      return html`<p class="progress">Finished${agent.finishedAt ? html` ${ago(agent.finishedAt, view.now)}` : ''}.${agent.prUrl ? '' : ' No pull request was opened.'}</p>`;
+      return html`<p class="progress">Finished${agent.finishedAt ? html` ${ago(agent.finishedAt, view.now)}` : ''}.${agent.prUrl || agent.extraRepos?.some((extra) => extra.prUrl) ? '' : ' No pull request was opened.'}</p>`;
     case 'expired':
       return html`<p class="progress">Expired: the retention window has passed, so its container and transcript are gone.</p>`;
   }
