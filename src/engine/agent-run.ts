@@ -302,10 +302,19 @@ export class AgentRun {
     const extras: ExtraDelivery[] = [];
     const message = this.deps.scrubber.scrub(commitMessage(summary, this.agent, options.note));
     for (const item of this.extras) {
-      const delivered = await deliverExtra(item, {
-        agent: this.agent, handle: this.handle, summary, message, bot: this.deps.settings.bot, openPr: options.openPr, protectedBranches: this.protectedBranches,
-        scrubber: this.deps.scrubber, publicUrl: this.deps.settings.publicUrl, emit: (event) => this.emit(event), log: this.log,
-      });
+      let delivered: ExtraDelivery;
+      try {
+        delivered = await deliverExtra(item, {
+          agent: this.agent, handle: this.handle, summary, message, bot: this.deps.settings.bot, openPr: options.openPr, protectedBranches: this.protectedBranches,
+          scrubber: this.deps.scrubber, publicUrl: this.deps.settings.publicUrl, emit: (event) => this.emit(event), log: this.log,
+        });
+      } catch (error) {
+        // One repository that cannot be delivered (its folder gone, a refused push) does not keep the others from theirs.
+        const failure = toErrandError(error);
+        this.log.warn({ code: failure.code, err: failure, repo: repoLabel(item.extra.repo) }, 'could not deliver a repository');
+        await this.emit({ type: 'error', code: failure.code, message: `${repoLabel(item.extra.repo)} was not pushed: ${failure.message}` });
+        continue;
+      }
       extras.push(delivered);
       // A mention on any of the agent's pull requests follows up on this agent, as on the primary's.
       const { pr, extra } = delivered;

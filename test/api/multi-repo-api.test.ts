@@ -212,12 +212,13 @@ describe('several repositories in one agent', () => {
     }
   });
 
-  it('launched with v0 repos: an agent that changes only the second repository opens its PR alone', async () => {
+  it('launched with v0 repos: only the changed second repository is pushed and gets a PR; one whose folder was removed is reported', async () => {
     const { names } = await start(() => [
       { label: 'edit the library only', reply: call('write_file', { path: `${libFolder}-${round}/lib.txt`, content: 'lib v3\n' }) },
+      { label: 'remove the docs checkout', reply: call('run', { command: `rm -rf ${docsFolder}-${round}` }) },
       finish('Bump lib to v3'),
     ]);
-    const created = await request('POST', '/v0/agents', { prompt: { text: 'bump lib to v3' }, repos: [names.app, names.lib] });
+    const created = await request('POST', '/v0/agents', { prompt: { text: 'bump lib to v3' }, repos: [names.app, names.lib, names.docs] });
     expect(created.status).toBe(201);
     const id = created.json.id!;
     harness!.agentIds.push(id);
@@ -231,7 +232,10 @@ describe('several repositories in one agent', () => {
     expect(github!.callsTo('PATCH', '/repos/:owner/:repo/pulls/:number')).toHaveLength(0);
     expect(agent.prUrl).toBeNull();
     const v0 = await request('GET', `/v0/agents/${id}`);
-    expect(v0.json.target!.repositories.map((r) => r.prUrl)).toEqual([null, agent.extraRepos?.[0]?.prUrl]);
+    expect(v0.json.target!.repositories.map((r) => r.prUrl)).toEqual([null, agent.extraRepos?.[0]?.prUrl, null]);
+    // A repository whose folder the agent removed is reported, and does not keep the others from their push.
+    expect(await harness!.events(id)).toContainEqual(expect.objectContaining({ type: 'error', message: expect.stringContaining(`${names.docs} was not pushed`) }));
+    expect(await gitServer.branches(names.docs)).not.toContain(agent.branch);
   });
 
   it('in plan mode leaves every repository as its branch has it, and the agent-mode follow-up starts clean', async () => {
