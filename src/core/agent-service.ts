@@ -4,6 +4,7 @@ import { assertEnvVars } from './env-vars.js';
 import { branchName, titleFrom } from './branch-name.js';
 import { conversationKey, type Conversation } from './conversation.js';
 import { ErrandError, isErrandError } from './errors.js';
+import { assertDistinctRepos, newExtraRepos } from './extra-repos.js';
 import { Forgetter } from './forget.js';
 import type { AgentEvent } from './events.js';
 import { newAgentId } from './ids.js';
@@ -177,12 +178,13 @@ export class AgentService {
     if (agent.repo) this.deps.capabilities?.assertRepoServed?.(agent.repo);
     if (asked && asked.length > 1) {
       // Every repository passes the same checks as the primary one, so the answer names the first bad one.
-      for (const text of asked.slice(1)) {
-        const ref = parseRepoRef(text);
+      const extras = asked.slice(1).map((text) => parseRepoRef(text));
+      for (const ref of extras) {
         assertRepoAllowed(ref, { principal: input.principal, platformAdmin: input.platformAdmin ?? false }, this.deps.localRepos ?? false);
         this.deps.capabilities?.assertRepoServed?.(ref);
       }
-      throw new ErrandError('invalid_request', `several repositories in one agent (${asked.length} given) are not supported by this Errand yet: start one agent per repository`);
+      assertDistinctRepos([agent.repo!, ...extras]);
+      agent.extraRepos = newExtraRepos(extras);
     }
     assertModelKnown(model, this.deps.capabilities);
     if (input.openConversation) agent.conversations = [await input.openConversation(agent)];
@@ -376,14 +378,14 @@ export class AgentService {
   }
 }
 
-/** The repositories a request names (`repos`, or `repo` as a list of one), deduplicated and capped; null when none. */
+/** The repositories a request names (`repos`, or `repo` as a list of one), capped; null when none. Duplicates are refused at launch. */
 function requestedRepos(options: LaunchOptions): string[] | null {
   const list = options.repos ?? (options.repo ? [options.repo] : null);
   if (!list) return null;
-  const unique = [...new Set(list.map((repo) => repo.trim()).filter(Boolean))];
-  if (unique.length === 0) throw new ErrandError('invalid_request', 'name at least one repository');
-  if (unique.length > maxRepos) throw new ErrandError('invalid_request', `at most ${maxRepos} repositories in one agent (${unique.length} given)`);
-  return unique;
+  const named = list.map((repo) => repo.trim()).filter(Boolean);
+  if (named.length === 0) throw new ErrandError('invalid_request', 'name at least one repository');
+  if (named.length > maxRepos) throw new ErrandError('invalid_request', `at most ${maxRepos} repositories in one agent (${named.length} given)`);
+  return named;
 }
 
 function channelRepo(conversation: Conversation, settings: Settings): string | undefined {

@@ -22,6 +22,19 @@ export interface RepoRef {
   fullName?: string;
 }
 
+/**
+ * A repository the agent works on besides its primary one (the later entries of `repos`): cloned on
+ * the worker host like the primary, copied into the machine at `/workspace/<path>` on the agent's
+ * branch, committed, pushed and given its own pull request only when it changed.
+ */
+export interface ExtraRepo {
+  repo: RepoRef;
+  /** Folder under /workspace: the repository's name, or `owner-name` when that is taken. */
+  path: string;
+  prUrl: string | null;
+  prNumber: number | null;
+}
+
 export interface TokenUsage {
   inputTokens: number;
   outputTokens: number;
@@ -37,6 +50,8 @@ export interface Agent {
   /** What the agent should know besides the prompt: the Slack thread so far, a review comment's diff hunk. */
   context: string | null;
   repo: RepoRef | null;
+  /** Further repositories of a multi-repository agent (absent or empty: only `repo`). */
+  extraRepos?: ExtraRepo[];
   /** Base branch; null means the repository's default branch. */
   baseBranch: string | null;
   /** The agent's own branch, `errand/<slug>-<short id>`, or a pull request's head branch. */

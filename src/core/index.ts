@@ -6,6 +6,7 @@ export * from './conversation.js';
 export * from './current-step.js';
 export * from './errors.js';
 export * from './events.js';
+export * from './extra-repos.js';
 export * from './ids.js';
 export * from './launch-checks.js';
 export * from './launch-request.js';

@@ -27,6 +27,8 @@ import {
   type ModelRegistry,
   type PullRequestRef,
   type RepoHost,
+  type RepoRef,
+  repoLabel,
   type RunLeases,
   type Sandbox,
   type FindOptions,
@@ -47,6 +49,8 @@ import { importWorkTree } from '../git/work-tree.js';
 import type { Scrubber } from '../redact/scrubber.js';
 import { environmentOf } from '../environment/load-environment.js';
 import { cloneDependencies, type DependencyCheckout } from './dependencies.js';
+import { deliverExtra, linkPullRequests, type ExtraDelivery, type LinkedPull } from './extra-delivery.js';
+import { checkoutExtras, copyExtrasIntoMachine, excludeFromPrimary, extraReposDir, settleFolders, type ExtraCheckout } from './extra-repos.js';
 import { checkoutDir, emptyDir, lsTree, prepareCheckout, refreshGitDir, revParse } from './host-checkout.js';
 import { keepBase, readKeptBase, reuseCheckout } from './kept-checkout.js';
 import type { WarmRuns } from './warm-runs.js';
@@ -111,6 +115,8 @@ export interface Delivery {
   sha: string | null;
   diffstat: string | null;
   pr: PullRequestRef | null;
+  /** Each extra repository of a multi-repository agent (empty for one repository). */
+  extras?: ExtraDelivery[];
 }
 
 const noDelivery: Delivery = { pushed: false, sha: null, diffstat: null, pr: null };
@@ -131,6 +137,10 @@ export class AgentRun {
   private existingBranch = false;
   private agentEnv: Record<string, string> = {};
   private dependencies: DependencyCheckout[] = [];
+  /** The agent's other repositories, checked out on the host for this run. */
+  private extras: ExtraCheckout[] = [];
+  /** The description the primary's pull request was opened with in this run (linked to the others afterwards). */
+  private openedBody: string | null = null;
   private pending: Promise<void> = Promise.resolve();
   private egress: EgressSession | null = null;
   /** The host checkout of the agent's last run was reused (its machine was kept warm), not cloned again. */
@@ -212,6 +222,7 @@ export class AgentRun {
         onLog,
         onMilestone: (name, text) => void this.emit({ type: 'milestone', name, text }),
       });
+      await copyExtrasIntoMachine(this.handle, this.extras);
     }
     await this.pending;
   }
@@ -221,6 +232,7 @@ export class AgentRun {
     const found = await this.deps.sandbox.find(this.agent.id, options);
     if (!found) return null;
     if (this.agent.repo) await refreshGitDir(found, this.dir);
+    await copyExtrasIntoMachine(found, this.extras);
     this.handle = found;
     return found;
   }
@@ -268,6 +280,23 @@ export class AgentRun {
       const text = submodule.ok ? `submodule ${submodule.path} initialised from ${submodule.url}` : `warning: submodule ${submodule.path} (${submodule.url}) was not initialised: ${cut(submodule.problem ?? '', 500)}`;
       void this.emit({ type: 'log', phase: 'git', stream: 'system', text });
     }
+    await this.checkoutExtras();
+  }
+
+  /**
+   * A multi-repository agent's other repositories: folders settled on its first run (and kept in
+   * the record), cloned on the host on the agent's branch, kept out of the primary's git.
+   */
+  private async checkoutExtras(): Promise<void> {
+    const { deps, signal } = this;
+    if (!this.agent.extraRepos?.length) return;
+    const extras = await settleFolders(this.agent, this.dir, !this.continuing);
+    if (extras.some((extra, i) => extra.path !== this.agent.extraRepos?.[i]?.path)) {
+      this.agent = await deps.store.update(this.agent.id, (a) => ({ ...a, extraRepos: extras }));
+    }
+    this.extras = await checkoutExtras(this.agent, extras, { hosts: deps.repoHosts, primaryDir: this.dir, protectedBranches: this.protectedBranches, onToken: (token) => deps.scrubber.add(token), signal });
+    await excludeFromPrimary(this.dir, extras);
+    void this.emit({ type: 'log', phase: 'git', stream: 'system', text: `other repositories: ${extras.map((extra) => `${repoLabel(extra.repo)} at /workspace/${extra.path}`).join(', ')} (branch ${this.agent.branch} in each)` });
   }
 
   /** The agent loop, with the conversation restored on resume and saved after every step. */
@@ -308,6 +337,48 @@ export class AgentRun {
    * ask and plan mode. `openPr` is false for a stopped agent: its work is pushed, but nobody asked for a PR.
    */
   async deliver(summary: string, options: { note?: string; openPr: boolean }): Promise<Delivery> {
+    const primary = await this.deliverPrimary(summary, options);
+    if (this.extras.length === 0 || this.agent.mode !== 'agent' || !this.handle) return primary;
+    const extras: ExtraDelivery[] = [];
+    const message = this.deps.scrubber.scrub(commitMessage(summary, this.agent, options.note));
+    for (const item of this.extras) {
+      let delivered: ExtraDelivery;
+      try {
+        delivered = await deliverExtra(item, {
+          agent: this.agent, handle: this.handle, summary, message, bot: this.deps.settings.bot, openPr: options.openPr, protectedBranches: this.protectedBranches,
+          scrubber: this.deps.scrubber, publicUrl: this.deps.settings.publicUrl, emit: (event) => this.emit(event), log: this.log,
+        });
+      } catch (error) {
+        // One repository that cannot be delivered (its folder gone, a refused push) does not keep the others from theirs.
+        const failure = toErrandError(error);
+        this.log.warn({ code: failure.code, err: failure, repo: repoLabel(item.extra.repo) }, 'could not deliver a repository');
+        await this.emit({ type: 'error', code: failure.code, message: `${repoLabel(item.extra.repo)} was not pushed: ${failure.message}` });
+        continue;
+      }
+      extras.push(delivered);
+      // A mention on any of the agent's pull requests follows up on this agent, as on the primary's.
+      const { pr, extra } = delivered;
+      if (pr && extra.repo.fullName && pr.installationId !== undefined) {
+        await this.deps.agents.addConversation(this.agent.id, { kind: 'github', installationId: pr.installationId, repo: extra.repo.fullName, number: pr.number, isPullRequest: true });
+      }
+    }
+    await this.linkPullRequests(summary, primary, extras);
+    return { ...primary, extras };
+  }
+
+  /** Every pull request of the agent lists the others once this run opened one of them. */
+  private async linkPullRequests(summary: string, primary: Delivery, extras: ExtraDelivery[]): Promise<void> {
+    const { agent, deps, host } = this;
+    const pulls: LinkedPull[] = [];
+    const describe = (repo: RepoRef, stat: string | null) => deps.scrubber.scrub(pullRequestBody({ agent: { ...agent, repo }, summary, diffstat: stat, publicUrl: deps.settings.publicUrl }));
+    if (primary.pr && agent.repo && host) pulls.push({ repo: agent.repo, host, pr: primary.pr, body: this.openedBody ?? describe(agent.repo, primary.diffstat) });
+    for (const extra of extras) {
+      if (extra.pr) pulls.push({ repo: extra.extra.repo, host: extra.host, pr: extra.pr, body: describe(extra.extra.repo, extra.diffstat) });
+    }
+    await linkPullRequests(pulls, this.openedBody !== null || extras.some((extra) => extra.opened), (event) => this.emit(event), this.log);
+  }
+
+  private async deliverPrimary(summary: string, options: { note?: string; openPr: boolean }): Promise<Delivery> {
     const { agent, deps, handle, host, base } = this;
     if (agent.mode !== 'agent' || !agent.repo || !handle || !host || !base) return noDelivery;
     // Only what the agent changed since the environment became ready: install and start output stays out.
@@ -368,6 +439,7 @@ export class AgentRun {
       } else if (agent.autoPr && mayOpen) {
         const body = deps.scrubber.scrub(pullRequestBody({ agent, summary, diffstat: stat, publicUrl: deps.settings.publicUrl }));
         pr = await host.openPullRequest({ repo: agent.repo, head: agent.branch, base, title: agent.title, body, draft: true });
+        if (pr) this.openedBody = body;
         if (pr) await this.emit({ type: 'milestone', name: 'pr_opened', text: `opened draft pull request #${pr.number}`, data: { number: pr.number, url: pr.url } });
       }
       if (!pr) return null;
@@ -430,6 +502,17 @@ done`;
     else await this.emit({ type: 'log', phase: 'git', stream: 'system', text: `plan mode: undid changes to ${paths.length} file${paths.length === 1 ? '' : 's'} made while exploring` });
   }
 
+  /** A plan run in the other repositories: their tracked files go back to the branch, new (not ignored) files go. */
+  async undoPlanChangesInExtras(): Promise<void> {
+    const { handle } = this;
+    if (!handle || this.extras.length === 0) return;
+    const script = this.extras
+      .map((item) => `( cd '/workspace/${item.extra.path}' 2>/dev/null && git -c safe.directory='*' -c core.hooksPath=/dev/null checkout -q -- . && git -c safe.directory='*' -c core.hooksPath=/dev/null clean -fdq ) || echo "could not reset ${item.extra.path}"`)
+      .join('\n');
+    const result = await handle.exec(script, { cwd: '/', timeoutMs: 120_000 });
+    if (result.output.trim()) this.log.warn({ output: result.output.slice(0, 500) }, 'could not undo the plan run\'s changes in every repository');
+  }
+
   /**
    * The run is over: the machine is stopped, at once or after the idle grace (a follow-up or
    * `errand attach` starts it again). A machine kept warm gets the host's `.git` now (with this
@@ -481,6 +564,8 @@ done`;
     await this.egress?.close({ keepDir: this.warm }).catch((error: unknown) => this.log.warn({ err: error }, 'could not close the egress proxy'));
     this.egress = null;
     await this.pending;
+    // The other repositories are cloned again by every run (a warm machine keeps its copies of them).
+    await rm(extraReposDir(this.dir), { recursive: true, force: true }).catch((error: unknown) => this.log.warn({ err: error }, 'could not remove the other repositories\' checkouts'));
     // A warm machine's follow-up reuses the checkout (reuseCheckout); it goes when the machine stops (dropWarmRun).
     if (this.warm) return;
     for (const dir of [this.dir, `${this.dir}-deps`]) {

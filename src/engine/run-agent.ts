@@ -2,6 +2,8 @@ import { PermanentFailure, isErrandError, toErrandError, type Agent, type AgentS
 import { abortKind, type JobContext, type JobHandler } from '../queue/run-worker.js';
 import { AgentRun, type Delivery, type EngineDeps } from './agent-run.js';
 import { defaultLeaseMs, HeldRunLease } from './run-lease.js';
+import { withPullRequests } from './extra-delivery.js';
+import { repositoriesSection } from './run-text.js';
 import { salvageStopped } from './salvage.js';
 
 /** Errors that another attempt cannot fix: the agent fails and the job is not retried. */
@@ -151,6 +153,7 @@ async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentSt
   let pushFailed = false;
   if (agent.mode === 'plan') {
     await run.undoPlanChanges().catch((error: unknown) => run.emit({ type: 'error', code: toErrandError(error).code, message: `could not undo the plan run's changes: ${toErrandError(error).message}` }));
+    await run.undoPlanChangesInExtras().catch((error: unknown) => run.emit({ type: 'error', code: toErrandError(error).code, message: `could not undo the plan run's changes: ${toErrandError(error).message}` }));
   }
   const artifacts = await run.collectArtifacts();
   try {
@@ -162,10 +165,12 @@ async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentSt
     await run.emit({ type: 'error', code: failure.code, message: `could not push the work so far: ${failure.message}` });
   }
   const said = status === 'finished' ? summary : `${summary} ${pushNote(agent, delivery, pushFailed)}`;
-  const text = artifacts ? `${said}\n\n${artifacts}` : said;
+  const extraRepos = withPullRequests(run.agent, delivery.extras);
+  const repositories = repositoriesSection(run.agent, { pushed: delivery.pushed, prUrl: delivery.pr?.url ?? agent.prUrl }, (extraRepos ?? []).map((extra) => ({ extra, outcome: { pushed: delivery.extras?.find((d) => d.extra.path === extra.path)?.pushed ?? false, prUrl: extra.prUrl } })));
+  const text = [said, repositories, artifacts].filter((part): part is string => Boolean(part)).join('\n\n');
   if (agent.privacy) await run.forgetTranscript();
   if (options.error) await run.emit({ type: 'error', code: options.error.code, message: options.error.message });
-  if (status !== 'failed' || delivery.pushed) {
+  if (status !== 'failed' || delivery.pushed || delivery.extras?.some((extra) => extra.pushed)) {
     // Privacy mode keeps no paths or diffs past the run: the summary carries links only.
     await run.emit({ type: 'summary', text, branch: agent.branch, prUrl: delivery.pr?.url ?? agent.prUrl, diffstat: agent.privacy ? null : delivery.diffstat });
   }
@@ -174,7 +179,7 @@ async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentSt
   const prNumber = delivery.pr?.number ?? agent.prNumber;
   try {
     await deps.agents.transition(agent.id, status, {
-      patch: { summary: deps.scrubber.scrub(text), prUrl, prNumber, ...(options.error ? { error: options.error } : { error: null }) },
+      patch: { summary: deps.scrubber.scrub(text), prUrl, prNumber, ...(extraRepos ? { extraRepos } : {}), ...(options.error ? { error: options.error } : { error: null }) },
     });
   } catch (error) {
     if (!isErrandError(error, 'invalid_transition')) throw error;
@@ -184,6 +189,7 @@ async function conclude(deps: EngineDeps, run: AgentRun, status: Extract<AgentSt
 /** What a stopped or failed agent left on its branch: the branch and commit, or that nothing was pushed and why. */
 function pushNote(agent: Agent, delivery: Delivery, pushFailed: boolean): string {
   if (delivery.pushed) return `The work so far is pushed to \`${agent.branch}\`${delivery.sha ? ` at commit ${delivery.sha.slice(0, 12)}` : ''}.`;
+  if (delivery.extras?.some((extra) => extra.pushed)) return `The work so far is pushed to \`${agent.branch}\` in the repositories listed below.`;
   if (pushFailed) return 'Nothing was pushed: the push failed.';
   if (agent.status === 'preparing' || agent.status === 'queued') return 'Nothing was pushed.';
   if (agent.mode === 'ask' || !agent.repo) return 'Nothing was pushed (no repository changes in this mode).';

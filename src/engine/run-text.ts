@@ -1,4 +1,4 @@
-import type { Agent, Conversation } from '../core/index.js';
+import { repoLabel, type Agent, type Conversation, type ExtraRepo } from '../core/index.js';
 import type { DiffStat } from '../git/diffstat.js';
 
 /** The commit message: the summary's first line as the title (≤ 72 chars), the rest as the body. */
@@ -69,4 +69,21 @@ export function fixesLine(agent: Pick<Agent, 'conversations' | 'repo'>): string 
 
 function shorten(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1).trimEnd()}…`;
+}
+
+/** How one repository of a multi-repository agent ended a run. */
+export interface RepoOutcome {
+  pushed: boolean;
+  prUrl: string | null;
+}
+
+/**
+ * The summary's list of a multi-repository agent's repositories: each with its pull request, or
+ * that its branch was pushed, or that it was left unchanged. Null for one repository.
+ */
+export function repositoriesSection(agent: Pick<Agent, 'repo' | 'branch'>, primary: RepoOutcome | null, extras: { extra: ExtraRepo; outcome: RepoOutcome }[]): string | null {
+  if (!agent.repo || extras.length === 0) return null;
+  const line = (label: string, where: string, outcome: RepoOutcome | null) =>
+    `- ${label} (${where}): ${outcome?.prUrl ? outcome.prUrl : outcome?.pushed ? `pushed \`${agent.branch}\`` : 'no changes'}`;
+  return ['Repositories:', line(repoLabel(agent.repo), '/workspace', primary), ...extras.map(({ extra, outcome }) => line(repoLabel(extra.repo), `/workspace/${extra.path}`, outcome))].join('\n');
 }

@@ -1,6 +1,7 @@
 import { toErrandError } from '../core/index.js';
 import type { JobContext } from '../queue/run-worker.js';
 import { AgentRun, type EngineDeps } from './agent-run.js';
+import { withPullRequests } from './extra-delivery.js';
 
 /**
  * Pushes the work of an agent that was stopped while no worker ran it (its worker died, see
@@ -32,6 +33,7 @@ export async function salvageStopped(deps: EngineDeps, agentId: string, context:
       summary: deps.scrubber.scrub(text),
       prUrl: delivery.pr?.url ?? current.prUrl,
       prNumber: delivery.pr?.number ?? current.prNumber,
+      ...(current.extraRepos?.length ? { extraRepos: withPullRequests(current, delivery.extras) ?? current.extraRepos } : {}),
     }));
   } catch (error) {
     const failure = toErrandError(error);

@@ -147,6 +147,12 @@ export class GitHubHost implements RepoHost {
     }
   }
 
+  async updatePullRequestBody(repo: RepoRef, number: number, body: string): Promise<void> {
+    const { owner, name } = split(repo);
+    const { api } = await this.token(repo);
+    await this.call('update the pull request', () => api.rest.pulls.update({ owner, repo: name, pull_number: number, body }));
+  }
+
   /** Every repository the App's installations reach, for `GET /v0|v1/repositories`. */
   async listRepositories(): Promise<{ owner: string; name: string; repository: string }[]> {
     const installations = z.array(z.looseObject({ id: z.number() })).parse(

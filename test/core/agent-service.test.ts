@@ -42,12 +42,28 @@ describe('agent service use cases', () => {
     expect((await refusal(launch('fix it'))).message).toContain('which repository');
   });
 
-  it('checks every one of several repositories and caps them at 20, then says one agent per repository', async () => {
+  it('checks every one of several repositories, caps them at 20 and refuses one named twice', async () => {
     const many = Array.from({ length: 21 }, (_, i) => `acme/r${i}`).join(',');
     expect((await refusal(launch(`repo=${many} add it`))).message).toBe('at most 20 repositories in one agent (21 given)');
     expect((await refusal(launch('repo=acme/api,/srv/secret add it'))).code).toBe('forbidden');
-    expect((await refusal(launch('repo=acme/api,acme/web add it'))).message).toContain('start one agent per repository');
+    expect((await refusal(launch('repo=acme/api,https://x:y@git.example.com/a/b add it'))).message).toContain('must not carry credentials');
+    const twice = await refusal(launch('repo=acme/api,acme/web,Acme/API add it'));
+    expect(twice).toMatchObject({ code: 'invalid_request', message: 'repository Acme/API is named twice: name each repository once' });
     expect((await h.service.list({ limit: 5 })).agents).toHaveLength(0);
+  });
+
+  it('records the other repositories of a launch with a folder each: the name, or owner-name when two share it', async () => {
+    const twenty = ['acme/api', 'acme/web', 'other/web', ...Array.from({ length: 17 }, (_, i) => `acme/r${i}`)];
+    const { agent } = await launch(`repo=${twenty.join(',')} add the field everywhere`);
+    expect(agent.repo?.fullName).toBe('acme/api');
+    expect(agent.extraRepos?.slice(0, 3)).toEqual([
+      { repo: { url: 'acme/web', fullName: 'acme/web' }, path: 'acme-web', prUrl: null, prNumber: null },
+      { repo: { url: 'other/web', fullName: 'other/web' }, path: 'other-web', prUrl: null, prNumber: null },
+      { repo: { url: 'acme/r0', fullName: 'acme/r0' }, path: 'r0', prUrl: null, prNumber: null },
+    ]);
+    expect(agent.extraRepos).toHaveLength(19);
+    expect((await h.service.require(agent.id)).extraRepos).toEqual(agent.extraRepos);
+    expect((await launch('repo=acme/api fix it')).agent.extraRepos).toBeUndefined();
   });
 
   it('switches a plan to agent mode with a follow-up and keeps the PR default for the agent run', async () => {

@@ -35,4 +35,18 @@ describe('Slack: one launch validation in the core, before anything is posted', 
     await h.command('repo=https://git.example.com/acme/web.git model=openai:test-model fix the login test');
     await waitFor(async () => ((await agents()).length === 1 ? true : undefined), { what: 'the valid launch' });
   });
+
+  it('launches one agent on several repositories with `repo=a,b`, the first primary, and refuses one named twice privately', async () => {
+    const twice = await h.command('repo=https://git.example.com/acme/web.git,https://git.example.com/acme/web.git fix it');
+    expect(twice.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('named twice') });
+    expect(await agents()).toEqual([]);
+
+    await h.command('repo=https://git.example.com/acme/web.git,https://git.example.com/acme/api.git add the field to both');
+    const [agent] = await waitFor(async () => {
+      const found = await agents();
+      return found.length === 1 ? found : undefined;
+    }, { what: 'the multi-repository launch' });
+    expect(agent?.repo?.url).toBe('https://git.example.com/acme/web.git');
+    expect(agent?.extraRepos).toEqual([{ repo: { url: 'https://git.example.com/acme/api.git' }, path: 'api', prUrl: null, prNumber: null }]);
+  });
 });

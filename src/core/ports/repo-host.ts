@@ -51,4 +51,6 @@ export interface RepoHost {
   findPullRequest(repo: RepoRef, head: string): Promise<PullRequestInfo | null>;
   /** A pull request by number (a mention on a PR works on its head branch); null if none. */
   getPullRequest(repo: RepoRef, number: number): Promise<PullRequestInfo | null>;
+  /** Replaces a pull request's description (a multi-repository agent links its PRs to each other); absent without a PR concept. */
+  updatePullRequestBody?(repo: RepoRef, number: number, body: string): Promise<void>;
 }

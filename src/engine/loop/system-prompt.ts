@@ -1,4 +1,4 @@
-import { artifactsFolder, type Agent, type AgentMode, type SandboxHandle } from '../../core/index.js';
+import { artifactsFolder, repoLabel, type Agent, type AgentMode, type SandboxHandle } from '../../core/index.js';
 
 /** What the agent is told about the repository before it starts. */
 export interface RepoFacts {
@@ -33,7 +33,7 @@ done`;
 }
 
 export interface PromptInput {
-  agent: Pick<Agent, 'mode' | 'branch' | 'repo' | 'prompt' | 'context'>;
+  agent: Pick<Agent, 'mode' | 'branch' | 'repo' | 'prompt' | 'context' | 'extraRepos'>;
   baseBranch: string | null;
   facts: RepoFacts;
 }
@@ -46,6 +46,7 @@ export function systemPrompt({ agent, baseBranch, facts }: PromptInput): string 
     '## Where you work',
     agent.repo ? `- Repository: ${agent.repo.fullName ?? agent.repo.url}, checked out at /workspace.` : '- /workspace (no repository).',
     agent.repo ? `- Branch: \`${agent.branch}\`${baseBranch ? ` (from \`${baseBranch}\`)` : ''}. It is yours.` : '',
+    ...otherRepositories(agent),
     ...(facts.dependencies?.length
       ? [`- Other repositories this one depends on, cloned for you to read (changes there are not kept): ${facts.dependencies.map((name) => `${dependenciesRoot}/${name}`).join(', ')}.`]
       : []),
@@ -64,6 +65,20 @@ export function systemPrompt({ agent, baseBranch, facts }: PromptInput): string 
     facts.notes ? `\nThe repository's own notes (excerpts; its AGENTS.md instructions apply to you):\n${facts.notes}` : '',
   ];
   return lines.filter((line, i, all) => line !== '' || all[i - 1] !== '').join('\n').trim();
+}
+
+/**
+ * A multi-repository agent's other repositories: where each is, that each is its own git repository
+ * on the same branch, and that each gets its own commit and pull request.
+ */
+function otherRepositories(agent: Pick<Agent, 'branch' | 'extraRepos'>): string[] {
+  const extras = agent.extraRepos ?? [];
+  if (extras.length === 0) return [];
+  return [
+    `- You work on ${extras.length + 1} repositories. Besides the one at /workspace:`,
+    ...extras.map((extra) => `  - ${repoLabel(extra.repo)} at /workspace/${extra.path}${extra.path.toLowerCase() === (repoLabel(extra.repo).split('/').at(-1) ?? '').replace(/\.git$/, '').toLowerCase() ? '' : ' (its name was taken, so its folder is owner-name)'}, from its default branch.`),
+    `- Each is its own git repository with its own \`${agent.branch}\` branch (the folder at /workspace is not part of the others, nor they of it). Tools and \`run\` reach them all under /workspace. Errand commits, pushes and opens a pull request for each repository you changed, and the pull requests link to each other; unchanged ones are left alone.`,
+  ];
 }
 
 /** The mode's rules: what the agent may change and what `finish` should carry. */

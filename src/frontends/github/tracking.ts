@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { currentStep, type Agent, type AgentStatus, type StoredEvent, type View } from '../../core/index.js';
+import { currentStep, repoLabel, type Agent, type AgentStatus, type StoredEvent, type View } from '../../core/index.js';
 
 /**
  * What the tracking comment of one agent in one conversation shows, folded from its events. One
@@ -135,6 +135,7 @@ export function renderTracking(agent: Agent, state: TrackingState, view: View, o
   lines.push('');
   const links = [`Branch: \`${agent.branch}\``];
   if (prUrl) links.push(`Pull request: ${prUrl}`);
+  for (const extra of agent.extraRepos ?? []) if (extra.prUrl) links.push(`${repoLabel(extra.repo)}: ${extra.prUrl}`);
   if (options.agentUrl) links.push(`[Details](${options.agentUrl})`);
   lines.push(links.join(' · '));
   lines.push('');

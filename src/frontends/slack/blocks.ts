@@ -133,6 +133,7 @@ function prLink(data: Record<string, string | number | boolean> | undefined): st
 export function summaryMessages(event: Extract<StoredEvent, { type: 'summary' }>, agent: Agent, view: View): SlackMessage[] {
   const links = [`Branch \`${escape(event.branch)}\``];
   if (event.prUrl) links.push(`<${event.prUrl}|Pull request>`);
+  for (const extra of agent.extraRepos ?? []) if (extra.prUrl) links.push(`<${extra.prUrl}|Pull request in ${escape(repoLabel(extra.repo))}>`);
   const headline = `:memo: *Summary* · ${links.join(' · ')}`;
   if (view === 'status') return [{ text: 'The agent is done', blocks: [section(headline)] }];
 

@@ -1,4 +1,4 @@
-import { currentStep, isActive, repoLabel, type Agent, type LogPhase, type StoredEvent, type TerminalAccess } from '../../../core/index.js';
+import { agentRepositories, currentStep, isActive, repoLabel, type Agent, type LogPhase, type StoredEvent, type TerminalAccess } from '../../../core/index.js';
 import type { Scrubber } from '../../../redact/scrubber.js';
 import { html, type SafeHtml } from '../html.js';
 import type { Viewer } from '../auth.js';
@@ -75,7 +75,7 @@ function progress(view: AgentView): SafeHtml {
     case 'stopped':
       return html`<p class="progress">Stopped${agent.finishedAt ? html` ${ago(agent.finishedAt, view.now)}` : ''}. ${pushedText(agent, events)} The container is kept for a while so you can attach.</p>`;
     case 'finished':
-      return html`<p class="progress">Finished${agent.finishedAt ? html` ${ago(agent.finishedAt, view.now)}` : ''}.${agent.prUrl ? '' : ' No pull request was opened.'}</p>`;
+      return html`<p class="progress">Finished${agent.finishedAt ? html` ${ago(agent.finishedAt, view.now)}` : ''}.${agent.prUrl || agent.extraRepos?.some((extra) => extra.prUrl) ? '' : ' No pull request was opened.'}</p>`;
     case 'expired':
       return html`<p class="progress">Expired: the retention window has passed, so its container and transcript are gone.</p>`;
   }
@@ -170,7 +170,7 @@ ${notice && html`<p class="notice" role="status">${notice}</p>`}
 </div>
 <aside class="side" aria-label="Details">
   <dl class="facts">
-    <dt>Repository</dt><dd class="mono">${agent.repo ? repoLabel(agent.repo) : 'none'}</dd>
+    <dt>${agent.extraRepos?.length ? 'Repositories' : 'Repository'}</dt><dd class="mono">${agent.extraRepos?.length ? repositoryList(agent) : agent.repo ? repoLabel(agent.repo) : 'none'}</dd>
     <dt>Branch</dt><dd class="mono">${agent.branch}</dd>
     <dt>Base</dt><dd class="mono">${agent.baseBranch ?? 'default branch'}</dd>
     <dt>Model</dt><dd class="mono">${agent.model}</dd>
@@ -188,4 +188,9 @@ ${notice && html`<p class="notice" role="status">${notice}</p>`}
 </aside>
 </div>
 </article>`;
+}
+
+/** A multi-repository agent's repositories: each with its folder in the machine and its pull request. */
+function repositoryList(agent: Agent): SafeHtml {
+  return html`<ul class="repositories">${agentRepositories(agent).map((r) => html`<li>${repoLabel(r.repo)} <span class="muted">${r.dir}</span>${r.prUrl ? html` <a href="${r.prUrl}" rel="noopener noreferrer">PR${r.prNumber ? ` #${r.prNumber}` : ''}</a>` : ''}</li>`)}</ul>`;
 }

@@ -39,7 +39,7 @@ export function agentRows(agents: Agent[], deps: RowDeps, filtered: boolean): Sa
     (agent) => html`<tr data-id="${agent.id}">
   <td data-label="Agent"><a class="title" href="/agents/${agent.id}">${deps.scrubber.scrub(agent.title)}</a><div class="sub mono">${agent.branch}</div></td>
   <td data-label="Status">${statusBadge(agent.status)}${agent.privacy ? html` <span class="tag" title="Privacy mode: no transcript is kept after the run">private</span>` : ''}</td>
-  <td data-label="Repository">${agent.repo ? html`<a href="/?repo=${encodeURIComponent(repoLabel(agent.repo))}" class="mono">${repoLabel(agent.repo)}</a>` : html`<span class="muted">none</span>`}</td>
+  <td data-label="Repository">${agent.repo ? html`<a href="/?repo=${encodeURIComponent(repoLabel(agent.repo))}" class="mono">${repoLabel(agent.repo)}</a>${agent.extraRepos?.length ? html` <span class="muted" title="${agent.extraRepos.map((extra) => repoLabel(extra.repo)).join(', ')}">+${agent.extraRepos.length}</span>` : ''}` : html`<span class="muted">none</span>`}</td>
   <td data-label="Who">${agent.owner.name}</td>
   <td data-label="From">${sourceLinks(agent, deps.githubWebUrl).slice(0, 1)}</td>
   <td data-label="Age">${ago(agent.createdAt, deps.now)}</td>

@@ -1,4 +1,4 @@
-import { repoLabel, type Agent, type AgentStatus, type StoredEvent } from '../../../core/index.js';
+import { agentRepositories, repoLabel, type Agent, type AgentStatus, type StoredEvent } from '../../../core/index.js';
 import type { Scrubber } from '../../../redact/scrubber.js';
 
 /** Cursor's v0 status names, plus STOPPED (Errand's extension). */
@@ -32,7 +32,14 @@ export interface ApiAgent {
   name: string;
   status: ApiStatus;
   source: { repository: string | null; ref: string | null };
-  target: { branchName: string; url: string; prUrl: string | null; autoCreatePr: boolean };
+  target: {
+    branchName: string;
+    url: string;
+    prUrl: string | null;
+    autoCreatePr: boolean;
+    /** Errand's extension: every repository of the agent (the primary first) with its branch and pull request. */
+    repositories: { repository: string; path: string; branchName: string; prUrl: string | null }[];
+  };
   summary: string | null;
   createdAt: string;
   // Errand's extensions.
@@ -58,7 +65,13 @@ export function presentAgent(agent: Agent, baseUrl: string, scrubber: Scrubber):
     name: scrubber.scrub(agent.title),
     status: apiStatus(agent.status),
     source: { repository: agent.repo ? repoLabel(agent.repo) : null, ref: agent.baseBranch },
-    target: { branchName: agent.branch, url: `${baseUrl}/agents/${agent.id}`, prUrl: agent.prUrl, autoCreatePr: agent.autoPr },
+    target: {
+      branchName: agent.branch,
+      url: `${baseUrl}/agents/${agent.id}`,
+      prUrl: agent.prUrl,
+      autoCreatePr: agent.autoPr,
+      repositories: agentRepositories(agent).map((r) => ({ repository: repoLabel(r.repo), path: r.dir, branchName: r.branch, prUrl: r.prUrl })),
+    },
     summary: agent.summary === null ? null : scrubber.scrub(agent.summary),
     createdAt: agent.createdAt,
     errandStatus: agent.status,

@@ -1,4 +1,4 @@
-import { isActive, repoLabel, type Agent, type AgentStatus } from '../../../core/index.js';
+import { agentRepositories, isActive, repoLabel, type Agent, type AgentStatus } from '../../../core/index.js';
 import type { Scrubber } from '../../../redact/scrubber.js';
 import type { AgentRun, RunOutcome } from '../../../store/redis/index.js';
 
@@ -64,7 +64,7 @@ export function presentV1Agent(agent: Agent, latest: AgentRun | null, archivedAt
     createdAt: agent.createdAt,
     updatedAt: agent.updatedAt,
     latestRunId: latest?.id ?? null,
-    repos: agent.repo ? [{ url: repoLabel(agent.repo), startingRef: agent.baseBranch }] : [],
+    repos: agentRepositories(agent).map((r) => ({ url: repoLabel(r.repo), startingRef: r.primary ? agent.baseBranch : null })),
     branchName: agent.branch,
     prUrl: agent.prUrl,
     autoCreatePR: agent.autoPr,
@@ -111,7 +111,17 @@ export function presentRun(run: AgentRun, agent: Agent, latest: boolean, scrubbe
     finishedAt,
     durationMs: finishedAt ? Math.max(0, Date.parse(finishedAt) - Date.parse(run.createdAt)) : null,
     result: result === null ? null : scrubber.scrub(result),
-    git: { branches: [{ repoUrl: agent.repo ? repoLabel(agent.repo) : null, branch: agent.branch, prUrl }] },
+    git: { branches: runBranches(agent, prUrl) },
     error: error ? { code: error.code, message: scrubber.scrub(error.message) } : null,
   };
+}
+
+/**
+ * A run's branches: one per repository of the agent (the primary first, with the run's own pull
+ * request; the others with theirs), or the branch alone for an agent without a repository.
+ */
+function runBranches(agent: Agent, prUrl: string | null): V1Run['git']['branches'] {
+  const repos = agentRepositories(agent);
+  if (repos.length === 0) return [{ repoUrl: null, branch: agent.branch, prUrl }];
+  return repos.map((r) => ({ repoUrl: repoLabel(r.repo), branch: r.branch, prUrl: r.primary ? prUrl : r.prUrl }));
 }
