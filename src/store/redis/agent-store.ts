@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { ErrandError, principalKey, type ActiveCounts, agentStatuses, type Agent, type AgentPage, type AgentQuery, type AgentStatus, type AgentStore, type Clock, type Principal, type QueuePosition } from '../../core/index.js';
 import { agentConversationKeys, agentIndexKeys, indexedText, keysMissingFrom, searchWords } from './agent-indexes.js';
 import { expiryGraceSeconds, type Keys } from './keys.js';
@@ -6,8 +5,10 @@ import { multi, withKeys, type ScriptedRedis } from './scripts.js';
 
 /** Bump when agentIndexKeys changes: the next start rebuilds every index from the records. */
 const indexVersion = '3';
-/** How long a search's intersection lives while its pages are read. */
-const searchTtlMs = 30_000;
+/** Candidates one search script call looks at before handing back (Redis runs one script at a time). */
+const searchBudget = 4_096;
+/** At most this many candidates are read and checked per step inside the search script. */
+const searchChunk = 512;
 
 const maxUpdateAttempts = 50;
 
@@ -106,28 +107,13 @@ export class RedisAgentStore implements AgentStore {
     const statuses = [...new Set(query.status ?? [])];
     if (!workspace || (statuses.length === 0 && words.length === 0)) return this.scan(base, query, words, limit, true);
 
+    // Statuses are alternatives (any of them); the owner and every word must all hold.
     const statusSets = statuses.map((status) => this.keys.agentsByStatus(workspace, status));
-    const wordSets = words.map((word) => this.keys.agentsByWord(workspace, word));
-    const inputs = [...(query.owner ? [base] : []), ...wordSets];
-    if (statusSets.length === 1) inputs.push(statusSets[0]!);
-    if (statusSets.length === 0 && inputs.length === 0) return this.scan(base, query, words, limit, true);
-    if (statusSets.length <= 1 && inputs.length === 1) return this.scan(inputs[0]!, query, words, limit, true);
-
-    const search = this.keys.agentSearch(randomUUID());
-    const tx = this.redis.multi();
-    if (statusSets.length > 1) {
-      tx.zunionstore(search, statusSets.length, ...statusSets, 'AGGREGATE', 'MAX');
-      if (inputs.length > 0) tx.zinterstore(search, inputs.length + 1, search, ...inputs, 'AGGREGATE', 'MAX');
-    } else {
-      tx.zinterstore(search, inputs.length, ...inputs, 'AGGREGATE', 'MAX');
-    }
-    tx.pexpire(search, searchTtlMs);
-    await tx.exec();
-    try {
-      return await this.scan(search, query, words, limit, false);
-    } finally {
-      await this.redis.del(search);
-    }
+    const every = [...(query.owner ? [base] : []), ...words.map((word) => this.keys.agentsByWord(workspace, word))];
+    const anyOf = statusSets.length > 1 ? statusSets : [];
+    if (statusSets.length === 1) every.push(statusSets[0]!);
+    if (anyOf.length === 0 && every.length === 1) return this.scan(every[0]!, query, words, limit, true);
+    return this.search(anyOf, every, query, words, limit);
   }
 
   async delete(id: string): Promise<void> {
@@ -167,12 +153,39 @@ export class RedisAgentStore implements AgentStore {
     return indexed;
   }
 
+  /**
+   * Pages through the agents in any of `anyOf` and all of `every` with one script call per page
+   * (errandAgentSearch: walk the smallest side, ZMSCORE the others; no intersection is stored),
+   * then reads just those records in one MGET and checks them against the whole query.
+   */
+  private async search(anyOf: string[], every: string[], query: AgentQuery, words: string[], limit: number): Promise<AgentPage> {
+    const agents: Agent[] = [];
+    let max = query.cursor ? `(${query.cursor}` : '+inf';
+    for (;;) {
+      const reply = await this.redis.errandAgentSearch(...withKeys([...anyOf, ...every], anyOf.length, max, limit - agents.length, searchBudget, searchChunk));
+      const next = reply.pop() ?? '';
+      const ids = reply.filter((_, i) => i % 2 === 0);
+      const records = ids.length > 0 ? await this.redis.mget(ids.map((id) => this.keys.agent(id))) : [];
+      for (let i = 0; i < ids.length; i++) {
+        const raw = records[i];
+        if (!raw) continue;
+        const agent = JSON.parse(raw) as Agent;
+        if (!matches(agent, query, words)) continue;
+        agents.push(agent);
+        if (agents.length === limit) return { agents, nextCursor: reply[i * 2 + 1]! };
+      }
+      if (next === '') return { agents, nextCursor: null };
+      max = next;
+    }
+  }
+
   /** Reads `indexKey` newest first from the cursor, keeping records that match the query; drops ids whose record is gone. */
   private async scan(indexKey: string, query: AgentQuery, words: string[], limit: number, prune: boolean): Promise<AgentPage> {
     const agents: Agent[] = [];
     let max = query.cursor ? `(${query.cursor}` : '+inf';
-    const batch = Math.max(limit * 2, 50);
-    for (;;) {
+    // A page's worth first (most records match); more per round when some did not.
+    let batch = limit;
+    for (;; batch = Math.min(batch * 2, 1000)) {
       const page = await this.redis.zrevrangebyscore(indexKey, max, '-inf', 'WITHSCORES', 'LIMIT', 0, batch);
       if (page.length === 0) return { agents, nextCursor: null };
       const ids = page.filter((_, i) => i % 2 === 0);

@@ -31,8 +31,6 @@ export class Keys {
   agentsByWord = (workspace: string, word: string) => `${this.prefix}agents:word:${workspace}:${word}`;
   /** Which version of the agent indexes the stored data has (rebuilt once when it changes). */
   agentIndexVersion = () => `${this.prefix}agents:index-version`;
-  /** A search's intersection of indexes, kept seconds while its pages are read. */
-  agentSearch = (id: string) => `${this.prefix}agents:search:${id}`;
   /** Every workspace's agents in one status: what /metrics counts (ZCARD, no scan of records). */
   agentsByStatusAll = (status: string) => `${this.prefix}agents:status-all:${status}`;
 
