@@ -110,15 +110,16 @@ for i = 2, #KEYS do redis.call('PEXPIRE', KEYS[i], ttl) end
 return ttl`,
   },
   /**
-   * One page of a search, newest first, without storing an intersection: the agents in any of the
-   * first ARGV[1] keys (the status sets; none: no status filter) and in every other key (owner and
-   * word sets), with a score below ARGV[2] (`+inf` or `(<score>`). It walks the cheapest side (the
-   * smallest "every" set, or the status sets merged newest first) in chunks (twice the matches
-   * wanted, doubling up to ARGV[5]) and checks
-   * each chunk against the other sets with ZMSCORE, so it stops as soon as it has ARGV[3] matches
-   * and never builds a set. At most ARGV[4] candidates are looked at per call (Redis runs one script
-   * at a time). Returns id, score, id, score, ... and last the `max` to continue from ('' when the
-   * sets are exhausted).
+   * One page of agents, newest first, without storing an intersection: those in any of the first
+   * ARGV[1] keys (the status sets; none: no status filter) and in every other key (the workspace or
+   * owner set, word sets), with a score below ARGV[2] (`+inf` or `(<score>`). It walks the cheapest
+   * side (the smallest "every" set, or the status sets merged newest first) in chunks (twice the
+   * matches wanted, doubling up to ARGV[5]) and checks each chunk against the other sets with
+   * ZMSCORE, so it stops at ARGV[3] matches and never builds a set. At most ARGV[4] candidates are
+   * looked at per call (Redis runs one script at a time). It returns each match's record too (key
+   * ARGV[6] .. id; false when gone): one round trip per page. Reply: id, score, record, ... and last
+   * the `max` to continue from ('' when the sets are exhausted). Reads records it is not given as
+   * keys, like errandAdmit: a single Redis or Sentinel, not Cluster.
    */
   errandAgentSearch: {
     numberOfKeys: -1,
@@ -177,7 +178,8 @@ while true do
     if keep[j] then
       found[#found + 1] = ids[j]
       found[#found + 1] = merged[j][3]
-      if #found / 2 >= want then found[#found + 1] = '(' .. merged[j][3]; return found end
+      found[#found + 1] = redis.call('GET', ARGV[6] .. ids[j])
+      if #found / 3 >= want then found[#found + 1] = '(' .. merged[j][3]; return found end
     end
   end
   looked = looked + n
@@ -212,7 +214,7 @@ export interface ScriptCommands {
   errandHashCas(key: string, field: string, before: string, after: string): Reply<number>;
   errandFollowAgent(numberOfKeys: number, ...keysThenFallbackMs: string[]): Reply<number>;
   errandExtendTtl(numberOfKeys: number, ...keysThenMs: string[]): Reply<number>;
-  errandAgentSearch(numberOfKeys: number, ...keysThenArgs: string[]): Reply<string[]>;
+  errandAgentSearch(numberOfKeys: number, ...keysThenArgs: string[]): Reply<(string | null)[]>;
 }
 
 /** The same commands queued on a MULTI or pipeline. */
