@@ -8,6 +8,7 @@ import type { GitHubTriggerJob, GitHubTriggerQueue } from '../../queue/github-tr
 import { errandApp, isTriggerEvent, mayAsk, type AnyContext, type ErrandAppHandlers } from './app.js';
 import { GitHubClient } from './github-client.js';
 import { GitHubNotifier } from './notifier.js';
+import { ReactionsFirst } from './reactions-first.js';
 import { TrackingStore } from './tracking-store.js';
 
 export const githubWebhookPath = '/api/github/webhooks';
@@ -95,7 +96,7 @@ export class GitHubFrontend {
       ...instance,
       throttle: { ...(instance.throttle as object | undefined), ...throttle, ...((instance.throttle as { id?: string } | undefined)?.id ? { id: (instance.throttle as { id: string }).id } : {}) },
       ...(base !== undefined ? { retry: { retryAfterBaseValue: base } } : {}),
-    })).plugin((octokit) => {
+    })).plugin(new ReactionsFirst().plugin as never, (octokit) => {
       // Every failed GitHub API call, by HTTP status (or `network`), for /metrics.
       octokit.hook.error('request', (error) => {
         metrics?.platformApiError('github', String((error as { status?: unknown }).status ?? 'network'));
