@@ -26,6 +26,13 @@ export type GitHubTriggerHandler = (job: GitHubTriggerJob) => Promise<void>;
 /** How long a drainer may hold inbox entries before another takes them over (it died). */
 const defaultStaleAfterMs = 30_000;
 const drainBatch = 100;
+/**
+ * Deliveries handled at once per process. The jobs share the event loop with the webhook answers;
+ * at 8, a burst of mention jobs (permission check, launch, 👀) kept the loop busy enough that
+ * answers waited behind them (p99 284 ms at 100 mentions/s); at 2 the same load answered with p99
+ * 18 ms and every mention still became an agent within the benchmark's wait.
+ */
+const defaultConcurrency = 2;
 const drainBlockMs = 1_000;
 
 /**
@@ -71,7 +78,7 @@ export class GitHubTriggerQueue {
   /** Starts handling deliveries (the web role, where the GitHub App lives). */
   async start(handler: GitHubTriggerHandler, log: Log): Promise<void> {
     const worker = new Worker(githubTriggerQueueName, (job) => this.process(job, handler), {
-      connection: this.connection, prefix: this.prefix, autorun: false, concurrency: this.options.concurrency ?? 8,
+      connection: this.connection, prefix: this.prefix, autorun: false, concurrency: this.options.concurrency ?? defaultConcurrency,
     });
     worker.on('error', (error) => log.error({ err: error }, 'github trigger worker error'));
     worker.on('failed', (job, error) => log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'github delivery failed; retried unless out of attempts'));
