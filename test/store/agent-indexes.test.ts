@@ -91,6 +91,7 @@ describe('agent counts and indexes in the store', () => {
   });
 
   it('finds agents by whole words of title, repository and branch, with status and owner filters, page by page', async () => {
+    const keysBefore = (await h.redis.keys(`${h.prefix}*`)).length;
     const made: Agent[] = [];
     for (let i = 0; i < 6; i++) made.push(await launch(`task ${i} ${i % 3 === 0 ? 'flaky login-test' : 'docs'}`, i % 2 ? bob : alice));
     await h.service.transition(made[3]!.id, 'preparing');
@@ -107,8 +108,44 @@ describe('agent counts and indexes in the store', () => {
     const second = await h.stores.agents.list({ workspace: 'T1', text: 'docs', status: ['queued'], limit: 3, cursor: first.nextCursor! });
     expect([...ids(first.agents), ...ids(second.agents)]).toEqual([made[5]!.id, made[4]!.id, made[2]!.id, made[1]!.id]);
     expect(second.nextCursor).toBeNull();
-    // A search leaves nothing behind.
-    expect(await h.redis.keys(`${h.prefix}agents:search:*`)).toEqual([]);
+    // A search writes nothing: the keys are the records and their indexes.
+    const keysAfterLaunches = (await h.redis.keys(`${h.prefix}*`)).length;
+    await h.stores.agents.list({ workspace: 'T1', text: 'docs task', status: ['queued', 'preparing'], owner: bob });
+    expect((await h.redis.keys(`${h.prefix}*`)).length).toBe(keysAfterLaunches);
+    expect(keysAfterLaunches).toBeGreaterThan(keysBefore);
+  });
+
+  it('pages through sparse and dense combinations of statuses and words across thousands of agents, as a scan of the records would', async () => {
+    const template = await launch('template');
+    const statuses = ['queued', 'preparing', 'running', 'finished'] as const;
+    const all: Agent[] = [];
+    for (let i = 0; i < 1500; i++) {
+      // Every agent has "common"; every 97th has "sparse"; statuses rotate (so a status + word
+      // intersection is both long and spread out over the sets).
+      const title = `common ${i % 97 === 0 ? 'sparse' : 'filler'} item${i % 7}`;
+      const createdAt = new Date(Date.parse(template.createdAt) + (i + 1) * 10).toISOString();
+      const agent: Agent = { ...template, id: `seed-${String(i).padStart(4, '0')}`, title, branch: `errand/seed-${i}`, status: statuses[i % 4]!, createdAt, updatedAt: createdAt, version: 0, conversations: [{ kind: 'api' }] };
+      await h.stores.agents.create(agent);
+      all.push(agent);
+    }
+    const newestFirst = [...all].reverse();
+    const expected = (status: readonly string[], word: string) => newestFirst.filter((a) => status.includes(a.status) && a.title.split(' ').includes(word)).map((a) => a.id);
+    const pages = async (status: Agent['status'][], text: string, limit: number) => {
+      const found: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: Awaited<ReturnType<typeof h.stores.agents.list>> = await h.stores.agents.list({ workspace: 'T1', status, text, limit, ...(cursor ? { cursor } : {}) });
+        found.push(...ids(page.agents));
+        expect(page.agents.length).toBeLessThanOrEqual(limit);
+        cursor = page.nextCursor;
+      } while (cursor);
+      return found;
+    };
+    expect(await pages(['queued', 'preparing'], 'common', 200)).toEqual(expected(['queued', 'preparing'], 'common'));
+    expect(await pages(['running'], 'sparse', 3)).toEqual(expected(['running'], 'sparse'));
+    expect(await pages(['queued', 'finished'], 'sparse item3', 50)).toEqual(newestFirst.filter((a) => ['queued', 'finished'].includes(a.status) && a.title.includes('sparse') && a.title.endsWith('item3')).map((a) => a.id));
+    expect(await pages(['preparing', 'running', 'finished'], 'item5', 1000)).toEqual(expected(['preparing', 'running', 'finished'], 'item5'));
+    expect((await h.stores.agents.list({ workspace: 'T1', status: ['stopped'], text: 'common' })).agents).toEqual([]);
   });
 
   it('rebuilds every index from the stored records once, at start', async () => {

@@ -39,6 +39,8 @@ export interface RecordedCall {
   /** The installation whose token made the call, if one did. */
   installationId: number | null;
   status: number;
+  /** When the call arrived (Date.now()), for write order and latency. */
+  at: number;
 }
 
 export interface FakeRepo {
@@ -549,7 +551,7 @@ export class FakeGitHub {
     const route = path === null ? undefined : this.routes.find((r) => r.method === method && r.regex.test(path));
     const send = (response: FakeResponse) => {
       const installationId = auth.kind === 'installation' ? auth.installationId : null;
-      this.calls.push({ method, route: route ? `${route.method} ${route.pattern}` : null, path: url.pathname, query: url.search, body, auth: auth.kind, installationId, status: response.status });
+      this.calls.push({ method, route: route ? `${route.method} ${route.pattern}` : null, path: url.pathname, query: url.search, body, auth: auth.kind, installationId, status: response.status, at: Date.now() });
       res.writeHead(response.status, { 'content-type': 'application/json; charset=utf-8', ...response.headers });
       const payload = response.body;
       res.end(payload === undefined || response.status === 204 ? '' : typeof payload === 'string' ? payload : JSON.stringify(payload));

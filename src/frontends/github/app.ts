@@ -154,7 +154,7 @@ export function errandApp(deps: TriggerDeps, options: ErrandAppOptions = {}): ((
   const defer = options.defer;
   /** Signature checked (Probot), delivery claimed once, handed to a job: the answer goes out now. */
   const accept = async (context: AnyContext) => {
-    if (!mayAsk(context, deps.trigger)) return;
+    if (!mayAsk(context.name as TriggerEvent, context.payload, deps.trigger)) return;
     if (!(await deps.dedup.claim(`github:delivery:${context.id}`))) {
       deps.log.info({ delivery: context.id }, 'webhook redelivered; already handled');
       return;
@@ -169,10 +169,19 @@ export function errandApp(deps: TriggerDeps, options: ErrandAppOptions = {}): ((
   return Object.assign(register, { run: (delivery: DeferredDelivery, context: AnyContext) => handlers[delivery.name](context, true) });
 }
 
+/** The events that can ask for the agent; every other event is answered and dropped. */
+export const triggerEvents = ['issue_comment', 'pull_request_review_comment', 'issues'] as const;
+export type TriggerEvent = (typeof triggerEvents)[number];
+
+export function isTriggerEvent(name: string): name is TriggerEvent {
+  return (triggerEvents as readonly string[]).includes(name);
+}
+
 /** Cheap, payload-only: could this delivery ask for the agent? (Everything else is answered and dropped.) */
-function mayAsk(context: AnyContext, trigger: string): boolean {
-  const payload = context.payload as { action?: string; comment?: { body?: string | null }; changes?: { body?: { from?: string | null } }; label?: unknown; assignee?: unknown };
-  if (context.name === 'issues') return payload.action === 'assigned' ? Boolean(payload.assignee) : Boolean(payload.label);
+export function mayAsk(name: TriggerEvent, body: unknown, trigger: string): boolean {
+  const payload = (body ?? {}) as { action?: string; comment?: { body?: string | null }; changes?: { body?: { from?: string | null } }; label?: unknown; assignee?: unknown };
+  if (name === 'issues') return (payload.action === 'assigned' && Boolean(payload.assignee)) || (payload.action === 'labeled' && Boolean(payload.label));
+  if (payload.action !== 'created' && payload.action !== 'edited') return false;
   if (!findMention(payload.comment?.body ?? '', trigger)) return false;
   return !(payload.action === 'edited' && findMention(payload.changes?.body?.from ?? '', trigger));
 }

@@ -5,12 +5,14 @@ import type { Logger } from '../../logger.js';
 import type { Scrubber } from '../../redact/scrubber.js';
 import type { HttpMount } from '../http/server.js';
 import type { GitHubTriggerJob, GitHubTriggerQueue } from '../../queue/github-trigger-queue.js';
-import { errandApp, type AnyContext, type ErrandAppHandlers } from './app.js';
+import { errandApp, isTriggerEvent, mayAsk, type AnyContext, type ErrandAppHandlers } from './app.js';
 import { GitHubClient } from './github-client.js';
 import { GitHubNotifier } from './notifier.js';
+import { ReactionsFirst } from './reactions-first.js';
 import { TrackingStore } from './tracking-store.js';
 
 export const githubWebhookPath = '/api/github/webhooks';
+const octokitTtlMs = 10 * 60_000;
 
 interface ThrottledRequest {
   method: string;
@@ -65,6 +67,7 @@ export class GitHubFrontend {
   private readonly middleware: Promise<(req: Request, res: Response, next: NextFunction) => unknown>;
   private botLoginPromise: Promise<string | null> | null = null;
   private readonly handlers: ErrandAppHandlers;
+  private readonly octokits = new Map<number, { at: number; octokit: ReturnType<Probot['auth']> }>();
 
   constructor(private readonly options: GitHubFrontendOptions) {
     const { log, scrubber } = options;
@@ -93,7 +96,7 @@ export class GitHubFrontend {
       ...instance,
       throttle: { ...(instance.throttle as object | undefined), ...throttle, ...((instance.throttle as { id?: string } | undefined)?.id ? { id: (instance.throttle as { id: string }).id } : {}) },
       ...(base !== undefined ? { retry: { retryAfterBaseValue: base } } : {}),
-    })).plugin((octokit) => {
+    })).plugin(new ReactionsFirst().plugin as never, (octokit) => {
       // Every failed GitHub API call, by HTTP status (or `network`), for /metrics.
       octokit.hook.error('request', (error) => {
         metrics?.platformApiError('github', String((error as { status?: unknown }).status ?? 'network'));
@@ -122,12 +125,12 @@ export class GitHubFrontend {
     const triggers = options.triggers;
     const app = errandApp(triggerDeps, {
       ...(options.repoConfigTtlMs !== undefined ? { configTtlMs: options.repoConfigTtlMs } : {}),
-      ...(triggers ? { defer: (delivery) => triggers.enqueue(delivery) } : {}),
+      ...(triggers ? { defer: async (delivery) => void (await triggers.accept({ deliveryId: delivery.deliveryId, name: delivery.name, raw: JSON.stringify(delivery.payload) })) } : {}),
     });
     this.handlers = app;
     this.middleware = createNodeMiddleware(app, { probot: this.probot, webhooksPath: githubWebhookPath });
     this.notifier = new GitHubNotifier({
-      client: async (installationId) => new GitHubClient(await this.probot.auth(installationId)),
+      client: async (installationId) => new GitHubClient(await this.installationOctokit(installationId)),
       tracking: new TrackingStore(options.tracking),
       scrubber,
       log: log.child({ frontend: 'github' }),
@@ -140,10 +143,55 @@ export class GitHubFrontend {
       mount: (app: Express) => {
         // The raw body as text, capped: Probot verifies X-Hub-Signature-256 over exactly these bytes.
         app.post(githubWebhookPath, express.text({ type: 'application/json', limit }), (req, res, next) => {
-          this.middleware.then((handle) => handle(req, res, next)).catch(next);
+          this.intake(req, res)
+            .then(async (answered) => {
+              if (!answered) await (await this.middleware)(req, res, next);
+            })
+            .catch(next);
         });
       },
     };
+  }
+
+  /**
+   * The webhook's answer with a trigger queue: signature checked (Probot's Webhooks.verify over the
+   * raw body), the body parsed once, and a delivery that may ask for the agent claimed and stored in
+   * one Redis round trip; no Probot context or Octokit is built before the answer. false: not
+   * answered here (no queue, a missing header, a bad signature, a form-encoded body): Probot's own
+   * middleware answers it, with its error messages.
+   */
+  private async intake(req: Request, res: Response): Promise<boolean> {
+    const triggers = this.options.triggers;
+    const name = req.get('x-github-event');
+    const deliveryId = req.get('x-github-delivery');
+    const signature = req.get('x-hub-signature-256');
+    if (!triggers || typeof req.body !== 'string' || !name || !deliveryId || !signature) return false;
+    if (!(await this.probot.webhooks.verify(req.body, signature).catch(() => false))) return false;
+    let payload: unknown;
+    try {
+      payload = JSON.parse(req.body);
+    } catch {
+      return false;
+    }
+    if (isTriggerEvent(name) && mayAsk(name, payload, this.options.trigger) && !(await triggers.accept({ deliveryId, name, raw: req.body }))) {
+      this.options.log.info({ delivery: deliveryId }, 'webhook redelivered; already handled');
+    }
+    res.status(200).type('text/plain').send('ok\n');
+    return true;
+  }
+
+  /**
+   * An installation's Octokit, kept ten minutes: building one (plugins, throttling, auth strategy)
+   * costs more than a job's own work; its token is renewed by the auth strategy as it expires.
+   */
+  private installationOctokit(installationId: number): ReturnType<Probot['auth']> {
+    const hit = this.octokits.get(installationId);
+    if (hit && Date.now() - hit.at < octokitTtlMs) return hit.octokit;
+    const octokit = this.probot.auth(installationId);
+    octokit.catch(() => this.octokits.delete(installationId));
+    if (this.octokits.size >= 1_000) this.octokits.delete(this.octokits.keys().next().value!);
+    this.octokits.set(installationId, { at: Date.now(), octokit });
+    return octokit;
   }
 
   /** Starts running accepted deliveries from the trigger queue (when there is one). */
@@ -153,7 +201,7 @@ export class GitHubFrontend {
 
   /** A deferred delivery, handled as Probot would have handled it, with the installation's client. */
   private async runDelivery(job: GitHubTriggerJob): Promise<void> {
-    const octokit = await this.probot.auth(job.payload.installation.id);
+    const octokit = await this.installationOctokit(job.payload.installation.id);
     const event = { id: job.deliveryId, name: job.name, payload: job.payload } as unknown as ConstructorParameters<typeof Context>[0];
     const context = new Context(event, octokit, this.probot.log.child({ delivery: job.deliveryId })) as unknown as AnyContext;
     await this.handlers.run(job, context);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { ErrandError, principalKey, type ActiveCounts, agentStatuses, type Agent, type AgentPage, type AgentQuery, type AgentStatus, type AgentStore, type Clock, type Principal, type QueuePosition } from '../../core/index.js';
 import { agentConversationKeys, agentIndexKeys, indexedText, keysMissingFrom, searchWords } from './agent-indexes.js';
 import { expiryGraceSeconds, type Keys } from './keys.js';
@@ -6,8 +5,10 @@ import { multi, withKeys, type ScriptedRedis } from './scripts.js';
 
 /** Bump when agentIndexKeys changes: the next start rebuilds every index from the records. */
 const indexVersion = '3';
-/** How long a search's intersection lives while its pages are read. */
-const searchTtlMs = 30_000;
+/** Candidates one search script call looks at before handing back (Redis runs one script at a time). */
+const searchBudget = 4_096;
+/** At most this many candidates are read and checked per step inside the search script. */
+const searchChunk = 512;
 
 const maxUpdateAttempts = 50;
 
@@ -93,41 +94,23 @@ export class RedisAgentStore implements AgentStore {
   }
 
   /**
-   * Newest first. A query in a workspace with a status or search words reads the intersection of
-   * the per-status and per-word indexes (computed by Redis, kept seconds for the next pages);
-   * otherwise one index is read in pages. Records are checked against the whole query either way.
+   * Newest first, from the indexes: the workspace's (or owner's, or conversation's) set, and in a
+   * workspace the per-status and per-word sets, paged by one script call that returns the page's
+   * records (see `search`). Records are checked against the whole query.
    */
   async list(query: AgentQuery): Promise<AgentPage> {
     const limit = Math.min(Math.max(query.limit ?? 50, 1), 1000);
     const words = query.text ? searchWords(query.text) : [];
-    if (query.conversationKey) return this.scan(this.keys.agentsByConversation(query.conversationKey), query, words, limit, true);
+    if (query.conversationKey) return this.search([], [this.keys.agentsByConversation(query.conversationKey)], query, words, limit);
     const base = query.owner ? this.keys.agentsByOwner(principalKey(query.owner)) : query.workspace ? this.keys.agentsByWorkspace(query.workspace) : this.keys.agentsAll();
     const workspace = query.workspace;
     const statuses = [...new Set(query.status ?? [])];
-    if (!workspace || (statuses.length === 0 && words.length === 0)) return this.scan(base, query, words, limit, true);
-
+    if (!workspace || (statuses.length === 0 && words.length === 0)) return this.search([], [base], query, words, limit);
+    // Statuses are alternatives (any of them); the owner and every word must all hold.
     const statusSets = statuses.map((status) => this.keys.agentsByStatus(workspace, status));
-    const wordSets = words.map((word) => this.keys.agentsByWord(workspace, word));
-    const inputs = [...(query.owner ? [base] : []), ...wordSets];
-    if (statusSets.length === 1) inputs.push(statusSets[0]!);
-    if (statusSets.length === 0 && inputs.length === 0) return this.scan(base, query, words, limit, true);
-    if (statusSets.length <= 1 && inputs.length === 1) return this.scan(inputs[0]!, query, words, limit, true);
-
-    const search = this.keys.agentSearch(randomUUID());
-    const tx = this.redis.multi();
-    if (statusSets.length > 1) {
-      tx.zunionstore(search, statusSets.length, ...statusSets, 'AGGREGATE', 'MAX');
-      if (inputs.length > 0) tx.zinterstore(search, inputs.length + 1, search, ...inputs, 'AGGREGATE', 'MAX');
-    } else {
-      tx.zinterstore(search, inputs.length, ...inputs, 'AGGREGATE', 'MAX');
-    }
-    tx.pexpire(search, searchTtlMs);
-    await tx.exec();
-    try {
-      return await this.scan(search, query, words, limit, false);
-    } finally {
-      await this.redis.del(search);
-    }
+    const every = [...(query.owner ? [base] : []), ...words.map((word) => this.keys.agentsByWord(workspace, word))];
+    if (statusSets.length === 1) return this.search([], [...every, statusSets[0]!], query, words, limit);
+    return this.search(statusSets, every, query, words, limit);
   }
 
   async delete(id: string): Promise<void> {
@@ -167,34 +150,35 @@ export class RedisAgentStore implements AgentStore {
     return indexed;
   }
 
-  /** Reads `indexKey` newest first from the cursor, keeping records that match the query; drops ids whose record is gone. */
-  private async scan(indexKey: string, query: AgentQuery, words: string[], limit: number, prune: boolean): Promise<AgentPage> {
+  /**
+   * Pages through the agents in any of `anyOf` and all of `every`, newest first from the cursor:
+   * one script call per page (errandAgentSearch: walk the smallest side, ZMSCORE the others, return
+   * the matches' records), records checked against the whole query. Ids whose record is gone are
+   * dropped from a lone index they were read from.
+   */
+  private async search(anyOf: string[], every: string[], query: AgentQuery, words: string[], limit: number): Promise<AgentPage> {
     const agents: Agent[] = [];
     let max = query.cursor ? `(${query.cursor}` : '+inf';
-    const batch = Math.max(limit * 2, 50);
     for (;;) {
-      const page = await this.redis.zrevrangebyscore(indexKey, max, '-inf', 'WITHSCORES', 'LIMIT', 0, batch);
-      if (page.length === 0) return { agents, nextCursor: null };
-      const ids = page.filter((_, i) => i % 2 === 0);
-      const records = await this.redis.mget(ids.map((id) => this.keys.agent(id)));
+      const reply = await this.redis.errandAgentSearch(...withKeys([...anyOf, ...every], anyOf.length, max, limit - agents.length, searchBudget, searchChunk, this.keys.agent('')));
+      const next = reply.pop() ?? '';
       const gone: string[] = [];
-      for (let i = 0; i < ids.length; i++) {
-        const raw = records[i];
-        const score = page[i * 2 + 1] as string;
+      let cursor: string | null = null;
+      for (let i = 0; i < reply.length && agents.length < limit; i += 3) {
+        const [id, score, raw] = [reply[i]!, reply[i + 1]!, reply[i + 2]];
         if (!raw) {
-          gone.push(ids[i] as string);
+          gone.push(id);
           continue;
         }
         const agent = JSON.parse(raw) as Agent;
-        if (matches(agent, query, words)) agents.push(agent);
-        if (agents.length === limit) {
-          if (prune && gone.length) await this.redis.zrem(indexKey, ...gone);
-          return { agents, nextCursor: score };
-        }
+        if (!matches(agent, query, words)) continue;
+        agents.push(agent);
+        cursor = score;
       }
-      if (prune && gone.length) await this.redis.zrem(indexKey, ...gone);
-      if (ids.length < batch) return { agents, nextCursor: null };
-      max = `(${page[page.length - 1]}`;
+      if (gone.length > 0 && anyOf.length === 0 && every.length === 1) await this.redis.zrem(every[0]!, ...gone);
+      if (agents.length === limit) return { agents, nextCursor: cursor };
+      if (next === '') return { agents, nextCursor: null };
+      max = next;
     }
   }
 

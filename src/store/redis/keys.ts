@@ -31,8 +31,6 @@ export class Keys {
   agentsByWord = (workspace: string, word: string) => `${this.prefix}agents:word:${workspace}:${word}`;
   /** Which version of the agent indexes the stored data has (rebuilt once when it changes). */
   agentIndexVersion = () => `${this.prefix}agents:index-version`;
-  /** A search's intersection of indexes, kept seconds while its pages are read. */
-  agentSearch = (id: string) => `${this.prefix}agents:search:${id}`;
   /** Every workspace's agents in one status: what /metrics counts (ZCARD, no scan of records). */
   agentsByStatusAll = (status: string) => `${this.prefix}agents:status-all:${status}`;
 
@@ -50,6 +48,8 @@ export class Keys {
   slackEditWindow = (agentId: string, field: string) => `${this.prefix}slack:edit:${agentId}:${field}`;
   /** GitHub's tracking comment per conversation of the agent. */
   githubTracking = (agentId: string) => `${this.prefix}github:tracking:${agentId}`;
+  /** Accepted GitHub deliveries not yet on the trigger queue (a stream; entries leave once queued). */
+  githubInbox = () => `${this.prefix}github:inbox`;
   /** The sealed secret that signs the agent's API webhooks. */
   webhookSecret = (agentId: string) => `${this.prefix}webhook-secret:${agentId}`;
   /** The agent's runs as API v1 shows them (a launch, then each follow-up), oldest first (list of JSON). */

@@ -109,6 +109,86 @@ if ttl <= 0 then ttl = tonumber(ARGV[1]) end
 for i = 2, #KEYS do redis.call('PEXPIRE', KEYS[i], ttl) end
 return ttl`,
   },
+  /**
+   * One page of agents, newest first, without storing an intersection: those in any of the first
+   * ARGV[1] keys (the status sets; none: no status filter) and in every other key (the workspace or
+   * owner set, word sets), with a score below ARGV[2] (`+inf` or `(<score>`). It walks the cheapest
+   * side (the smallest "every" set, or the status sets merged newest first) in chunks (twice the
+   * matches wanted, doubling up to ARGV[5]) and checks each chunk against the other sets with
+   * ZMSCORE, so it stops at ARGV[3] matches and never builds a set. At most ARGV[4] candidates are
+   * looked at per call (Redis runs one script at a time). It returns each match's record too (key
+   * ARGV[6] .. id; false when gone): one round trip per page. Reply: id, score, record, ... and last
+   * the `max` to continue from ('' when the sets are exhausted). Reads records it is not given as
+   * keys, like errandAdmit: a single Redis or Sentinel, not Cluster.
+   */
+  errandAgentSearch: {
+    numberOfKeys: -1,
+    lua: `
+local nAny = tonumber(ARGV[1])
+local max = ARGV[2]
+local want = tonumber(ARGV[3])
+local budget = tonumber(ARGV[4])
+local chunkMax = tonumber(ARGV[5])
+local chunk = math.min(math.max(want * 2, 16), chunkMax)
+local any, all = {}, {}
+for i = 1, #KEYS do
+  if i <= nAny then any[#any + 1] = KEYS[i] else all[#all + 1] = KEYS[i] end
+end
+local anySize = 0
+for _, key in ipairs(any) do anySize = anySize + redis.call('ZCARD', key) end
+local smallest, smallestSize = nil, nil
+for i, key in ipairs(all) do
+  local size = redis.call('ZCARD', key)
+  if smallestSize == nil or size < smallestSize then smallest, smallestSize = i, size end
+end
+if smallestSize == 0 or (nAny > 0 and anySize == 0) then return { '' } end
+local drivers, mustAll, mustAny = any, all, {}
+if smallest and (nAny == 0 or smallestSize < anySize) then
+  drivers, mustAll, mustAny = { all[smallest] }, {}, any
+  for i, key in ipairs(all) do if i ~= smallest then mustAll[#mustAll + 1] = key end end
+end
+local found = {}
+local looked = 0
+while true do
+  local merged = {}
+  for _, key in ipairs(drivers) do
+    local page = redis.call('ZREVRANGEBYSCORE', key, max, '-inf', 'WITHSCORES', 'LIMIT', 0, chunk)
+    for j = 1, #page, 2 do merged[#merged + 1] = { page[j], tonumber(page[j + 1]), page[j + 1] } end
+  end
+  if #merged == 0 then found[#found + 1] = ''; return found end
+  if #drivers > 1 then
+    table.sort(merged, function(a, b) if a[2] == b[2] then return a[1] > b[1] end return a[2] > b[2] end)
+  end
+  local n = math.min(#merged, chunk)
+  local ids, keep = {}, {}
+  for j = 1, n do ids[j] = merged[j][1]; keep[j] = true end
+  for _, key in ipairs(mustAll) do
+    local scores = redis.call('ZMSCORE', key, unpack(ids))
+    for j = 1, n do if not scores[j] then keep[j] = false end end
+  end
+  if #mustAny > 0 then
+    local hit = {}
+    for _, key in ipairs(mustAny) do
+      local scores = redis.call('ZMSCORE', key, unpack(ids))
+      for j = 1, n do if scores[j] then hit[j] = true end end
+    end
+    for j = 1, n do keep[j] = keep[j] and hit[j] == true end
+  end
+  for j = 1, n do
+    if keep[j] then
+      found[#found + 1] = ids[j]
+      found[#found + 1] = merged[j][3]
+      found[#found + 1] = redis.call('GET', ARGV[6] .. ids[j])
+      if #found / 3 >= want then found[#found + 1] = '(' .. merged[j][3]; return found end
+    end
+  end
+  looked = looked + n
+  if #merged < chunk then found[#found + 1] = ''; return found end
+  max = '(' .. merged[n][3]
+  if looked >= budget then found[#found + 1] = max; return found end
+  chunk = math.min(chunk * 2, chunkMax)
+end`,
+  },
   /** Index keys shared by agents: extend each key's TTL to ARGV[1] ms, never shorten it. */
   errandExtendTtl: {
     numberOfKeys: -1,
@@ -134,6 +214,7 @@ export interface ScriptCommands {
   errandHashCas(key: string, field: string, before: string, after: string): Reply<number>;
   errandFollowAgent(numberOfKeys: number, ...keysThenFallbackMs: string[]): Reply<number>;
   errandExtendTtl(numberOfKeys: number, ...keysThenMs: string[]): Reply<number>;
+  errandAgentSearch(numberOfKeys: number, ...keysThenArgs: string[]): Reply<(string | null)[]>;
 }
 
 /** The same commands queued on a MULTI or pipeline. */
