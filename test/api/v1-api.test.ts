@@ -207,6 +207,17 @@ describe('HTTP API v1: agents and runs', () => {
     expect(two.events.at(-1)).toMatchObject({ event: 'done', data: { runId: second.id, status: 'FINISHED' } });
   });
 
+  it('takes `mode` on a run: a plan run, then a run in agent mode that carries it out', async () => {
+    const { agent } = await create({ ...exampleBody, mode: 'plan' });
+    expect(agent.mode).toBe('plan');
+    await h.drive(agent.id, 'preparing', 'running', { type: 'model_message', text: 'The plan.' }, 'finished');
+    const refused = await h.call('POST', `/v1/agents/${agent.id}/runs`, { body: { prompt: { text: 'go' }, mode: 'yolo' } });
+    expect(refused.status).toBe(400);
+    const ran = await h.call('POST', `/v1/agents/${agent.id}/runs`, { body: { prompt: { text: 'go ahead' }, mode: 'agent' } });
+    expect(ran.status).toBe(201);
+    expect(Agent.parse((await h.call('GET', `/v1/agents/${agent.id}`)).json).mode).toBe('agent');
+  });
+
   it('answers stream_expired (410) once the events are gone', async () => {
     const { agent, run } = await create();
     await h.drive(agent.id, 'preparing', 'running', 'finished');

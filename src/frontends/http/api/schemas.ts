@@ -53,13 +53,16 @@ export const LaunchBody = z.looseObject({
 });
 export type LaunchBody = z.infer<typeof LaunchBody>;
 
+/** Errand's `mode`: `agent` edits and pushes, `ask` only answers, `plan` writes a plan and changes nothing. */
+export const AgentModeField = z.enum(['agent', 'ask', 'plan']);
+
 export const FollowUpBody = z.looseObject({
   prompt: z.looseObject({
     text: z.string().trim().min(1, 'must not be empty'),
     images: z.array(z.unknown()).max(0, 'images are not supported by Errand').optional(),
   }),
   /** Switches the agent's mode from this run on (`agent` carries out a plan). */
-  mode: z.enum(['agent', 'ask', 'plan']).optional(),
+  mode: AgentModeField.optional(),
 });
 export type FollowUpBody = z.infer<typeof FollowUpBody>;
 

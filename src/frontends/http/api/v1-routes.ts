@@ -123,7 +123,7 @@ export function v1Routes(ctx: ApiContext): Router {
     if (isActive(agent.status)) throw busy(agent);
     await runsOf(agent);
     const afterEventId = await ctx.runs.newestEventId(agent.id);
-    const result = await ctx.agents.followUp(agent.id, caller.principal, body.prompt.text, { kind: 'api' }, caller.key.admin);
+    const result = await ctx.agents.followUp(agent.id, caller.principal, body.prompt.text, { kind: 'api' }, caller.key.admin, body.mode ? { mode: body.mode } : {});
     // Another run started in between: the prompt went to that run's inbox.
     if (!result.resumed) throw busy(agent, 'your prompt was passed to the run in progress');
     const run = await ctx.runs.start(agent.id, { prompt: body.prompt.text.trim(), at: new Date().toISOString(), afterEventId, previousOutcome: outcomeOf(agent) });

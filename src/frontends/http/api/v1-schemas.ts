@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { branchName } from './schemas.js';
+import { AgentModeField, branchName } from './schemas.js';
 
 const Prompt = z.looseObject({
   text: z.string().trim().min(1, 'must not be empty'),
@@ -41,15 +41,15 @@ export const V1CreateAgentBody = z.looseObject({
     .optional(),
   branchName: branchName.optional(),
   autoCreatePR: z.boolean().optional(),
-  mode: z.enum(['agent', 'plan', 'ask']).optional(),
+  mode: AgentModeField.optional(),
   envVars: EnvVars.optional(),
   agentId: z.string().optional(),
   privacy: z.boolean().optional(),
 });
 export type V1CreateAgentBody = z.infer<typeof V1CreateAgentBody>;
 
-/** `POST /v1/agents/{id}/runs`: a follow-up prompt. */
-export const V1CreateRunBody = z.looseObject({ prompt: Prompt });
+/** `POST /v1/agents/{id}/runs`: a follow-up prompt; Errand's `mode` switches the agent from this run on (`agent` carries out a plan). */
+export const V1CreateRunBody = z.looseObject({ prompt: Prompt, mode: AgentModeField.optional() });
 export type V1CreateRunBody = z.infer<typeof V1CreateRunBody>;
 
 const queryString = z.preprocess((v) => (Array.isArray(v) ? v[0] : v), z.string().optional());
