@@ -49,18 +49,13 @@ export async function warmLaunchPath(deps: WarmUpDeps, rounds = 200): Promise<vo
 }
 
 /**
- * A few requests to the server itself once it listens: the router, request log, health check, body
- * parser and the API's refusal of a request without a key. It makes no key: a credential created
- * at start (even briefly) would outlive a crash between its creation and its revocation, so the
- * key check and the launch route stay warmed only by warmLaunchPath's core work.
+ * A few requests to the server itself once it listens: the router, the request log's path and the
+ * health check. Nothing that needs a key: a credential made at start would outlive a crash before
+ * its revocation, and a refused launch would put a warning in the log at every start.
  */
 export async function warmHttp(baseUrl: string, log: Log, rounds = 5): Promise<void> {
   try {
-    const launch = JSON.stringify({ prompt: { text: 'warm up' }, source: { repository: 'acme/warm-up', ref: 'main' } });
-    for (let i = 0; i < rounds; i++) {
-      await (await fetch(`${baseUrl}/healthz`)).arrayBuffer();
-      await (await fetch(`${baseUrl}/v0/agents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: launch })).arrayBuffer();
-    }
+    for (let i = 0; i < rounds; i++) await (await fetch(`${baseUrl}/healthz`)).arrayBuffer();
   } catch (error) {
     log.debug({ err: error }, 'http warm-up failed; the first requests run cold');
   }
