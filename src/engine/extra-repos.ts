@@ -96,9 +96,9 @@ export async function copyExtrasIntoMachine(handle: SandboxHandle, checkouts: Ex
     const root = `workspace/${item.extra.path}`;
     const archive = pack(keep ? join(item.dir, '.git') : item.dir, {
       map: (header) => {
-        const prefix = keep ? `${root}/.git` : root;
-        if (header.name === '.') Object.assign(header, { name: prefix, mode: 0o755 });
-        else header.name = `${prefix}/${header.name}`;
+        const top = keep ? `${root}/.git` : root;
+        if (header.name === '.') Object.assign(header, { name: top, mode: 0o755 });
+        else header.name = `${top}/${header.name}`;
         Object.assign(header, { uid: uid ?? 0, gid: gid ?? 0, uname: '', gname: '' });
         return header;
       },

@@ -37,8 +37,8 @@ describe('Slack: one launch validation in the core, before anything is posted', 
   });
 
   it('launches one agent on several repositories with `repo=a,b`, the first primary, and refuses one named twice privately', async () => {
-    const twice = await h.command('repo=https://git.example.com/acme/web.git,https://git.example.com/acme/web.git fix it');
-    expect(twice.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('named twice') });
+    const twice = await h.answer('repo=https://git.example.com/acme/web.git,https://git.example.com/acme/web.git fix it');
+    expect(twice).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('named twice') });
     expect(await agents()).toEqual([]);
 
     await h.command('repo=https://git.example.com/acme/web.git,https://git.example.com/acme/api.git add the field to both');

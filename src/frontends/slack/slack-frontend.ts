@@ -91,7 +91,7 @@ export async function createSlackFrontend(options: SlackFrontendOptions): Promis
   if (!socketMode && !options.signingSecret) throw new Error('SLACK_SIGNING_SECRET is required unless SLACK_APP_TOKEN (Socket Mode) is set');
   const receiver = socketMode
     ? null
-    : // The answer waits for the listener, so an event is answered only once its job is in Redis.
+    : // The answer waits for the listener, so an event is answered only once its job is stored.
       new ExpressReceiver({ signingSecret: options.signingSecret!, endpoints: slackEventsPath, logger, processBeforeResponse: true, bodyLimit });
   const app = new App({
     token: options.botToken,
