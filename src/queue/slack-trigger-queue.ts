@@ -69,7 +69,7 @@ export interface SlackTriggerQueueOptions {
   /** First retry delay; each retry doubles it (default 1 s). */
   backoffMs?: number;
   /**
-   * Jobs run at once in this process (default 4). The answers to new requests share the process:
+   * Jobs run at once in this process (default 2, as GitHub's trigger worker). The answers to new requests share the process:
    * fewer jobs at once keep them fast under a burst, and the rest wait in Redis.
    */
   concurrency?: number;
@@ -134,7 +134,7 @@ export class SlackTriggerQueue {
   /** Starts running requests (the web role, where the Slack app lives). */
   async start(handler: SlackTriggerHandler, log: Log): Promise<void> {
     const worker = new Worker(slackTriggerQueueName, (job) => this.process(job, handler), {
-      connection: this.connection, prefix: this.prefix, autorun: false, concurrency: this.options.concurrency ?? 4,
+      connection: this.connection, prefix: this.prefix, autorun: false, concurrency: this.options.concurrency ?? 2,
     });
     worker.on('error', (error) => log.error({ err: error }, 'slack trigger worker error'));
     worker.on('failed', (job, error) => log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'slack request failed; retried unless out of attempts'));
