@@ -7,69 +7,22 @@
  *
  *   npx tsx bench/github-eyes.ts
  */
-import { createHmac, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import { AgentService, NotifyDispatcher } from '../src/core/index.js';
-import { GitHubFrontend } from '../src/frontends/github/frontend.js';
-import { startHttpServer } from '../src/frontends/http/server.js';
-import { GitHubTriggerQueue } from '../src/queue/github-trigger-queue.js';
-import { BullRunQueue } from '../src/queue/run-queue.js';
-import { connectRedis } from '../src/redis/connect.js';
-import { startLocalRedis } from '../src/redis/local-server.js';
-import { Scrubber } from '../src/redact/scrubber.js';
-import { createRedisStores } from '../src/store/redis/index.js';
-import { FakeGitHub } from '../test/support/fake-github.js';
+import { NotifyDispatcher } from '../src/core/index.js';
 import { percentile, reportMetric, round } from './support/report.js';
+import { startGitHubRig } from './support/github-rig.js';
 import { quick } from './support/steady-load.js';
 
-const repo = 'Codertocat/Hello-World';
-const installationId = 77;
-const secret = 'bench-secret';
-
-const dir = mkdtempSync(join(tmpdir(), 'errand-bench-'));
-const localRedis = await startLocalRedis({ dir });
-const redis = await connectRedis(localRedis.url);
-const log = pino({ level: 'silent' });
-const clock = { now: () => new Date() };
-const stores = createRedisStores(redis, { prefix: 'bench:', clock, retentionDays: 1 });
-const queue = new BullRunQueue(redis, 'bench-runs', 'bench');
-const agents = new AgentService({ ...stores, queue, clock, log, defaultModel: 'openai:bench' });
-const triggers = new GitHubTriggerQueue(redis, 'bench');
-const fake = await FakeGitHub.start();
-fake.addRepo(repo, { installationId });
-fake.grant(repo, 'Codertocat', 'admin');
-const github = new GitHubFrontend({
-  appId: String(fake.appId), privateKey: fake.privateKey, webhookSecret: secret, apiUrl: fake.url, trigger: '@errand',
-  agents, dedup: stores.dedup, settings: stores.settings, tracking: stores.githubTracking, claims: stores.leases,
-  scrubber: new Scrubber(), log, octokit: { throttle: true }, triggers,
-});
-await github.start();
-await stores.settings.set(String(installationId), { ...(await stores.settings.get(String(installationId))), maxConcurrentPerWorkspace: 1000, maxConcurrentPerPerson: 1000 });
-const http = await startHttpServer({ host: '127.0.0.1', port: 0, log, mounts: [github.mount] });
-
-
+const rig = await startGitHubRig({ throttle: true });
+const { stores, fake, github, log } = rig;
 const dispatcher = new NotifyDispatcher({ ...stores, notifiers: [github.notifier], log, intervalMs: 20, sweepMs: 60_000 });
 await dispatcher.start();
-const require = createRequire(import.meta.url);
-const examples = JSON.parse(readFileSync(require.resolve('@octokit/webhooks-examples'), 'utf8')) as { name: string; examples: Record<string, unknown>[] }[];
-const template = examples.find((e) => e.name === 'issue_comment')!.examples.find((p) => p.action === 'created')!;
 const burst = quick ? 3 : 25;
 const sent: number[] = [];
 try {
   await Promise.all(Array.from({ length: burst }, async (_, i) => {
-    const payload = structuredClone(template) as { installation?: unknown; issue: { number: number }; comment: { id: number; body: string } };
-    payload.installation = { id: installationId };
-    payload.issue.number = 500 + i;
-    payload.comment.id = 9000 + i;
-    payload.comment.body = `@errand fix bug ${i}`;
-    fake.addComment({ id: 9000 + i, kind: 'issue', repo, number: 500 + i, body: payload.comment.body, user: 'Codertocat' });
-    const raw = JSON.stringify(payload);
+    const raw = rig.comment(9000 + i, 500 + i, `@errand fix bug ${i}`);
     sent[i] = Date.now();
-    await fetch(`${http.url}/api/github/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'issue_comment', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}` }, body: raw }).then((r) => r.arrayBuffer());
+    await rig.deliver(raw);
   }));
   const deadline = Date.now() + 180_000;
   const tracking = () => fake.calls.filter((c) => c.method === 'POST' && /\/issues\/\d+\/comments$/.test(c.path));
@@ -84,11 +37,5 @@ try {
   reportMetric({ metric: `tracking comment after a burst of ${burst} mentions (throttled)`, goal: 'one per issue', unit: 'ms', median: round(percentile(comments, 50)), p99: round(percentile(comments, 99)), n: comments.length, pass: comments.length === burst });
 } finally {
   await dispatcher.close();
-  await http.close();
-  await triggers.close();
-  await fake.close();
-  await queue.close();
-  await redis.quit();
-  await localRedis.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await rig.close();
 }
