@@ -20,7 +20,7 @@ import type { RunLeases } from './ports/run-lease.js';
 import type { Clock, Log } from './ports/runtime.js';
 import type { ContainerRemover } from './ports/sandbox.js';
 import type { ArtifactStore, SessionEnvStore } from './ports/session.js';
-import type { AgentKeys, AgentPage, AgentQuery, AgentStore, AuditLog, EventLog, Inbox, QueuePosition, SettingsStore } from './ports/store.js';
+import type { AgentKeys, AgentPage, AgentQuery, AgentStore, ArchiveFlags, AuditLog, EventLog, Inbox, QueuePosition, SettingsStore } from './ports/store.js';
 import { parseRepoRef } from './repo-ref.js';
 import type { Settings } from './settings.js';
 import { assertTransition, isActive, isSettled, type AgentStatus } from './status.js';
@@ -55,6 +55,8 @@ export interface AgentServiceDeps {
   artifacts?: ArtifactStore;
   /** Counts launches by front end. */
   metrics?: Metrics;
+  /** Archived agents take no follow-up from any front end (without it, none is archived). */
+  runs?: ArchiveFlags;
 }
 
 export interface LaunchInput {
@@ -211,6 +213,9 @@ export class AgentService {
     assertMayFollowUp(author, agent, settings, platformAdmin);
     if (agent.status === 'expired') {
       throw new ErrandError('conflict', 'this agent has expired; start a new one');
+    }
+    if (await this.deps.runs?.archivedAt(agentId)) {
+      throw new ErrandError('conflict', `agent ${agentId} is archived: unarchive it (POST /v1/agents/${agentId}/unarchive) to give it new prompts, or start a new agent`);
     }
     const parsed = parseFollowUpMode(text);
     const mode = options.mode ?? parsed.mode;

@@ -90,6 +90,12 @@ export interface Inbox {
 }
 
 /** Remembers platform deliveries (Slack event ids, GitHub delivery ids) so retries do nothing. */
+/** Agents archived through API v1: hidden from lists and given no new prompts until unarchived. */
+export interface ArchiveFlags {
+  /** When the agent was archived, or null. */
+  archivedAt(agentId: string): Promise<string | null>;
+}
+
 export interface DedupStore {
   /** True the first time a key is claimed within the TTL, false after. */
   claim(key: string, ttlSeconds?: number): Promise<boolean>;
