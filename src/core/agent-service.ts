@@ -106,6 +106,8 @@ export interface FollowUpResult {
   resumed: boolean;
   /** Place in the agent's inbox when it is busy (1 = read next). */
   position: number;
+  /** This request id was delivered before (a platform's retry): nothing new was queued. */
+  duplicate?: boolean;
 }
 
 /** The use cases every front end calls. Policy is checked here, once, for all of them. */
@@ -205,9 +207,18 @@ export class AgentService {
   /**
    * Queues a follow-up and resumes a settled agent with it. `mode=plan|agent|ask` in the text (or
    * `options.mode`, which wins) switches the agent's mode from its next run on: a plan is carried
-   * out by a follow-up in `agent` mode.
+   * out by a follow-up in `agent` mode. With `requestId` (the platform's event or delivery id) a
+   * retried delivery queues nothing twice; it still resumes the agent if the first attempt queued
+   * the follow-up but failed before resuming it.
    */
-  async followUp(agentId: string, author: Principal, text: string, source: Conversation, platformAdmin = false, options: { mode?: AgentMode } = {}): Promise<FollowUpResult> {
+  async followUp(
+    agentId: string,
+    author: Principal,
+    text: string,
+    source: Conversation,
+    platformAdmin = false,
+    options: { mode?: AgentMode; requestId?: string } = {},
+  ): Promise<FollowUpResult> {
     let agent = await this.require(agentId);
     const settings = await this.deps.settings.get(agent.workspace);
     assertMayFollowUp(author, agent, settings, platformAdmin);
@@ -229,15 +240,21 @@ export class AgentService {
       trimmed = `(Mode is now ${mode}.${mode === 'agent' ? ' You may edit files now: carry out the plan you wrote unless told otherwise.' : ''})\n${trimmed}`;
     }
     const sourceKey = conversationKey(source);
-    const position = await this.deps.inbox.push(agentId, { author, text: trimmed, source: sourceKey, at: this.deps.clock.now().toISOString() });
-    await this.deps.events.append(agentId, { type: 'follow_up', author, text: trimmed, source: sourceKey });
-    await this.addConversation(agentId, source);
-    await this.audit(author, 'agent.follow_up', agent);
-    if (!isSettled(agent.status)) return { agent, resumed: false, position };
+    const pushed = await this.deps.inbox.push(agentId, { author, text: trimmed, source: sourceKey, at: this.deps.clock.now().toISOString() }, options.requestId);
+    const duplicate = pushed === null;
+    if (!duplicate) {
+      await this.deps.events.append(agentId, { type: 'follow_up', author, text: trimmed, source: sourceKey });
+      await this.addConversation(agentId, source);
+      await this.audit(author, 'agent.follow_up', agent);
+    }
+    const position = pushed ?? (await this.deps.inbox.size(agentId));
+    const result = { position, ...(duplicate ? { duplicate } : {}) };
+    // A duplicate resumes only what its first delivery queued and left waiting.
+    if (!isSettled(agent.status) || (duplicate && position === 0)) return { agent, resumed: false, ...result };
 
     const resumed = await this.transition(agentId, 'queued', { message: 'resuming with a follow-up' });
     await this.deps.queue.enqueue('resume', agentId);
-    return { agent: resumed, resumed: true, position };
+    return { agent: resumed, resumed: true, ...result };
   }
 
   async stop(agentId: string, by: Principal, platformAdmin = false): Promise<Agent> {

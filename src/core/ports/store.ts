@@ -82,20 +82,23 @@ export interface FollowUp {
 }
 
 export interface Inbox {
-  /** Queues a follow-up; returns its position in the queue (1 = next). */
-  push(agentId: string, followUp: FollowUp): Promise<number>;
+  /**
+   * Queues a follow-up; returns its position in the queue (1 = next). With a `requestId` (the
+   * platform's delivery or event id) it is queued once: a retried delivery gets null.
+   */
+  push(agentId: string, followUp: FollowUp, requestId?: string): Promise<number | null>;
   /** Takes every waiting follow-up, oldest first. */
   drain(agentId: string): Promise<FollowUp[]>;
   size(agentId: string): Promise<number>;
 }
 
-/** Remembers platform deliveries (Slack event ids, GitHub delivery ids) so retries do nothing. */
 /** Agents archived through API v1: hidden from lists and given no new prompts until unarchived. */
 export interface ArchiveFlags {
   /** When the agent was archived, or null. */
   archivedAt(agentId: string): Promise<string | null>;
 }
 
+/** Remembers platform deliveries (Slack event ids, GitHub delivery ids) so retries do nothing. */
 export interface DedupStore {
   /** True the first time a key is claimed within the TTL, false after. */
   claim(key: string, ttlSeconds?: number): Promise<boolean>;

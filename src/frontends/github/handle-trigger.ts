@@ -224,7 +224,9 @@ async function stop(trigger: Trigger, principal: Principal, conversation: GitHub
 }
 
 async function followUp(agent: Agent, trigger: Trigger, principal: Principal, conversation: GitHubThread, client: GitHubClient, deps: TriggerDeps): Promise<TriggerOutcome> {
-  const result = await deps.agents.followUp(agent.id, principal, trigger.request.text, conversation);
+  // One follow-up per comment, however often its delivery or job is retried.
+  const requestId = trigger.comment ? `github:${trigger.comment.kind}:${trigger.comment.id}` : `github:delivery:${trigger.deliveryId}`;
+  const result = await deps.agents.followUp(agent.id, principal, trigger.request.text, conversation, false, { requestId });
   if (result.resumed) return 'resumed';
   post(trigger, client, deps, replies.queued(principal.id, result.position));
   return 'followed_up';

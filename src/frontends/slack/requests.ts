@@ -13,10 +13,13 @@ export async function noteExternal(ctx: SlackContext, teamId: string, channel: s
   return (await ctx.state.channelExternal(teamId, channel)) ?? false;
 }
 
-/** A reply or mention in an agent's thread: queued for it, or resuming it; said in the thread. */
-export async function followUp(ctx: SlackContext, agent: Agent, user: string, conversation: SlackThread, text: string): Promise<void> {
+/**
+ * A reply or mention in an agent's thread: queued for it, or resuming it; said in the thread.
+ * `eventId` makes a retried job queue nothing twice.
+ */
+export async function followUp(ctx: SlackContext, agent: Agent, user: string, conversation: SlackThread, text: string, eventId: string): Promise<void> {
   const person = await ctx.people.get(conversation.teamId, user);
-  const result = await ctx.agents.followUp(agent.id, person.principal, text, conversation, person.platformAdmin);
+  const result = await ctx.agents.followUp(agent.id, person.principal, text, conversation, person.platformAdmin, { requestId: `slack:${eventId}` });
   const answer = result.resumed
     ? ':arrows_counterclockwise: Resuming the agent on its branch with your message.'
     : `:inbox_tray: Queued (#${result.position}): the agent reads it before its next step.`;

@@ -71,7 +71,7 @@ async function runMessage(ctx: SlackContext, job: MessageJob, meta: SlackTrigger
     if (job.kind === 'reply') {
       const conversation = slackThread(teamId, channelId, job.threadTs ?? job.ts, external);
       const agent = await ctx.agents.findByConversation(conversation);
-      if (agent) await followUp(ctx, agent, userId, conversation, job.text);
+      if (agent) await followUp(ctx, agent, userId, conversation, job.text, job.eventId);
       return;
     }
     // This mention launched its agent already (a retried job): that agent is no thread to follow up.
@@ -97,7 +97,7 @@ async function runMessage(ctx: SlackContext, job: MessageJob, meta: SlackTrigger
         return await tell(agentId ? await stopAgent(ctx, teamId, userId, agentId) : await stopHint(ctx, teamId, userId, undefined));
       }
       case 'launch': {
-        if (existing && !parsed.forceNew) return await followUp(ctx, existing, userId, conversation, text);
+        if (existing && !parsed.forceNew) return await followUp(ctx, existing, userId, conversation, text, job.eventId);
         const person = await ctx.people.get(teamId, userId);
         const { agent } = await launchFromMention(ctx, {
           id, teamId, channelId, principal: person.principal, platformAdmin: person.platformAdmin, text: parsed.text, threadTs, messageTs: job.ts, inThread: Boolean(job.threadTs), external,

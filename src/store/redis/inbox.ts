@@ -1,6 +1,6 @@
 import type { FollowUp, Inbox } from '../../core/index.js';
 import { expiryGraceSeconds, type Keys } from './keys.js';
-import { multi, withKeys, type ScriptedRedis } from './scripts.js';
+import { withKeys, type ScriptedRedis } from './scripts.js';
 
 /** Follow-ups waiting for an agent: a Redis list, drained atomically before each model call. */
 export class RedisInbox implements Inbox {
@@ -10,13 +10,14 @@ export class RedisInbox implements Inbox {
     private readonly retentionSeconds: number,
   ) {}
 
-  async push(agentId: string, followUp: FollowUp): Promise<number> {
+  async push(agentId: string, followUp: FollowUp, requestId?: string): Promise<number | null> {
     const key = this.keys.inbox(agentId);
-    const [[, length]] = (await multi(this.redis)
-      .rpush(key, JSON.stringify(followUp))
-      .exec()) as [[Error | null, number], unknown];
-    await this.redis.errandFollowAgent(...withKeys([this.keys.agent(agentId), key], (this.retentionSeconds + expiryGraceSeconds) * 1000));
-    return length;
+    const seen = this.keys.inboxSeen(agentId);
+    const length = requestId
+      ? await this.redis.errandInboxPushOnce(key, seen, JSON.stringify(followUp), requestId)
+      : await this.redis.rpush(key, JSON.stringify(followUp));
+    await this.redis.errandFollowAgent(...withKeys([this.keys.agent(agentId), key, ...(requestId ? [seen] : [])], (this.retentionSeconds + expiryGraceSeconds) * 1000));
+    return length === 0 ? null : length;
   }
 
   async drain(agentId: string): Promise<FollowUp[]> {

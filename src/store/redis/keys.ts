@@ -37,6 +37,8 @@ export class Keys {
   // Per agent, living as long as the agent's record.
   events = (agentId: string) => `${this.prefix}events:${agentId}`;
   inbox = (agentId: string) => `${this.prefix}inbox:${agentId}`;
+  /** Request ids of follow-ups already queued for the agent, so a retried delivery adds none. */
+  inboxSeen = (agentId: string) => `${this.prefix}inbox-seen:${agentId}`;
   /** The agent's model conversation, for resuming it (engine). */
   modelHistory = (agentId: string) => `${this.prefix}history:${agentId}`;
   notifyCursors = (agentId: string) => `${this.prefix}notify:${agentId}`;
@@ -72,6 +74,7 @@ export class Keys {
     this.agent(agentId),
     this.events(agentId),
     this.inbox(agentId),
+    this.inboxSeen(agentId),
     this.modelHistory(agentId),
     this.agentDiff(agentId),
     this.notifyCursors(agentId),

@@ -97,6 +97,17 @@ return {1, 0}`,
     lua: `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end return 0`,
   },
   /**
+   * A follow-up queued once per request id: appends ARGV[1] to the inbox list KEYS[1] unless the
+   * set KEYS[2] already holds the request id ARGV[2]. The list's new length, or 0 when it was
+   * queued before (a retried delivery).
+   */
+  errandInboxPushOnce: {
+    numberOfKeys: 2,
+    lua: `
+if redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return 0 end
+return redis.call('RPUSH', KEYS[1], ARGV[1])`,
+  },
+  /**
    * Retention from one place: KEYS[2..] get the remaining lifetime of the agent record KEYS[1], so
    * every key of an agent lives exactly as long as the agent (its workspace's retention + a day).
    * Without a record (not stored yet, or forgotten), ARGV[1] ms.
@@ -213,6 +224,7 @@ export interface ScriptCommands {
   errandLeaseRelease(key: string, token: string): Reply<number>;
   errandHashCas(key: string, field: string, before: string, after: string): Reply<number>;
   errandFollowAgent(numberOfKeys: number, ...keysThenFallbackMs: string[]): Reply<number>;
+  errandInboxPushOnce(inbox: string, seen: string, item: string, requestId: string): Reply<number>;
   errandExtendTtl(numberOfKeys: number, ...keysThenMs: string[]): Reply<number>;
   errandAgentSearch(numberOfKeys: number, ...keysThenArgs: string[]): Reply<(string | null)[]>;
 }
