@@ -27,6 +27,7 @@ import {
   type ModelRegistry,
   type PullRequestRef,
   type RepoHost,
+  type RepoDiff,
   type RepoRef,
   repoLabel,
   type RunLeases,
@@ -42,13 +43,13 @@ import {
 import { artifactsLine, collectArtifacts } from './artifacts.js';
 import { commitAll, type GitIdentity } from '../git/commit.js';
 import { diffstat } from '../git/diffstat.js';
-import { unifiedDiff } from '../git/unified-diff.js';
 import { push } from '../git/remote.js';
 import { repoHostFor } from '../git/repo-hosts.js';
 import { importWorkTree } from '../git/work-tree.js';
 import type { Scrubber } from '../redact/scrubber.js';
 import { environmentOf } from '../environment/load-environment.js';
 import { cloneDependencies, type DependencyCheckout } from './dependencies.js';
+import { branchDiff, defaultDiffMaxBytes } from './branch-diff.js';
 import { deliverExtra, linkPullRequests, type ExtraDelivery, type LinkedPull } from './extra-delivery.js';
 import { checkoutExtras, copyExtrasIntoMachine, excludeFromPrimary, extraReposDir, settleFolders, type ExtraCheckout } from './extra-repos.js';
 import { checkoutDir, emptyDir, lsTree, prepareCheckout, refreshGitDir, revParse } from './host-checkout.js';
@@ -73,7 +74,6 @@ export interface EngineSettings {
   diffMaxBytes?: number;
 }
 
-export const defaultDiffMaxBytes = 512 * 1024;
 
 export interface EngineDeps {
   agents: AgentService;
@@ -338,7 +338,10 @@ export class AgentRun {
    */
   async deliver(summary: string, options: { note?: string; openPr: boolean }): Promise<Delivery> {
     const primary = await this.deliverPrimary(summary, options);
-    if (this.extras.length === 0 || this.agent.mode !== 'agent' || !this.handle) return primary;
+    if (this.extras.length === 0 || this.agent.mode !== 'agent' || !this.handle) {
+      if (primary.pushed) await this.saveDiff(primary.sha, []);
+      return primary;
+    }
     const extras: ExtraDelivery[] = [];
     const message = this.deps.scrubber.scrub(commitMessage(summary, this.agent, options.note));
     for (const item of this.extras) {
@@ -347,6 +350,7 @@ export class AgentRun {
         delivered = await deliverExtra(item, {
           agent: this.agent, handle: this.handle, summary, message, bot: this.deps.settings.bot, openPr: options.openPr, protectedBranches: this.protectedBranches,
           scrubber: this.deps.scrubber, publicUrl: this.deps.settings.publicUrl, emit: (event) => this.emit(event), log: this.log,
+          diffMaxBytes: this.deps.diffs && !this.agent.privacy ? this.deps.settings.diffMaxBytes ?? defaultDiffMaxBytes : null,
         });
       } catch (error) {
         // One repository that cannot be delivered (its folder gone, a refused push) does not keep the others from theirs.
@@ -363,6 +367,7 @@ export class AgentRun {
       }
     }
     await this.linkPullRequests(summary, primary, extras);
+    if (primary.pushed || extras.some((extra) => extra.pushed)) await this.saveDiff(primary.sha ?? (await revParse(this.dir, 'HEAD')), extras.flatMap((extra) => (extra.diff ? [extra.diff] : [])));
     return { ...primary, extras };
   }
 
@@ -404,25 +409,23 @@ export class AgentRun {
       await this.emit({ type: 'milestone', name: 'pushed', text: `pushed ${agent.branch}`, data: { branch: agent.branch, sha: head ?? '' } });
     }
     if (!pushed && !this.existingBranch) return noDelivery;
-    if (pushed) await this.saveDiff(base, head);
     const stat = formatDiffstat(await diffstat(this.dir, `refs/remotes/origin/${base}`));
     const pr = await this.pullRequest(summary, stat, pushed, options.openPr);
     return { pushed, sha: pushed ? head : null, diffstat: stat, pr };
   }
 
   /**
-   * Keeps the pushed branch's diff against its base for the dashboard: scrubbed, at most
-   * `diffMaxBytes` (beyond that only its size), never for a privacy-mode agent. A diff that cannot
-   * be made is logged, not fatal: the push is what matters.
+   * Keeps the pushed branch's diff against its base for the dashboard, with the other
+   * repositories' (`repos`): scrubbed, at most `diffMaxBytes` each (beyond that only its size),
+   * never for a privacy-mode agent. A diff that cannot be made is logged, not fatal: the push is
+   * what matters.
    */
-  private async saveDiff(base: string, head: string | null): Promise<void> {
-    const { agent, deps } = this;
-    if (!deps.diffs || agent.privacy) return;
+  private async saveDiff(head: string | null, repos: RepoDiff[]): Promise<void> {
+    const { agent, deps, base } = this;
+    if (!deps.diffs || agent.privacy || !base) return;
     try {
-      const diff = await unifiedDiff(this.dir, `refs/remotes/origin/${base}`, deps.settings.diffMaxBytes ?? defaultDiffMaxBytes);
-      const text = diff.kind === 'diff' ? deps.scrubber.scrub(diff.text) : null;
-      const bytes = diff.kind === 'diff' ? Buffer.byteLength(diff.text) : diff.bytes;
-      await deps.diffs.save(agent.id, { text, bytes, base, branch: agent.branch, sha: head, at: new Date().toISOString() }, agent.expiresAt);
+      const diff = await branchDiff(this.dir, base, deps.settings.diffMaxBytes ?? defaultDiffMaxBytes, deps.scrubber);
+      await deps.diffs.save(agent.id, { ...diff, base, branch: agent.branch, sha: head, at: new Date().toISOString(), ...(repos.length ? { repos } : {}) }, agent.expiresAt);
     } catch (error) {
       this.log.warn({ err: error, agentId: agent.id }, 'could not save the diff for the dashboard');
     }

@@ -1,9 +1,10 @@
-import { repoLabel, toErrandError, type Agent, type AgentEvent, type ExtraRepo, type Log, type PullRequestRef, type RepoHost, type RepoRef, type SandboxHandle } from '../core/index.js';
+import { repoLabel, toErrandError, type Agent, type AgentEvent, type ExtraRepo, type Log, type PullRequestRef, type RepoDiff, type RepoHost, type RepoRef, type SandboxHandle } from '../core/index.js';
 import { commitAll, type GitIdentity } from '../git/commit.js';
 import { diffstat } from '../git/diffstat.js';
 import { push } from '../git/remote.js';
 import { importWorkTree } from '../git/work-tree.js';
 import type { Scrubber } from '../redact/scrubber.js';
+import { branchDiff } from './branch-diff.js';
 import type { ExtraCheckout } from './extra-repos.js';
 import { revParse } from './host-checkout.js';
 import { formatDiffstat, pullRequestBody } from './run-text.js';
@@ -18,6 +19,8 @@ export interface ExtraDelivery {
   pr: PullRequestRef | null;
   /** The pull request was opened by this delivery (its body then gets the links to the others). */
   opened: boolean;
+  /** The branch against its base for the dashboard, when it was asked for and could be made. */
+  diff?: RepoDiff;
 }
 
 export interface ExtraDeliveryContext {
@@ -33,6 +36,8 @@ export interface ExtraDeliveryContext {
   publicUrl?: string | undefined;
   emit: (event: AgentEvent) => Promise<void>;
   log: Log;
+  /** Keep the branch's diff for the dashboard, up to this size; null: keep none (privacy mode, no store). */
+  diffMaxBytes: number | null;
 }
 
 /**
@@ -59,22 +64,36 @@ export async function deliverExtra(item: ExtraCheckout, ctx: ExtraDeliveryContex
   }
   if (!pushed && !item.existingBranch) return none;
   const stat = formatDiffstat(await diffstat(item.dir, `refs/remotes/origin/${item.base}`));
+  const diff = await repoDiff(item, head, ctx);
+  const delivered = { ...none, pushed, sha: pushed ? head : null, diffstat: stat, ...(diff ? { diff } : {}) };
   try {
     const known: PullRequestRef | null = extra.prNumber && extra.prUrl ? { number: extra.prNumber, url: extra.prUrl } : await host.findPullRequest(extra.repo, agent.branch);
     if (known) {
       if (pushed) await ctx.emit({ type: 'milestone', name: 'pr_updated', text: `updated pull request ${repoLabel(extra.repo)}#${known.number}`, data: { number: known.number, url: known.url } });
-      return { ...none, pushed, sha: pushed ? head : null, diffstat: stat, pr: known };
+      return { ...delivered, pr: known };
     }
-    if (!agent.autoPr || !ctx.openPr) return { ...none, pushed, sha: pushed ? head : null, diffstat: stat };
+    if (!agent.autoPr || !ctx.openPr) return delivered;
     const body = ctx.scrubber.scrub(pullRequestBody({ agent: { ...agent, repo: extra.repo }, summary: ctx.summary, diffstat: stat, publicUrl: ctx.publicUrl }));
     const pr = await host.openPullRequest({ repo: extra.repo, head: agent.branch, base: item.base, title: agent.title, body, draft: true });
     if (pr) await ctx.emit({ type: 'milestone', name: 'pr_opened', text: `opened draft pull request ${repoLabel(extra.repo)}#${pr.number}`, data: { number: pr.number, url: pr.url } });
-    return { ...none, pushed, sha: pushed ? head : null, diffstat: stat, pr, opened: pr !== null };
+    return { ...delivered, pr, opened: pr !== null };
   } catch (error) {
     const failure = toErrandError(error);
     ctx.log.warn({ code: failure.code, err: failure, repo: repoLabel(extra.repo) }, 'pull request failed');
     await ctx.emit({ type: 'error', code: failure.code, message: `${repoLabel(extra.repo)}: the branch is pushed, but the pull request failed: ${failure.message}` });
-    return { ...none, pushed, sha: pushed ? head : null, diffstat: stat };
+    return delivered;
+  }
+}
+
+/** The repository's branch against its base for the dashboard; a failure is a warning, not a failed delivery. */
+async function repoDiff(item: ExtraCheckout, head: string | null, ctx: ExtraDeliveryContext): Promise<RepoDiff | undefined> {
+  if (ctx.diffMaxBytes === null) return undefined;
+  try {
+    const diff = await branchDiff(item.dir, item.base, ctx.diffMaxBytes, ctx.scrubber);
+    return { repo: repoLabel(item.extra.repo), folder: item.extra.path, ...diff, base: item.base, sha: head };
+  } catch (error) {
+    ctx.log.warn({ err: error, repo: repoLabel(item.extra.repo) }, 'could not make the diff of a repository for the dashboard');
+    return undefined;
   }
 }
 

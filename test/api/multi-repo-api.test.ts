@@ -166,6 +166,11 @@ describe('several repositories in one agent', () => {
     // The primary's commit holds none of the other repository's files.
     expect(await gitServer.readFile(names.app, branch, `${libFolder}-${round}/lib.txt`)).toBeNull();
     expect((await gitServer.lastCommit(names.lib, branch)).subject).toBe('Bump app and lib to v2');
+    // The dashboard's diff holds every repository pushed, each against its own base.
+    const diff = await harness!.core.stores.diffs.load(id);
+    expect(diff?.text).toContain('+app v2');
+    expect(diff?.repos?.map((repo) => [repo.repo, repo.folder, repo.base])).toEqual([[names.lib, `${libFolder}-${round}`, 'main']]);
+    expect(diff?.repos?.[0]?.text).toContain('+lib v2');
 
     // Two PRs, each listing the other once both were open; none for docs.
     const opened = github!.callsTo('POST', '/repos/:owner/:repo/pulls');
@@ -203,6 +208,9 @@ describe('several repositories in one agent', () => {
     model!.assertDone();
     expect(second.status).toBe('finished');
     expect(await gitServer.readFile(names.docs, branch, 'docs.md')).toBe('# docs v2\n');
+    const after = await harness!.core.stores.diffs.load(id);
+    expect(after?.repos?.map((repo) => repo.repo)).toEqual([names.lib, names.docs]);
+    expect(after?.repos?.[1]?.text).toContain('+# docs v2');
     expect(github!.callsTo('POST', '/repos/:owner/:repo/pulls')).toHaveLength(3);
     const docsPr = second.extraRepos?.[1]?.prUrl;
     expect(docsPr).toBeTruthy();

@@ -11,6 +11,20 @@ export interface AgentDiff {
   /** The commit the diff ends at. */
   sha: string | null;
   at: string;
+  /** The agent's other repositories (several in one agent), each against its own base. */
+  repos?: RepoDiff[];
+}
+
+/** One extra repository's branch against its base, as for the primary. */
+export interface RepoDiff {
+  /** `owner/name` (or the URL's label). */
+  repo: string;
+  /** Its folder under /workspace. */
+  folder: string;
+  text: string | null;
+  bytes: number;
+  base: string;
+  sha: string | null;
 }
 
 export interface DiffStore {

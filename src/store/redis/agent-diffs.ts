@@ -11,6 +11,9 @@ export const StoredAgentDiff = z.object({
   branch: z.string(),
   sha: z.string().nullable(),
   at: z.string(),
+  repos: z
+    .array(z.object({ repo: z.string(), folder: z.string(), text: z.string().nullable(), bytes: z.number().int().nonnegative(), base: z.string(), sha: z.string().nullable() }))
+    .optional(),
 });
 
 /** One JSON value per agent (the latest push's diff), expiring a day after the agent does. */
@@ -31,7 +34,9 @@ export class RedisAgentDiffs implements DiffStore {
     if (text === null) return null;
     try {
       const parsed = StoredAgentDiff.safeParse(JSON.parse(text));
-      return parsed.success ? parsed.data : null;
+      if (!parsed.success) return null;
+      const { repos, ...diff } = parsed.data;
+      return repos ? { ...diff, repos } : diff;
     } catch {
       return null;
     }
