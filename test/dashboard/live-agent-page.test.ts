@@ -85,6 +85,28 @@ describe('the agent page while a command runs', () => {
   });
 });
 
+describe("the model's reasoning", () => {
+  it('is shown folded under "Thinking", live and after a reload, as text', async () => {
+    const id = await launch('Find the slow query');
+    await h.drive(id, 'preparing', 'running');
+    const { context, page } = await h.context(h.keys.alice);
+    await page.goto(`/agents/${id}`);
+    await page.locator('#agent-status[data-status="running"]').waitFor();
+    await h.drive(id, { type: 'thinking', text: 'The N+1 is in <b>page.ts</b>; check the loader first.' });
+    const thinking = page.locator('#transcript .msg.thinking');
+    await thinking.waitFor();
+    for (const view of ['live', 'reloaded']) {
+      if (view === 'reloaded') await page.reload();
+      expect(await thinking.locator('summary').innerText()).toBe('Thinking');
+      expect(await thinking.locator('details').getAttribute('open')).toBeNull();
+      await thinking.locator('summary').click();
+      expect(await thinking.locator('.text').innerText()).toBe('The N+1 is in <b>page.ts</b>; check the loader first.');
+      expect(await thinking.locator('b').count()).toBe(0);
+    }
+    await context.close();
+  });
+});
+
 describe('rendered Markdown', () => {
   it('renders the summary and messages with headings, code and links, and <script> in them stays text', async () => {
     const id = await launch('Cache the workspace query');

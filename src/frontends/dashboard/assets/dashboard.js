@@ -217,6 +217,13 @@
           renderMarkdownLater(message, event);
         }
         break;
+      case 'thinking':
+        if (event.text.trim()) {
+          append(el('li', { class: 'msg thinking', 'data-event-id': event.id }, [
+            el('details', {}, [el('summary', { class: 'who', text: 'Thinking' }), el('div', { class: 'text', text: event.text })]),
+          ]));
+        }
+        break;
       case 'tool_call':
         append(toolStepNode(event));
         break;
@@ -287,7 +294,7 @@
   var after = article.getAttribute('data-last-event');
   var source = new EventSource('/agents/' + encodeURIComponent(agentId) + '/events' + (after ? '?after=' + encodeURIComponent(after) : ''));
   var seen = {};
-  ['status', 'log', 'milestone', 'model_message', 'tool_call', 'tool_output', 'tool_result', 'follow_up', 'summary', 'error'].forEach(function (type) {
+  ['status', 'log', 'milestone', 'model_message', 'thinking', 'tool_call', 'tool_output', 'tool_result', 'follow_up', 'summary', 'error'].forEach(function (type) {
     source.addEventListener(type, function (message) {
       if (!message.data) return; // a connection error, not an event: EventSource reconnects by itself
       var event;

@@ -58,7 +58,8 @@ export function visibleEvents(agent: Agent, events: StoredEvent[]): StoredEvent[
 }
 
 /**
- * The conversation and tool steps, oldest first: the prompt, the model's messages, each tool call
+ * The conversation and tool steps, oldest first: the prompt, the model's messages (and its reasoning,
+ * folded, when the provider returns it), each tool call
  * with its result folded under it, follow-ups, status changes and the summary. The page's script
  * renders live events into the same shapes (assets/dashboard.js).
  */
@@ -77,6 +78,9 @@ export function transcript(agent: Agent, events: StoredEvent[], scrubber: Scrubb
     switch (event.type) {
       case 'model_message':
         if (event.text.trim()) items.push(html`<li class="msg agent" data-event-id="${event.id}"><p class="who">Agent</p>${markdownBlock(s(event.text))}</li>`);
+        break;
+      case 'thinking':
+        if (event.text.trim()) items.push(html`<li class="msg thinking" data-event-id="${event.id}"><details><summary class="who">Thinking</summary><div class="text">${s(event.text)}</div></details></li>`);
         break;
       case 'tool_call':
         items.push(toolStep(event, results.get(event.callId), live.get(event.callId) ?? '', s));
