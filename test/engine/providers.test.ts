@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { isErrandError, type ErrandError, type ModelClient, type ModelMessage, type ModelTool } from '../../src/core/index.js';
 import { AnthropicClient } from '../../src/engine/providers/anthropic.js';
@@ -66,6 +67,15 @@ describe.each(providers)('$name provider', (provider) => {
     servers.push(server);
     return server;
   }
+
+  it("leaves no listener on the run's abort signal after each call, however many calls a run makes", async () => {
+    const calls = 15;
+    const server = await fake(Array.from({ length: calls }, () => ({ reply: { text: 'ok' } })));
+    const client = provider.client(server.baseUrl);
+    const run = new AbortController();
+    for (let i = 0; i < calls; i++) await client.complete({ model: 'm', messages: [{ role: 'user', content: `step ${i}` }], tools: [] }, run.signal);
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(0);
+  });
 
   it('answers a prompt with text and reports the tokens used', async () => {
     const server = await fake([{ expect: { lastMessageIncludes: 'say hello', model: 'm-1' }, reply: { text: 'Hello!', usage: { inputTokens: 42, outputTokens: 7 } } }]);

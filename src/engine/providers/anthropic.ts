@@ -40,7 +40,7 @@ export class AnthropicClient implements ModelClient {
   async complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse> {
     const body = toAnthropicBody(request);
     const raw = await withRetries({
-      attempt: () => this.sdk.messages.create(body, signal ? { signal } : {}),
+      attempt: (attemptSignal) => this.sdk.messages.create(body, attemptSignal ? { signal: attemptSignal } : {}),
       classify: (error) => this.classify(error, request.model),
       policy: this.retry,
       signal,

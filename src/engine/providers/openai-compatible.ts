@@ -45,7 +45,7 @@ export class OpenAiCompatibleClient implements ModelClient {
   async complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse> {
     const body = this.toBody(request);
     const raw = await withRetries({
-      attempt: () => this.sdk.chat.completions.create(body, signal ? { signal } : {}),
+      attempt: (attemptSignal) => this.sdk.chat.completions.create(body, attemptSignal ? { signal: attemptSignal } : {}),
       classify: (error) => this.classify(error, request.model),
       policy: this.retry,
       signal,

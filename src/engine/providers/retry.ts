@@ -22,8 +22,14 @@ export type AttemptFailure =
   | { kind: 'retryable'; status?: number; retryAfterMs?: number; error: unknown }
   | { kind: 'final'; error: ErrandError };
 
+/**
+ * Calls `attempt` until it succeeds, fails for good, or `signal` aborts. Each attempt gets a signal
+ * of its own that follows `signal` and is let go after the attempt: an SDK that never removes the
+ * abort listener it adds (the OpenAI SDK's fetch timeout) then leaves nothing on the run's signal,
+ * which lives for hundreds of calls.
+ */
 export async function withRetries<T>(options: {
-  attempt: () => Promise<T>;
+  attempt: (signal: AbortSignal | undefined) => Promise<T>;
   classify: (error: unknown) => AttemptFailure;
   policy: RetryPolicy;
   signal?: AbortSignal | undefined;
@@ -34,7 +40,7 @@ export async function withRetries<T>(options: {
   for (let retry = 0; ; retry++) {
     throwIfAborted(signal);
     try {
-      return await attempt();
+      return await (signal ? attemptFollowing(signal, attempt) : attempt(undefined));
     } catch (error) {
       if (signal?.aborted) throw abortedError(error);
       const failure = classify(error);
@@ -50,6 +56,17 @@ export async function withRetries<T>(options: {
       log?.warn({ provider, status, retry: retry + 1, delayMs }, 'model call retried');
       await sleep(delayMs, signal);
     }
+  }
+}
+
+async function attemptFollowing<T>(outer: AbortSignal, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const own = new AbortController();
+  const follow = () => own.abort(outer.reason);
+  outer.addEventListener('abort', follow, { once: true });
+  try {
+    return await attempt(own.signal);
+  } finally {
+    outer.removeEventListener('abort', follow);
   }
 }
 
