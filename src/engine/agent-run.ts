@@ -52,7 +52,7 @@ import { cloneDependencies, type DependencyCheckout } from './dependencies.js';
 import { deliverExtra, linkPullRequests, type ExtraDelivery, type LinkedPull } from './extra-delivery.js';
 import { checkoutExtras, copyExtrasIntoMachine, excludeFromPrimary, extraReposDir, settleFolders, type ExtraCheckout } from './extra-repos.js';
 import { checkoutDir, emptyDir, lsTree, prepareCheckout, refreshGitDir, revParse } from './host-checkout.js';
-import { keepBase, readKeptBase, reuseCheckout } from './kept-checkout.js';
+import { checkKeptCheckout, keepBase, readKeptBase } from './kept-checkout.js';
 import type { WarmRuns } from './warm-runs.js';
 import { readRepoFacts, runAgentLoop, systemPrompt, taskMessage, toolsFor, type LoopLimits, type LoopResult } from './loop/index.js';
 import { commitMessage, formatDiffstat, pullRequestBody } from './run-text.js';
@@ -254,15 +254,19 @@ export class AgentRun {
   async checkout(): Promise<void> {
     const { agent, deps, signal } = this;
     if (!agent.repo) return;
-    this.host = repoHostFor(deps.repoHosts, agent.repo);
-    const access = await this.host.access(agent.repo, signal);
+    const host = repoHostFor(deps.repoHosts, agent.repo);
+    const repo = agent.repo;
+    this.host = host;
+    const access = await host.access(repo, signal);
     deps.scrubber.add(access.token);
-    // A checkout kept from the last run (its machine still warm) is checked against the remote while
-    // the default branch is asked for; it counts only if its base is still the agent's base.
+    // A checkout kept from the last run (its machine still warm) is checked against the remote; it
+    // counts only if its base is still the agent's base. Its ls-remote names the default branch
+    // too, so the host is asked for it only when that did not.
     const keptBase = this.continuing ? (agent.baseBranch ?? (await readKeptBase(this.dir))) : null;
-    const keptRead = keptBase ? reuseCheckout(access, this.dir, keptBase, agent.branch, signal).catch(() => null) : Promise.resolve(null);
+    const keptRead = keptBase ? checkKeptCheckout(access, this.dir, keptBase, agent.branch, signal).catch(() => null) : Promise.resolve(null);
+    const askHost = () => (agent.baseBranch ? host.defaultBranch(repo).catch(() => null) : host.defaultBranch(repo));
     const [defaultBranch, settings] = await Promise.all([
-      agent.baseBranch ? this.host.defaultBranch(agent.repo).catch(() => null) : this.host.defaultBranch(agent.repo),
+      keptRead.then((check) => check?.defaultBranch ?? askHost()),
       deps.workspaceSettings?.get(agent.workspace),
     ]);
     this.defaultBranch = defaultBranch;
@@ -270,7 +274,7 @@ export class AgentRun {
     this.protectedBranches = settings?.protectedBranches ?? defaultProtectedBranches;
     // Checked at launch too; only here is the repository's default branch known.
     assertAgentBranch(agent.branch, { base: this.base, defaultBranch: this.defaultBranch, patterns: this.protectedBranches });
-    const reused = await keptRead;
+    const reused = (await keptRead)?.checkout ?? null;
     const kept = reused && keptBase === this.base ? reused : null;
     this.keptCheckout = kept !== null;
     if (kept) void this.emit({ type: 'log', phase: 'git', stream: 'system', text: 'reused the checkout of the last run: nothing to clone' });
@@ -531,6 +535,8 @@ done`;
         this.base ? keepBase(this.dir, this.base).catch(() => undefined) : undefined,
       ]);
     }
+    // Read once the machine holds what the follow-up will find: off the follow-up's path.
+    if (this.warm) this.deps.sandbox.keepFacts?.(this.agent.id);
   }
 
   /** Drops what privacy mode keeps only for the run: the conversation and the event transcript. */
@@ -566,7 +572,7 @@ done`;
     await this.pending;
     // The other repositories are cloned again by every run (a warm machine keeps its copies of them).
     await rm(extraReposDir(this.dir), { recursive: true, force: true }).catch((error: unknown) => this.log.warn({ err: error }, 'could not remove the other repositories\' checkouts'));
-    // A warm machine's follow-up reuses the checkout (reuseCheckout); it goes when the machine stops (dropWarmRun).
+    // A warm machine's follow-up reuses the checkout (checkKeptCheckout); it goes when the machine stops (dropWarmRun).
     if (this.warm) return;
     for (const dir of [this.dir, `${this.dir}-deps`]) {
       await rm(dir, { recursive: true, force: true }).catch((error: unknown) => this.log.warn({ err: error }, 'could not remove the checkout'));
