@@ -53,6 +53,7 @@ import { deliverExtra, linkPullRequests, type ExtraDelivery, type LinkedPull } f
 import { checkoutExtras, copyExtrasIntoMachine, excludeFromPrimary, extraReposDir, settleFolders, type ExtraCheckout } from './extra-repos.js';
 import { checkoutDir, emptyDir, lsTree, prepareCheckout, refreshGitDir, revParse } from './host-checkout.js';
 import { checkKeptCheckout, keepBase, readKeptBase } from './kept-checkout.js';
+import { gateHandle, type CheckoutGate } from './checkout-gate.js';
 import type { WarmRuns } from './warm-runs.js';
 import { readRepoFacts, runAgentLoop, systemPrompt, taskMessage, toolsFor, type LoopLimits, type LoopResult } from './loop/index.js';
 import { commitMessage, formatDiffstat, pullRequestBody } from './run-text.js';
@@ -147,6 +148,8 @@ export class AgentRun {
   private keptCheckout = false;
   /** The machine stays running after this run (see park): the checkout and the egress directory stay too. */
   private warm = false;
+  /** A warm machine's checkout still being checked while the run goes on (checkoutBehind). */
+  private gate: CheckoutGate | null = null;
   /** Denied egress per host, for the summary's "requests blocked" line. */
   private readonly blocked = new Map<string, number>();
 
@@ -182,19 +185,21 @@ export class AgentRun {
     const settingsRead = Promise.resolve(deps.workspaceSettings?.get(agent.workspace));
     const secretsRead = this.resolveSecrets();
     const found = this.continuing ? Promise.all([secretsRead, settingsRead]).then(([secrets, settings]) => this.findMachine(secrets.agent, policyOf(settings), onLog)) : Promise.resolve(null);
-    const [secrets, , settings, reuse] = await allSettledOrThrow([
-      secretsRead,
-      agent.repo ? this.checkout() : emptyDir(this.dir).then(() => mkdir(this.dir)),
-      settingsRead,
-      found,
-    ] as const);
+    const checkoutStep = agent.repo ? this.checkout() : emptyDir(this.dir).then(() => mkdir(this.dir));
+    const [secrets, settings, reuse] = await allSettledOrThrow([secretsRead, settingsRead, found] as const).catch(async (error: unknown) => {
+      await checkoutStep.catch(() => undefined);
+      throw error;
+    });
+    // A warm machine's follow-up goes on while its checkout is checked (see checkoutBehind); any other run waits for it.
+    if (!(reuse?.warm && agent.repo)) await checkoutStep;
     this.agentEnv = secrets.agent;
     const policy = policyOf(settings);
     const offline = isOffline(policy);
     if (!offline && deps.egressUnavailable) throw new ErrandError('not_configured', deps.egressUnavailable);
-    if (reuse) {
-      // A warm machine got the host's .git when its last run ended; a checkout reused as it was has nothing newer.
-      if (agent.repo && !(reuse.warm && this.keptCheckout)) await refreshGitDir(reuse, this.dir);
+    if (reuse?.warm && agent.repo) {
+      this.handle = this.checkoutBehind(reuse, checkoutStep);
+    } else if (reuse) {
+      if (agent.repo) await refreshGitDir(reuse, this.dir);
       this.handle = reuse;
     } else if (!offline && deps.egress) {
       if (this.egress) this.egress.setPhase('install');
@@ -225,6 +230,17 @@ export class AgentRun {
       await copyExtrasIntoMachine(this.handle, this.extras);
     }
     await this.pending;
+  }
+
+  /**
+   * A warm machine got the host's .git when its last run ended, and a checkout reused as it was
+   * has nothing newer; one made anew (the branch or base moved) is copied in. Until that is done
+   * the handle holds every call back, so the model is asked while the remote is, and no tool sees
+   * the machine before the checkout is right (see checkout-gate.ts).
+   */
+  private checkoutBehind(machine: SandboxHandle, checkoutStep: Promise<void>): SandboxHandle {
+    this.gate = gateHandle(machine, checkoutStep.then(() => (this.keptCheckout ? undefined : refreshGitDir(machine, this.dir))));
+    return this.gate.handle;
   }
 
   /** Re-attaches to the agent's container if it is still there, with the host checkout's git data copied in. */
@@ -308,9 +324,31 @@ export class AgentRun {
     const { agent, deps, handle } = this;
     if (!handle) throw new Error('think() before prepare()');
     const resolved = deps.models.resolve(agent.model);
-    const facts = await readRepoFacts(handle, this.signal);
-    const system = systemPrompt({ agent, baseBranch: this.base, facts });
-    const messages = await this.startingMessages();
+    const { gate } = this;
+    try {
+      const facts = await readRepoFacts(handle, this.signal);
+      const system = systemPrompt({ agent, baseBranch: this.base ?? (await this.expectedBase()), facts });
+      const messages = await this.startingMessages();
+      const result = await this.loop(resolved, handle, system, messages, gate ? AbortSignal.any([this.signal, gate.failed]) : this.signal);
+      await gate?.ready;
+      return result;
+    } finally {
+      await this.checkoutSettled();
+    }
+  }
+
+  /** The base while a warm machine's checkout is still checked: the agent's own, or the one its last run had. */
+  private async expectedBase(): Promise<string | null> {
+    return this.agent.baseBranch ?? (this.agent.repo ? readKeptBase(this.dir) : null);
+  }
+
+  /** Waits for a checkout still being checked (checkoutBehind), whatever it came to. */
+  private async checkoutSettled(): Promise<void> {
+    await this.gate?.ready.catch(() => undefined);
+  }
+
+  private loop(resolved: ReturnType<ModelRegistry['resolve']>, handle: SandboxHandle, system: string, messages: ModelMessage[], signal: AbortSignal): Promise<LoopResult> {
+    const { agent, deps } = this;
     return runAgentLoop({
       model: resolved,
       sandbox: handle,
@@ -318,7 +356,7 @@ export class AgentRun {
       system,
       messages,
       limits: deps.settings.limits,
-      signal: this.signal,
+      signal,
       env: this.agentEnv,
       commandTimeoutMs: deps.settings.commandTimeoutMs,
       drainFollowUps: () => deps.inbox.drain(agent.id),
@@ -535,8 +573,8 @@ done`;
         this.base ? keepBase(this.dir, this.base).catch(() => undefined) : undefined,
       ]);
     }
-    // Read once the machine holds what the follow-up will find: off the follow-up's path.
-    if (this.warm) this.deps.sandbox.keepFacts?.(this.agent.id);
+    // Read once the machine holds what a follow-up will find, and before the run settles: off the follow-up's path.
+    if (this.warm) await this.deps.sandbox.keepFacts?.(this.agent.id);
   }
 
   /** Drops what privacy mode keeps only for the run: the conversation and the event transcript. */
@@ -567,6 +605,7 @@ done`;
   }
 
   async cleanUp(): Promise<void> {
+    await this.checkoutSettled();
     await this.egress?.close({ keepDir: this.warm }).catch((error: unknown) => this.log.warn({ err: error }, 'could not close the egress proxy'));
     this.egress = null;
     await this.pending;

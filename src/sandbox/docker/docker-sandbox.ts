@@ -242,14 +242,16 @@ export class DockerSandbox implements Sandbox {
 
   /**
    * The run made its last change to the warm machine (its `.git` refreshed): the facts are read
-   * now, off the follow-up's path, and kept while the machine stays idle (see `factsOf`).
+   * now, before the run settles and so before any follow-up, and kept while the machine stays idle
+   * (see `factsOf`).
    */
-  keepFacts(agentId: string): void {
+  async keepFacts(agentId: string): Promise<void> {
     const facts = this.containersOf(agentId)
       .then((containers) => containers.find((c) => !isEgressSidecar(c) && c.State === 'running'))
       .then((info) => (info ? readFacts({ docker: this.docker, containerId: info.Id, user: info.Labels[labels.user] ?? 'errand', workdir, supervised: info.Labels[labels.supervised] === '1' }) : null))
       .catch(() => null);
     this.warm.remember(agentId, facts);
+    await facts;
   }
 
   async park(agentId: string): Promise<Parked> {
