@@ -70,4 +70,38 @@ describe('a follow-up while the machine is still warm', () => {
       await destinations.close();
     }
   });
+
+  it('notices a branch someone pushed to during the grace: the checkout is made anew and the tools see it from the first command', async () => {
+    const sandbox = testSandbox(bed.docker, { idleGraceMs: 600_000, maxWarm: 5 });
+    const name = `test/warm-moved-${process.pid}`;
+    try {
+      const url = await bed.gitServer.createRepo(name, { 'README.md': '# moved\n' }, { tokens: [pushToken] });
+      const h = await bed.start(
+        [
+          { label: 'work', reply: run('echo one > one.txt') },
+          { label: 'finish', reply: call('finish', { summary: 'Add one.txt' }) },
+          { label: 'follow-up', reply: run('git log --format=%s -1; git show HEAD:theirs.txt; echo two > two.txt') },
+          { label: 'finish again', expect: { lastMessageIncludes: 'Someone else\npushed by someone else' }, reply: call('finish', { summary: 'Add two.txt' }) },
+        ],
+        { sandbox },
+      );
+      h.deps.warmRuns = new WarmRuns({ dataDir: h.dataDir, log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child() { return this; } } });
+      const id = await h.launch({ text: `repo=${url} add files` });
+      const first = await h.waitForStatus(id, ['finished', 'failed'], 120_000);
+      expect(first.status).toBe('finished');
+      await bed.gitServer.commitFiles(name, first.branch, { 'theirs.txt': 'pushed by someone else\n' }, 'Someone else');
+
+      await h.core.service.followUp(id, first.owner, 'add another file', first.conversations[0]!);
+      await waitFor(async () => (await h.events(id)).filter((e) => e.type === 'status' && e.status === 'finished').length === 2, { timeoutMs: 120_000, what: 'the follow-up run to finish' });
+      bed.model!.assertDone();
+      const events = eventText(await h.events(id));
+      expect(events).toContain('resumed in the same container, still running');
+      expect(events).not.toContain('reused the checkout of the last run');
+      for (const [path, content] of [['one.txt', 'one\n'], ['theirs.txt', 'pushed by someone else\n'], ['two.txt', 'two\n']]) {
+        expect(await bed.gitServer.readFile(name, first.branch, path!)).toBe(content);
+      }
+    } finally {
+      sandbox.close();
+    }
+  });
 });
