@@ -328,8 +328,11 @@ export class DockerSandbox implements Sandbox {
   }
 
   private async containersOf(agentId: string): Promise<Docker.ContainerInfo[]> {
-    await assertDockerReachable(this.docker);
-    return this.docker.listContainers({ all: true, filters: { label: [`${labels.agent}=${agentId}`] } });
+    // Asked together: an engine that does not answer fails with the ping's error (and its hint).
+    const [reachable, listed] = await Promise.allSettled([assertDockerReachable(this.docker), this.docker.listContainers({ all: true, filters: { label: [`${labels.agent}=${agentId}`] } })]);
+    if (reachable.status === 'rejected') throw reachable.reason;
+    if (listed.status === 'rejected') throw listed.reason;
+    return listed.value;
   }
 
   private async createContainer(agentId: string, image: string, user: string, repo: string, network: string, facts: EngineFacts, workspace: string, env: string[]): Promise<Docker.Container> {
