@@ -150,6 +150,8 @@ export class AgentRun {
   private warm = false;
   /** A warm machine's checkout still being checked while the run goes on (checkoutBehind). */
   private gate: CheckoutGate | null = null;
+  /** The host checkout of this run's prepare, made or checked. */
+  private checkoutStep: Promise<void> | null = null;
   /** Denied egress per host, for the summary's "requests blocked" line. */
   private readonly blocked = new Map<string, number>();
 
@@ -186,6 +188,9 @@ export class AgentRun {
     const secretsRead = this.resolveSecrets();
     const found = this.continuing ? Promise.all([secretsRead, settingsRead]).then(([secrets, settings]) => this.findMachine(secrets.agent, policyOf(settings), onLog)) : Promise.resolve(null);
     const checkoutStep = agent.repo ? this.checkout() : emptyDir(this.dir).then(() => mkdir(this.dir));
+    // Whatever happens next, cleanUp waits for it; its failure is seen where it is awaited.
+    this.checkoutStep = checkoutStep;
+    checkoutStep.catch(() => undefined);
     const [secrets, settings, reuse] = await allSettledOrThrow([secretsRead, settingsRead, found] as const).catch(async (error: unknown) => {
       await checkoutStep.catch(() => undefined);
       throw error;
@@ -342,9 +347,9 @@ export class AgentRun {
     return this.agent.baseBranch ?? (this.agent.repo ? readKeptBase(this.dir) : null);
   }
 
-  /** Waits for a checkout still being checked (checkoutBehind), whatever it came to. */
+  /** Waits for a checkout still being made or checked (checkoutBehind), whatever it came to. */
   private async checkoutSettled(): Promise<void> {
-    await this.gate?.ready.catch(() => undefined);
+    await Promise.allSettled([this.checkoutStep, this.gate?.ready]);
   }
 
   private loop(resolved: ReturnType<ModelRegistry['resolve']>, handle: SandboxHandle, system: string, messages: ModelMessage[], signal: AbortSignal): Promise<LoopResult> {
