@@ -152,6 +152,8 @@ export class AgentRun {
   private gate: CheckoutGate | null = null;
   /** The host checkout of this run's prepare, made or checked. */
   private checkoutStep: Promise<void> | null = null;
+  /** The saved conversation of a continuing run, read while it prepares (savedConversation). */
+  private conversationRead: Promise<ModelMessage[] | null> | null = null;
   /** Denied egress per host, for the summary's "requests blocked" line. */
   private readonly blocked = new Map<string, number>();
 
@@ -186,6 +188,8 @@ export class AgentRun {
     // not wait for each other; a continuing run looks for its machine while the checkout is made.
     const settingsRead = Promise.resolve(deps.workspaceSettings?.get(agent.workspace));
     const secretsRead = this.resolveSecrets();
+    // A continuing run's conversation is read meanwhile; a failed read is seen when the loop starts.
+    if (this.continuing) this.savedConversation().catch(() => undefined);
     const found = this.continuing ? Promise.all([secretsRead, settingsRead]).then(([secrets, settings]) => this.findMachine(secrets.agent, policyOf(settings), onLog)) : Promise.resolve(null);
     const checkoutStep = agent.repo ? this.checkout() : emptyDir(this.dir).then(() => mkdir(this.dir));
     // Whatever happens next, cleanUp waits for it; its failure is seen where it is awaited.
@@ -646,13 +650,22 @@ done`;
   }
 
   private async startingMessages(): Promise<ModelMessage[]> {
-    const { agent, deps } = this;
+    const { agent } = this;
     const continuing = this.continuing;
-    const previous = continuing ? await deps.history.load(agent.id) : null;
+    const previous = continuing ? await this.savedConversation() : null;
     if (previous && previous.length > 0) return previous;
     const task = taskMessage(agent);
     if (!continuing) return [{ role: 'user', content: task }];
     return [{ role: 'user', content: `${task}\n\n(You worked on this before; that conversation is no longer available. Your earlier work is on the branch.)` }];
+  }
+
+  /**
+   * The conversation a continuing run carries on, read once: `prepare` starts the read (its last
+   * run has ended, so nothing changes it meanwhile) and the loop's start finds it done.
+   */
+  private savedConversation(): Promise<ModelMessage[] | null> {
+    this.conversationRead ??= this.deps.history.load(this.agent.id);
+    return this.conversationRead;
   }
 
   /** The agent's launch envVars, taught to the scrubber; empty when none were given. */
