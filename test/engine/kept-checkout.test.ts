@@ -13,12 +13,12 @@ const bot = { name: 'Errand', email: 'errand@example.com' };
 let repos = 0;
 
 /** A host checkout as a run that pushed leaves it when its machine stays warm. */
-async function keptCheckout(branch = 'errand/kept'): Promise<{ name: string; dir: string; access: { url: string; token: string }; branch: string }> {
+async function keptCheckout(branch = 'errand/kept', base = 'main'): Promise<{ name: string; dir: string; access: { url: string; token: string }; branch: string }> {
   const name = `test/kept-${process.pid}-${repos++}`;
-  const url = await bed.server.createRepo(name, { 'README.md': '# kept\n' }, { tokens: [token] });
+  const url = await bed.server.createRepo(name, { 'README.md': '# kept\n' }, { tokens: [token], defaultBranch: base });
   const access = { url, token };
   const dir = join(bed.work, name.replace('/', '-'));
-  await prepareCheckout(access, dir, 'main', branch);
+  await prepareCheckout(access, dir, base, branch);
   await writeFile(join(dir, 'work.txt'), 'done\n');
   await commitAll(dir, { message: 'Work', author: bot, coAuthor: null });
   await push(access, dir, branch);
@@ -31,6 +31,13 @@ describe('a checkout kept from the last run (its machine still warm)', () => {
     const check = await checkKeptCheckout(access, dir, 'main', branch);
     expect(check.checkout).toEqual({ existingBranch: true, submodules: [] });
     expect(check.defaultBranch).toBe('main');
+  });
+
+  it('names the remote\'s default branch whatever it is called', async () => {
+    const { dir, access, branch } = await keptCheckout('errand/trunk-work', 'trunk');
+    const check = await checkKeptCheckout(access, dir, 'trunk', branch);
+    expect(check.defaultBranch).toBe('trunk');
+    expect(check.checkout?.existingBranch).toBe(true);
   });
 
   it('is not reused when someone pushed to the agent\'s branch since: the run clones it again', async () => {
