@@ -53,7 +53,8 @@ import { branchDiff, defaultDiffMaxBytes } from './branch-diff.js';
 import { deliverExtra, linkPullRequests, type ExtraDelivery, type LinkedPull } from './extra-delivery.js';
 import { checkoutExtras, copyExtrasIntoMachine, excludeFromPrimary, extraReposDir, settleFolders, type ExtraCheckout } from './extra-repos.js';
 import { checkoutDir, emptyDir, lsTree, prepareCheckout, refreshGitDir, revParse } from './host-checkout.js';
-import { keepBase, readKeptBase, reuseCheckout } from './kept-checkout.js';
+import { checkKeptCheckout, keepBase, readKeptBase } from './kept-checkout.js';
+import { gateHandle, type CheckoutGate } from './checkout-gate.js';
 import type { WarmRuns } from './warm-runs.js';
 import { readRepoFacts, runAgentLoop, systemPrompt, taskMessage, toolsFor, type LoopLimits, type LoopResult } from './loop/index.js';
 import { commitMessage, formatDiffstat, pullRequestBody } from './run-text.js';
@@ -147,6 +148,12 @@ export class AgentRun {
   private keptCheckout = false;
   /** The machine stays running after this run (see park): the checkout and the egress directory stay too. */
   private warm = false;
+  /** A warm machine's checkout still being checked while the run goes on (checkoutBehind). */
+  private gate: CheckoutGate | null = null;
+  /** The host checkout of this run's prepare, made or checked. */
+  private checkoutStep: Promise<void> | null = null;
+  /** The saved conversation of a continuing run, read while it prepares (savedConversation). */
+  private conversationRead: Promise<ModelMessage[] | null> | null = null;
   /** Denied egress per host, for the summary's "requests blocked" line. */
   private readonly blocked = new Map<string, number>();
 
@@ -181,20 +188,27 @@ export class AgentRun {
     // not wait for each other; a continuing run looks for its machine while the checkout is made.
     const settingsRead = Promise.resolve(deps.workspaceSettings?.get(agent.workspace));
     const secretsRead = this.resolveSecrets();
+    // A continuing run's conversation is read meanwhile; a failed read is seen when the loop starts.
+    if (this.continuing) this.savedConversation().catch(() => undefined);
     const found = this.continuing ? Promise.all([secretsRead, settingsRead]).then(([secrets, settings]) => this.findMachine(secrets.agent, policyOf(settings), onLog)) : Promise.resolve(null);
-    const [secrets, , settings, reuse] = await allSettledOrThrow([
-      secretsRead,
-      agent.repo ? this.checkout() : emptyDir(this.dir).then(() => mkdir(this.dir)),
-      settingsRead,
-      found,
-    ] as const);
+    const checkoutStep = agent.repo ? this.checkout() : emptyDir(this.dir).then(() => mkdir(this.dir));
+    // Whatever happens next, cleanUp waits for it; its failure is seen where it is awaited.
+    this.checkoutStep = checkoutStep;
+    checkoutStep.catch(() => undefined);
+    const [secrets, settings, reuse] = await allSettledOrThrow([secretsRead, settingsRead, found] as const).catch(async (error: unknown) => {
+      await checkoutStep.catch(() => undefined);
+      throw error;
+    });
+    // A warm machine's follow-up goes on while its checkout is checked (see checkoutBehind); any other run waits for it.
+    if (!(reuse?.warm && agent.repo)) await checkoutStep;
     this.agentEnv = secrets.agent;
     const policy = policyOf(settings);
     const offline = isOffline(policy);
     if (!offline && deps.egressUnavailable) throw new ErrandError('not_configured', deps.egressUnavailable);
-    if (reuse) {
-      // A warm machine got the host's .git when its last run ended; a checkout reused as it was has nothing newer.
-      if (agent.repo && !(reuse.warm && this.keptCheckout)) await refreshGitDir(reuse, this.dir);
+    if (reuse?.warm && agent.repo) {
+      this.handle = this.checkoutBehind(reuse, checkoutStep);
+    } else if (reuse) {
+      if (agent.repo) await refreshGitDir(reuse, this.dir);
       this.handle = reuse;
     } else if (!offline && deps.egress) {
       if (this.egress) this.egress.setPhase('install');
@@ -227,6 +241,17 @@ export class AgentRun {
     await this.pending;
   }
 
+  /**
+   * A warm machine got the host's .git when its last run ended, and a checkout reused as it was
+   * has nothing newer; one made anew (the branch or base moved) is copied in. Until that is done
+   * the handle holds every call back, so the model is asked while the remote is, and no tool sees
+   * the machine before the checkout is right (see checkout-gate.ts).
+   */
+  private checkoutBehind(machine: SandboxHandle, checkoutStep: Promise<void>): SandboxHandle {
+    this.gate = gateHandle(machine, checkoutStep.then(() => (this.keptCheckout ? undefined : refreshGitDir(machine, this.dir))));
+    return this.gate.handle;
+  }
+
   /** Re-attaches to the agent's container if it is still there, with the host checkout's git data copied in. */
   async attach(options: FindOptions = {}): Promise<SandboxHandle | null> {
     const found = await this.deps.sandbox.find(this.agent.id, options);
@@ -254,15 +279,19 @@ export class AgentRun {
   async checkout(): Promise<void> {
     const { agent, deps, signal } = this;
     if (!agent.repo) return;
-    this.host = repoHostFor(deps.repoHosts, agent.repo);
-    const access = await this.host.access(agent.repo, signal);
+    const host = repoHostFor(deps.repoHosts, agent.repo);
+    const repo = agent.repo;
+    this.host = host;
+    const access = await host.access(repo, signal);
     deps.scrubber.add(access.token);
-    // A checkout kept from the last run (its machine still warm) is checked against the remote while
-    // the default branch is asked for; it counts only if its base is still the agent's base.
+    // A checkout kept from the last run (its machine still warm) is checked against the remote; it
+    // counts only if its base is still the agent's base. Its ls-remote names the default branch
+    // too, so the host is asked for it only when that did not.
     const keptBase = this.continuing ? (agent.baseBranch ?? (await readKeptBase(this.dir))) : null;
-    const keptRead = keptBase ? reuseCheckout(access, this.dir, keptBase, agent.branch, signal).catch(() => null) : Promise.resolve(null);
+    const keptRead = keptBase ? checkKeptCheckout(access, this.dir, keptBase, agent.branch, signal).catch(() => null) : Promise.resolve(null);
+    const askHost = () => (agent.baseBranch ? host.defaultBranch(repo).catch(() => null) : host.defaultBranch(repo));
     const [defaultBranch, settings] = await Promise.all([
-      agent.baseBranch ? this.host.defaultBranch(agent.repo).catch(() => null) : this.host.defaultBranch(agent.repo),
+      keptRead.then((check) => check?.defaultBranch ?? askHost()),
       deps.workspaceSettings?.get(agent.workspace),
     ]);
     this.defaultBranch = defaultBranch;
@@ -270,7 +299,7 @@ export class AgentRun {
     this.protectedBranches = settings?.protectedBranches ?? defaultProtectedBranches;
     // Checked at launch too; only here is the repository's default branch known.
     assertAgentBranch(agent.branch, { base: this.base, defaultBranch: this.defaultBranch, patterns: this.protectedBranches });
-    const reused = await keptRead;
+    const reused = (await keptRead)?.checkout ?? null;
     const kept = reused && keptBase === this.base ? reused : null;
     this.keptCheckout = kept !== null;
     if (kept) void this.emit({ type: 'log', phase: 'git', stream: 'system', text: 'reused the checkout of the last run: nothing to clone' });
@@ -304,9 +333,31 @@ export class AgentRun {
     const { agent, deps, handle } = this;
     if (!handle) throw new Error('think() before prepare()');
     const resolved = deps.models.resolve(agent.model);
-    const facts = await readRepoFacts(handle, this.signal);
-    const system = systemPrompt({ agent, baseBranch: this.base, facts });
-    const messages = await this.startingMessages();
+    const { gate } = this;
+    try {
+      const facts = await readRepoFacts(handle, this.signal);
+      const system = systemPrompt({ agent, baseBranch: this.base ?? (await this.expectedBase()), facts });
+      const messages = await this.startingMessages();
+      const result = await this.loop(resolved, handle, system, messages, gate ? AbortSignal.any([this.signal, gate.failed]) : this.signal);
+      await gate?.ready;
+      return result;
+    } finally {
+      await this.checkoutSettled();
+    }
+  }
+
+  /** The base while a warm machine's checkout is still checked: the agent's own, or the one its last run had. */
+  private async expectedBase(): Promise<string | null> {
+    return this.agent.baseBranch ?? (this.agent.repo ? readKeptBase(this.dir) : null);
+  }
+
+  /** Waits for a checkout still being made or checked (checkoutBehind), whatever it came to. */
+  private async checkoutSettled(): Promise<void> {
+    await Promise.allSettled([this.checkoutStep, this.gate?.ready]);
+  }
+
+  private loop(resolved: ReturnType<ModelRegistry['resolve']>, handle: SandboxHandle, system: string, messages: ModelMessage[], signal: AbortSignal): Promise<LoopResult> {
+    const { agent, deps } = this;
     return runAgentLoop({
       model: resolved,
       sandbox: handle,
@@ -314,7 +365,7 @@ export class AgentRun {
       system,
       messages,
       limits: deps.settings.limits,
-      signal: this.signal,
+      signal,
       env: this.agentEnv,
       commandTimeoutMs: deps.settings.commandTimeoutMs,
       drainFollowUps: () => deps.inbox.drain(agent.id),
@@ -534,6 +585,8 @@ done`;
         this.base ? keepBase(this.dir, this.base).catch(() => undefined) : undefined,
       ]);
     }
+    // Read once the machine holds what a follow-up will find, and before the run settles: off the follow-up's path.
+    if (this.warm) await this.deps.sandbox.keepFacts?.(this.agent.id);
   }
 
   /** Drops what privacy mode keeps only for the run: the conversation and the event transcript. */
@@ -564,12 +617,13 @@ done`;
   }
 
   async cleanUp(): Promise<void> {
+    await this.checkoutSettled();
     await this.egress?.close({ keepDir: this.warm }).catch((error: unknown) => this.log.warn({ err: error }, 'could not close the egress proxy'));
     this.egress = null;
     await this.pending;
     // The other repositories are cloned again by every run (a warm machine keeps its copies of them).
     await rm(extraReposDir(this.dir), { recursive: true, force: true }).catch((error: unknown) => this.log.warn({ err: error }, 'could not remove the other repositories\' checkouts'));
-    // A warm machine's follow-up reuses the checkout (reuseCheckout); it goes when the machine stops (dropWarmRun).
+    // A warm machine's follow-up reuses the checkout (checkKeptCheckout); it goes when the machine stops (dropWarmRun).
     if (this.warm) return;
     for (const dir of [this.dir, `${this.dir}-deps`]) {
       await rm(dir, { recursive: true, force: true }).catch((error: unknown) => this.log.warn({ err: error }, 'could not remove the checkout'));
@@ -599,13 +653,22 @@ done`;
   }
 
   private async startingMessages(): Promise<ModelMessage[]> {
-    const { agent, deps } = this;
+    const { agent } = this;
     const continuing = this.continuing;
-    const previous = continuing ? await deps.history.load(agent.id) : null;
+    const previous = continuing ? await this.savedConversation() : null;
     if (previous && previous.length > 0) return previous;
     const task = taskMessage(agent);
     if (!continuing) return [{ role: 'user', content: task }];
     return [{ role: 'user', content: `${task}\n\n(You worked on this before; that conversation is no longer available. Your earlier work is on the branch.)` }];
+  }
+
+  /**
+   * The conversation a continuing run carries on, read once: `prepare` starts the read (its last
+   * run has ended, so nothing changes it meanwhile) and the loop's start finds it done.
+   */
+  private savedConversation(): Promise<ModelMessage[] | null> {
+    this.conversationRead ??= this.deps.history.load(this.agent.id);
+    return this.conversationRead;
   }
 
   /** The agent's launch envVars, taught to the scrubber; empty when none were given. */

@@ -2,6 +2,8 @@ import type { Log, RunLeases } from '../core/index.js';
 
 /** How long a run lease lives without renewal; the holder renews it every third of that. */
 export const defaultLeaseMs = 30_000;
+/** The first wait for a held lease; each later one doubles, up to a tenth of the lease's life. */
+const firstRetryMs = 20;
 
 /**
  * The lease a worker holds on an agent while it runs it: renewed in the background until
@@ -25,16 +27,17 @@ export class HeldRunLease {
   /**
    * Takes the agent's lease, waiting up to one lease lifetime for a holder that may have died (a
    * crashed worker's lease lapses within `ttlMs`; a live one keeps renewing). Null when a live
-   * worker still holds it after that.
+   * worker still holds it after that. The first tries come quickly: most often the holder is the
+   * agent's last run, settled a moment ago and about to release it (a follow-up right after the end).
    */
   static async take(leases: RunLeases, agentId: string, ttlMs: number, log: Log, signal?: AbortSignal): Promise<HeldRunLease | null> {
     const deadline = Date.now() + ttlMs + Math.min(ttlMs, 5_000);
     const poll = Math.max(50, Math.floor(ttlMs / 10));
-    for (;;) {
+    for (let wait = firstRetryMs; ; wait = Math.min(poll, wait * 2)) {
       const token = await leases.acquire(agentId, ttlMs);
       if (token) return new HeldRunLease(leases, agentId, token, ttlMs, log);
       if (Date.now() >= deadline || signal?.aborted) return null;
-      await new Promise((resolve) => setTimeout(resolve, poll));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(wait, poll)));
     }
   }
 

@@ -121,15 +121,25 @@ export async function remoteBranchExists(access: GitAccess, branch: string, sign
   return out.trim().length > 0;
 }
 
-/** The remote's commit of each of these branches that it has (one `ls-remote`). */
-export async function remoteHeads(access: GitAccess, branches: string[], signal?: AbortSignal): Promise<Map<string, string>> {
-  const out = await lsRemote(access, ['--heads'], branches.map((branch) => `refs/heads/${branch}`), signal);
+/** What one `ls-remote` says about some branches: their commits (those the remote has) and its default branch. */
+export interface RemoteHeads {
+  heads: Map<string, string>;
+  /** The branch the remote's HEAD names (null when it does not say). */
+  defaultBranch: string | null;
+}
+
+/** The remote's commit of each of these branches that it has, and which branch its HEAD names (one `ls-remote`). */
+export async function remoteHeads(access: GitAccess, branches: string[], signal?: AbortSignal): Promise<RemoteHeads> {
+  const out = await lsRemote(access, ['--symref'], ['HEAD', ...branches.map((branch) => `refs/heads/${branch}`)], signal);
   const heads = new Map<string, string>();
+  let defaultBranch: string | null = null;
   for (const line of out.split('\n')) {
+    const symref = /^ref: refs\/heads\/(\S+)\tHEAD$/.exec(line.trim());
+    if (symref) defaultBranch = symref[1]!;
     const match = /^([0-9a-f]{40,64})\trefs\/heads\/(.+)$/.exec(line.trim());
     if (match && branches.includes(match[2]!)) heads.set(match[2]!, match[1]!);
   }
-  return heads;
+  return { heads, defaultBranch };
 }
 
 /** Fetches these remote branches into `refs/remotes/origin/<branch>` in one `git fetch`. */

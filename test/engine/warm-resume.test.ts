@@ -70,4 +70,74 @@ describe('a follow-up while the machine is still warm', () => {
       await destinations.close();
     }
   });
+
+  it('notices a branch someone pushed to during the grace: the checkout is made anew and the tools see it from the first command', async () => {
+    const sandbox = testSandbox(bed.docker, { idleGraceMs: 600_000, maxWarm: 5 });
+    const name = `test/warm-moved-${process.pid}`;
+    try {
+      const url = await bed.gitServer.createRepo(name, { 'README.md': '# moved\n' }, { tokens: [pushToken] });
+      const h = await bed.start(
+        [
+          { label: 'work', reply: run('echo one > one.txt') },
+          { label: 'finish', reply: call('finish', { summary: 'Add one.txt' }) },
+          { label: 'follow-up', reply: run('git log --format=%s -1; git show HEAD:theirs.txt; echo two > two.txt') },
+          { label: 'finish again', expect: { lastMessageIncludes: 'Someone else\npushed by someone else' }, reply: call('finish', { summary: 'Add two.txt' }) },
+        ],
+        { sandbox },
+      );
+      h.deps.warmRuns = new WarmRuns({ dataDir: h.dataDir, log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child() { return this; } } });
+      const id = await h.launch({ text: `repo=${url} add files` });
+      const first = await h.waitForStatus(id, ['finished', 'failed'], 120_000);
+      expect(first.status).toBe('finished');
+      await bed.gitServer.commitFiles(name, first.branch, { 'theirs.txt': 'pushed by someone else\n' }, 'Someone else');
+
+      await h.core.service.followUp(id, first.owner, 'add another file', first.conversations[0]!);
+      await waitFor(async () => (await h.events(id)).filter((e) => e.type === 'status' && e.status === 'finished').length === 2, { timeoutMs: 120_000, what: 'the follow-up run to finish' });
+      bed.model!.assertDone();
+      const events = eventText(await h.events(id));
+      expect(events).toContain('resumed in the same container, still running');
+      expect(events).not.toContain('reused the checkout of the last run');
+      for (const [path, content] of [['one.txt', 'one\n'], ['theirs.txt', 'pushed by someone else\n'], ['two.txt', 'two\n']]) {
+        expect(await bed.gitServer.readFile(name, first.branch, path!)).toBe(content);
+      }
+    } finally {
+      sandbox.close();
+    }
+  });
+
+  it('fails the follow-up when the remote cannot be checked, before any command reaches the machine', async () => {
+    const sandbox = testSandbox(bed.docker, { idleGraceMs: 600_000, maxWarm: 5 });
+    const name = `test/warm-unreachable-${process.pid}`;
+    try {
+      const url = await bed.gitServer.createRepo(name, { 'README.md': '# unreachable\n' }, { tokens: [pushToken] });
+      const h = await bed.start(
+        [
+          { label: 'work', reply: run('echo one > one.txt') },
+          { label: 'finish', reply: call('finish', { summary: 'Add one.txt' }) },
+          // Asked while the remote is checked, or not at all if the check fails first.
+          { label: 'follow-up', reply: run('touch never-ran.txt') },
+        ],
+        { sandbox },
+      );
+      h.deps.warmRuns = new WarmRuns({ dataDir: h.dataDir, log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child() { return this; } } });
+      const id = await h.launch({ text: `repo=${url} add files` });
+      const first = await h.waitForStatus(id, ['finished', 'failed'], 120_000);
+      expect(first.status).toBe('finished');
+      const toolResults = async () => (await h.events(id)).filter((e) => e.type === 'tool_result').length;
+      const before = await toolResults();
+      bed.gitServer.revokeToken(name, pushToken);
+
+      await h.core.service.followUp(id, first.owner, 'add another file', first.conversations[0]!);
+      const failed = await h.waitForStatus(id, ['failed'], 120_000);
+      expect(failed.error?.code).toBeDefined();
+      expect(await toolResults()).toBe(before);
+      const machine = (await bed.docker.listContainers({ filters: { label: [`errand.agent=${id}`] } })).find((c) => c.Labels['errand.role'] !== 'egress');
+      const probe = await bed.docker.getContainer(machine!.Id).exec({ Cmd: ['test', '-e', '/workspace/never-ran.txt'] });
+      await probe.start({});
+      const exitCode = await waitFor(async () => (await probe.inspect()).ExitCode ?? undefined, { what: 'the probe to end' });
+      expect(exitCode).toBe(1);
+    } finally {
+      sandbox.close();
+    }
+  });
 });

@@ -126,3 +126,72 @@ describe('an idle machine someone is in', () => {
     await waitFor(async () => !(await running(handle.containerId)), { timeoutMs: 30_000, what: 'the machine to stop once nobody is in it' });
   });
 });
+
+describe('a follow-up that arrives while the grace timer stops the machine', () => {
+  it('waits for the stop, then gets the same machine started again with start rerun and its terminals reopened', async () => {
+    let stopAsked = (): void => undefined;
+    const asked = new Promise<void>((resolve) => (stopAsked = resolve));
+    let letStop = (): void => undefined;
+    const stopGate = new Promise<void>((resolve) => (letStop = resolve));
+    // The engine as it is, but each container stop waits until the test lets it go on.
+    const slowStops = new Proxy(docker, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (property !== 'getContainer') return typeof value === 'function' ? value.bind(target) : value;
+        return (id: string) => {
+          const container = target.getContainer(id);
+          return Object.assign(Object.create(container) as typeof container, {
+            stop: async (options?: object) => {
+              stopAsked();
+              await stopGate;
+              return container.stop(options ?? {});
+            },
+          });
+        };
+      },
+    });
+    const sandbox = testSandbox(slowStops, { install, idleGraceMs: 1000, maxWarm: 5 });
+    const spec = recordingSpec(gitRepo(environment).dir, repo, { agentEnv: { AGENT_TOKEN: 'one' } });
+    const handle = await sandbox.prepare(spec);
+    expect(await sandbox.park(spec.agentId)).toBe('warm');
+    await sandbox.keepFacts(spec.agentId);
+    await asked;
+
+    // The claim inside find starts at once and waits for the stop under way.
+    const finding = sandbox.find(spec.agentId, { env: { AGENT_TOKEN: 'two' }, facts: true });
+    letStop();
+    const found = await finding;
+    expect(found?.containerId).toBe(handle.containerId);
+    expect(found?.warm).toBe(false);
+    expect(await run('cat .starts', found!)).toBe('start ran [one]\nstart ran [two]');
+    expect(found!.preparedFacts?.terminals).toEqual(['dev']);
+    expect(await running(handle.containerId)).toBe(true);
+    sandbox.close();
+  });
+});
+
+describe('what the system prompt tells the agent about a warm machine', () => {
+  it('is read when the run ends and handed to the follow-up, unless someone is in the machine then', async () => {
+    const sandbox = testSandbox(docker, { install, idleGraceMs: 600_000, maxWarm: 5 });
+    const spec = recordingSpec(gitRepo(environment).dir, repo);
+    const handle = await sandbox.prepare(spec);
+    await run('echo notes > AGENTS.md', handle);
+    expect(await sandbox.park(spec.agentId)).toBe('warm');
+    await sandbox.keepFacts(spec.agentId);
+    const found = await sandbox.find(spec.agentId, { facts: true });
+    expect(found?.warm).toBe(true);
+    expect(found!.preparedFacts?.notes).toContain('notes');
+    expect(found!.preparedFacts?.terminals).toEqual(['dev']);
+
+    // Parked again with a person's command running in it: the follow-up reads the facts anew.
+    expect(await sandbox.park(spec.agentId)).toBe('warm');
+    await sandbox.keepFacts(spec.agentId);
+    const attached = handle.exec('touch person-was-here; while [ ! -e /tmp/detach ]; do sleep 0.1; done', { timeoutMs: 120_000 });
+    await waitFor(async () => (await run('ls', handle)).includes('person-was-here'), { what: 'the person\'s command to start' });
+    const again = await sandbox.find(spec.agentId, { facts: true });
+    expect(again!.preparedFacts?.topLevel).toContain('person-was-here');
+    await run('touch /tmp/detach', handle);
+    expect((await attached).exitCode).toBe(0);
+    sandbox.close();
+  });
+});

@@ -147,6 +147,12 @@ export interface Sandbox {
    */
   park(agentId: string): Promise<Parked>;
   /**
+   * A machine parked `warm` got its last change from the run (its `.git`): what the system prompt
+   * tells the agent is read now and kept, so a follow-up that finds it still idle need not read it.
+   * Never fails (a follow-up then reads them itself).
+   */
+  keepFacts?(agentId: string): Promise<void>;
+  /**
    * After a worker restart: takes over the idle timers of running machines whose agents have
    * settled (stopping those past their grace now), so no machine stays running forever.
    */

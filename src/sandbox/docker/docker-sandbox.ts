@@ -2,7 +2,7 @@ import { basename, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { ErrandError, toErrandError } from '../../core/errors.js';
 import type { LogPhase } from '../../core/events.js';
-import type { FindOptions, Parked, Sandbox, SandboxHandle, SandboxSpec, SettledAt } from '../../core/ports/sandbox.js';
+import type { FindOptions, Parked, PreparedFacts, Sandbox, SandboxHandle, SandboxSpec, SettledAt } from '../../core/ports/sandbox.js';
 import type { Log } from '../../core/ports/runtime.js';
 import { environmentOf, type Environment } from '../../environment/load-environment.js';
 import { assertDockerReachable } from './docker-client.js';
@@ -20,13 +20,14 @@ import { lastLines } from './output-buffer.js';
 import { finishReady, readFacts } from './ready-exec.js';
 import { writeReadyState } from './ready-state.js';
 import { resolveImage } from './resolve-image.js';
+import { hasRunningExec } from './running-exec.js';
 import { restartMachine, restartScripts } from './restart.js';
 import { findManualSnapshot, findSnapshot, manualSnapshotKey, pruneImages, saveSnapshot, snapshotKey, type ImageScope } from './snapshot.js';
 import { terminalsScript } from './terminals.js';
 import { planUser, type UserPlan } from './users.js';
 import { copyDependencies, dependenciesDir } from './dependencies.js';
 import { copyWorkspace, workdir } from './workspace.js';
-import { WarmMachines } from './warm-machines.js';
+import { WarmMachines, type KeptFacts } from './warm-machines.js';
 
 export interface DockerSandboxOptions extends HardeningOptions {
   docker: Docker;
@@ -190,7 +191,7 @@ export class DockerSandbox implements Sandbox {
   }
 
   async find(agentId: string, options: FindOptions = {}): Promise<SandboxHandle | null> {
-    await this.warm.claim(agentId);
+    const keptFacts = await this.warm.claim(agentId);
     const containers = await this.containersOf(agentId);
     const info = containers.find((c) => !isEgressSidecar(c));
     if (!info) return null;
@@ -208,7 +209,7 @@ export class DockerSandbox implements Sandbox {
     if (sidecar && (info.State !== 'running' || sidecar.State !== 'running' || !options.egressKept)) await restartEgressSidecar(this.docker, sidecar);
     const target: ExecTarget = { docker: this.docker, containerId: info.Id, user, workdir, supervised: info.Labels[labels.supervised] === '1' };
     if (info.State !== 'running') await restartMachine(target, options.env ?? {}, options.onLog);
-    const facts = options.facts ? await readFacts(target).catch(() => null) : null;
+    const facts = options.facts ? await this.factsOf(target, info.State === 'running' ? keptFacts : null) : null;
     return new DockerSandboxHandle(this.docker, agentId, info.Id, user, target.supervised, this.limits(), facts ?? undefined, info.State === 'running');
   }
 
@@ -226,6 +227,31 @@ export class DockerSandbox implements Sandbox {
     this.options.log.info({ agentId, imageId: id, repo: target.repo }, 'manual snapshot saved');
     await pruneImages(this.docker, 'manual', target.repo, 1, this.scope(target.workspace)).catch((error: unknown) => this.options.log.warn({ err: error }, 'manual snapshot prune failed'));
     return id;
+  }
+
+  /**
+   * What the system prompt tells the agent: those kept from the end of its last run when the machine
+   * stayed idle and running since and nobody works in it now, else read in one exec.
+   */
+  private async factsOf(target: ExecTarget, kept: KeptFacts | null): Promise<PreparedFacts | null> {
+    // The read kept may still run (a follow-up right after the run): it ends before execs are counted.
+    const facts = kept ? await kept.read : null;
+    if (facts && !(await hasRunningExec(this.docker, target.containerId).catch(() => true))) return facts;
+    return readFacts(target).catch(() => null);
+  }
+
+  /**
+   * The run made its last change to the warm machine (its `.git` refreshed): the facts are read
+   * now, before the run settles and so before any follow-up, and kept while the machine stays idle
+   * (see `factsOf`).
+   */
+  async keepFacts(agentId: string): Promise<void> {
+    const facts = this.containersOf(agentId)
+      .then((containers) => containers.find((c) => !isEgressSidecar(c) && c.State === 'running'))
+      .then((info) => (info ? readFacts({ docker: this.docker, containerId: info.Id, user: info.Labels[labels.user] ?? 'errand', workdir, supervised: info.Labels[labels.supervised] === '1' }) : null))
+      .catch(() => null);
+    this.warm.remember(agentId, facts);
+    await facts;
   }
 
   async park(agentId: string): Promise<Parked> {
@@ -254,10 +280,7 @@ export class DockerSandbox implements Sandbox {
   /** Whether a command runs in the agent's machine now (a person attached: `errand attach`, the web terminal). */
   private async inUse(agentId: string): Promise<boolean> {
     const info = (await this.containersOf(agentId)).find((c) => !isEgressSidecar(c) && c.State === 'running');
-    if (!info) return false;
-    const { ExecIDs } = await this.docker.getContainer(info.Id).inspect();
-    const execs = await Promise.all((ExecIDs ?? []).map((id) => this.docker.getExec(id).inspect().then((exec) => exec.Running, () => false)));
-    return execs.some(Boolean);
+    return info ? hasRunningExec(this.docker, info.Id) : false;
   }
 
   /** Stops the agent's container and sidecar at once. */
@@ -305,8 +328,11 @@ export class DockerSandbox implements Sandbox {
   }
 
   private async containersOf(agentId: string): Promise<Docker.ContainerInfo[]> {
-    await assertDockerReachable(this.docker);
-    return this.docker.listContainers({ all: true, filters: { label: [`${labels.agent}=${agentId}`] } });
+    // Asked together: an engine that does not answer fails with the ping's error (and its hint).
+    const [reachable, listed] = await Promise.allSettled([assertDockerReachable(this.docker), this.docker.listContainers({ all: true, filters: { label: [`${labels.agent}=${agentId}`] } })]);
+    if (reachable.status === 'rejected') throw reachable.reason;
+    if (listed.status === 'rejected') throw listed.reason;
+    return listed.value;
   }
 
   private async createContainer(agentId: string, image: string, user: string, repo: string, network: string, facts: EngineFacts, workspace: string, env: string[]): Promise<Docker.Container> {

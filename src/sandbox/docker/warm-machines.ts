@@ -1,4 +1,5 @@
 import type { Log } from '../../core/ports/runtime.js';
+import type { PreparedFacts } from '../../core/ports/sandbox.js';
 
 export interface WarmMachinesOptions {
   /** ERRAND_MACHINE_IDLE_SECONDS in ms: how long a machine stays running after its run ends. */
@@ -13,9 +14,16 @@ export interface WarmMachinesOptions {
   now?: () => number;
 }
 
+/** The facts kept for a machine claimed while idle (still being read, or read). */
+export interface KeptFacts {
+  read: Promise<PreparedFacts | null>;
+}
+
 interface Idle {
   since: number;
   timer: NodeJS.Timeout;
+  /** What the system prompt tells the agent, read once its run had changed the machine for the last time. */
+  facts?: Promise<PreparedFacts | null>;
 }
 
 /**
@@ -23,7 +31,9 @@ interface Idle {
  * they were (terminals, processes, files) instead of starting them again. Each has a timer that
  * stops it when the grace ends; a resume claims it first, which cancels the timer. At most
  * `maxWarm` are kept: the one idle longest is stopped first. A stop in flight is awaited by a
- * claim, so a resume never races the stop of its own machine.
+ * claim, so a resume never races the stop of its own machine. The repository facts read when the
+ * run ended are kept with an idle machine and handed to the claim that finds it still idle; they
+ * go with the entry (a stop, a claim, another grace because a person is in the machine).
  */
 export class WarmMachines {
   private readonly idle = new Map<string, Idle>();
@@ -62,10 +72,21 @@ export class WarmMachines {
     return this.idle.has(agentId);
   }
 
-  /** A run starts on the machine again: it is no longer idle. Waits for a stop already under way. */
-  async claim(agentId: string): Promise<void> {
+  /** Keeps the facts read at the end of the machine's run, while it stays idle. */
+  remember(agentId: string, facts: Promise<PreparedFacts | null>): void {
+    const entry = this.idle.get(agentId);
+    if (entry) entry.facts = facts;
+  }
+
+  /**
+   * A run starts on the machine again: it is no longer idle. Waits for a stop already under way.
+   * Returns the facts kept for it when it was still idle (untouched since its run ended), else null.
+   */
+  async claim(agentId: string): Promise<KeptFacts | null> {
+    const facts = this.idle.get(agentId)?.facts;
     this.forget(agentId);
     await this.stopping.get(agentId);
+    return facts ? { read: facts } : null;
   }
 
   /** Stops every idle machine's timer (worker shutdown): the next worker's sweep takes them over. */
