@@ -307,7 +307,7 @@ export class AgentRun {
     const facts = await readRepoFacts(handle, this.signal);
     const system = systemPrompt({ agent, baseBranch: this.base, facts });
     const messages = await this.startingMessages();
-    return runAgentLoop({
+    const result = await runAgentLoop({
       model: resolved,
       sandbox: handle,
       tools: toolsFor(agent.mode),
@@ -330,6 +330,9 @@ export class AgentRun {
       endOnText: agent.mode !== 'agent',
       log: this.log,
     });
+    // A run that ended without a tool call still fails if its machine never got ready.
+    await handle.whenReady;
+    return result;
   }
 
   /**

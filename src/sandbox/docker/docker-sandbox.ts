@@ -18,6 +18,7 @@ import { writeContainerFiles } from './container-files.js';
 import { labels } from './labels.js';
 import { lastLines } from './output-buffer.js';
 import { finishReady, readFacts } from './ready-exec.js';
+import { hostFacts } from './host-facts.js';
 import { writeReadyState } from './ready-state.js';
 import { resolveImage } from './resolve-image.js';
 import { restartMachine, restartScripts } from './restart.js';
@@ -204,17 +205,24 @@ export class DockerSandbox implements Sandbox {
     checkAborted();
     phases.mark('start');
     egress?.enterAgentPhase();
+    // What the system prompt says comes from the host checkout; the terminals open and the ready
+    // state is recorded while the first model call is in flight (commands wait for it: whenReady).
     const terminals = terminalsScript(workdir, environment.terminals);
-    const ready = await finishReady(target, terminals, spec.agentEnv ?? {});
-    phases.mark('terminals+facts');
-    if (!(await writeReadyState(target, ready.listing, restartScripts(environment.start, terminals)))) {
-      emit('environment', 'system', 'warning: git is not in the image, so the commit cannot leave out what install and start wrote: it holds every file in /workspace that is not gitignored');
-    }
-    phases.mark('ready-state');
+    const repoFacts = await hostFacts(repoDir, environment.terminals.length > 0 ? environment.terminals.map((t) => t.name) : ['shell'], (spec.dependencies ?? []).map((d) => d.name));
+    const whenReady = (async () => {
+      const ready = await finishReady(target, terminals, spec.agentEnv ?? {});
+      phases.mark('terminals');
+      if (!(await writeReadyState(target, ready.listing, restartScripts(environment.start, terminals)))) {
+        emit('environment', 'system', 'warning: git is not in the image, so the commit cannot leave out what install and start wrote: it holds every file in /workspace that is not gitignored');
+      }
+      phases.mark('ready-state');
+      log.info({ readyPhases: phases.spans() }, 'sandbox ready phases');
+    })();
     spec.onMilestone?.('environment_ready', describe(environment, resolved.source, Boolean(snapshot)));
     if (pooled) this.pool.refill(pooled);
+    phases.mark('facts');
     log.info({ phases: phases.spans(), pooled: Boolean(claimed) }, 'sandbox prepare phases');
-    return new DockerSandboxHandle(docker, spec.agentId, container.id, user.name, true, this.limits(), ready.facts ?? undefined);
+    return new DockerSandboxHandle(docker, spec.agentId, container.id, user.name, true, this.limits(), repoFacts, false, whenReady);
   }
 
   async find(agentId: string, options: FindOptions = {}): Promise<SandboxHandle | null> {

@@ -79,7 +79,7 @@ export class MachinePool {
 
   /**
    * Tops the pool up for `request` in the background (one refill per key at a time), and removes
-   * unclaimed machines of the same workspace, repository and user made for another image: the
+   * unclaimed machines of the same workspace, repository and user made from another image: the
    * snapshot or image changed, so they would never be claimed.
    */
   refill(request: PoolRequest): void {
@@ -106,13 +106,13 @@ export class MachinePool {
     const { docker, install, size, max } = this.options;
     const pooled = await this.unclaimed([], ['created', 'running', 'restarting']);
     const same = pooled.filter((info) => info.Labels[labels.workspace] === request.workspace && info.Labels[labels.repo] === request.repo && info.Labels[labels.user] === request.user);
-    const stale = same.filter((info) => info.Labels[labels.pool] !== key);
+    const stale = same.filter((info) => info.ImageID !== request.imageId);
     for (const info of stale) {
       await docker.getContainer(info.Id).remove({ force: true, v: true }).catch(() => undefined);
       this.options.log.info({ container: info.Id }, 'removed a pool machine made for an older image');
     }
     const kept = pooled.length - stale.length;
-    const mine = same.length - stale.length;
+    const mine = same.filter((info) => info.Labels[labels.pool] === key).length;
     const wanted = Math.min(size - mine, max - kept);
     for (let i = 0; i < wanted && !this.closed; i++) {
       const name = `${poolNamePrefix}${randomBytes(8).toString('hex')}`;
