@@ -14,7 +14,7 @@ const bed = sandboxTestBed('pool');
 const install = uniqueInstance('pool');
 const sandbox = testSandbox(bed.docker, { install, poolSize: 1, poolMax: 4 });
 const secret = 'pool-secret-value-0123456789';
-const environment = JSON.stringify({ start: 'echo "$POOL_SECRET" > /tmp/started', terminals: [{ name: 'dev', command: 'echo dev up' }] });
+const environment = JSON.stringify({ install: 'mkdir -p deps && echo ok > deps/ok', start: 'echo "$POOL_SECRET" > /tmp/started', terminals: [{ name: 'dev', command: 'echo dev up' }] });
 let destinations: Destinations;
 let proxies: ProxyBed;
 
@@ -49,13 +49,18 @@ async function launch(on: DockerSandbox, workspace: string, files: Record<string
 
 describe('machine pool', () => {
   it('keeps a started machine with no secret, no checkout, no sidecar and network none; the next launch in the workspace claims it and gets all of them', async () => {
+    // The first launch installs and saves a snapshot; the pool machine made for the base image is
+    // then stale, and the next launch (from the snapshot) refills the pool from the snapshot.
+    const installing = await launch(sandbox, 'T-pool', {});
     const first = await launch(sandbox, 'T-pool', { 'first.txt': 'one\n' });
+    await sandbox.remove(installing.agentId);
     const [pooled, ...more] = await poolMachines();
+    expect(pooled!.ImageID).toBe((await bed.docker.getContainer(first.containerId).inspect()).Image);
     expect(more).toEqual([]);
     const info = await bed.docker.getContainer(pooled!.Id).inspect();
     expect(info.State.Running).toBe(true);
     expect(info.HostConfig.NetworkMode).toBe('none');
-    expect(info.Config.Labels['errand.agent']).toBeUndefined();
+    expect(info.Config.Labels['errand.agent']).toBe('');
     expect(info.Config.Labels['errand.workspace']).toBe('T-pool');
     expect(info.Config.Labels['errand.install']).toBe(install);
     expect(JSON.stringify(info.Config.Env)).not.toContain(secret);
@@ -66,14 +71,15 @@ describe('machine pool', () => {
     // Nothing joined its network namespace, and nothing of any checkout is in it.
     const joined = await bed.docker.listContainers({ all: true, filters: { label: [`errand.repo=${bed.repo}`, 'errand.role=egress'] } });
     expect(joined.map((c) => c.HostConfig.NetworkMode)).not.toContain(`container:${pooled!.Id}`);
-    for (const path of ['/workspace/.git', '/workspace/.errand', '/workspace/first.txt']) {
+    // (Its /workspace is what the snapshot image holds: the install's output; no agent's checkout.)
+    for (const path of ['/workspace/first.txt', '/workspace/second.txt']) {
       expect(await bed.docker.getContainer(pooled!.Id).getArchive({ path }).then(() => 'present', () => 'absent')).toBe('absent');
     }
 
     const second = await launch(sandbox, 'T-pool', { 'second.txt': 'two\n' });
     expect(second.containerId).toBe(pooled!.Id);
     const { handle } = second;
-    expect((await handle.exec('cat second.txt; ls first.txt 2>&1 || true')).output).toMatch(/two[\s\S]*No such file/);
+    expect((await handle.exec('cat second.txt; ls first.txt 2>&1 || true; cat deps/ok')).output).toMatch(/two[\s\S]*No such file[\s\S]*ok/);
     expect((await handle.exec('cat /tmp/started')).output.trim()).toBe(secret);
     expect(await handle.terminals()).toContain('dev');
     const sidecars = await bed.docker.listContainers({ filters: { label: [`errand.agent=${second.agentId}`, 'errand.role=egress'] } });

@@ -11,12 +11,12 @@ export function agentContainerName(agentId: string): string {
 
 /**
  * The agent a listed container belongs to. Labels are immutable, so a claimed pool machine has no
- * `errand.agent` label: its name (`errand-<agentId>`) says whose it is.
+ * `errand.agent` label of its own: its name (`errand-<agentId>`) says whose it is. (A pool machine
+ * made from a snapshot inherits the snapshot's `errand.agent` label, which names the agent whose
+ * install made the snapshot: never the owner.)
  */
 export function agentOf(info: Docker.ContainerInfo): string | undefined {
-  const label = info.Labels[labels.agent];
-  if (label) return label;
-  if (info.Labels[labels.pool] === undefined) return undefined;
+  if (info.Labels[labels.pool] === undefined) return info.Labels[labels.agent] || undefined;
   const name = (info.Names ?? [])[0]?.replace(/^\//, '');
   if (!name || name.startsWith(poolNamePrefix) || !name.startsWith('errand-')) return undefined;
   return name.slice('errand-'.length);
@@ -45,5 +45,10 @@ export async function agentContainers(docker: Docker, install: string | undefine
   const mine = install ? [`${labels.install}=${install}`] : [];
   const list = (label: string) => docker.listContainers({ all: true, filters: { label: [label, ...mine], ...(status ? { status } : {}) } });
   const [labelled, pooled] = await Promise.all([list(labels.agent), list(labels.pool)]);
-  return [...labelled, ...pooled.filter((info) => agentOf(info) !== undefined)];
+  return unique([...labelled, ...pooled]).filter((info) => agentOf(info) !== undefined);
+}
+
+/** Each container once (a pool machine made from a snapshot is in both lists). */
+export function unique(containers: Docker.ContainerInfo[]): Docker.ContainerInfo[] {
+  return [...new Map(containers.map((info) => [info.Id, info])).values()];
 }

@@ -117,6 +117,8 @@ export class MachinePool {
     for (let i = 0; i < wanted && !this.closed; i++) {
       const name = `${poolNamePrefix}${randomBytes(8).toString('hex')}`;
       await this.options.create(request, name, {
+        // Empty, so a snapshot's own label (the agent whose install made it) is not inherited.
+        [labels.agent]: '',
         [labels.pool]: key,
         [labels.workspace]: request.workspace,
         [labels.repo]: request.repo,

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { Log } from '../../core/ports/runtime.js';
-import { agentOf, isUnclaimedPoolMachine } from './agent-containers.js';
+import { agentOf, isUnclaimedPoolMachine, unique } from './agent-containers.js';
 import { labels } from './labels.js';
 
 export interface ReaperOptions {
@@ -71,7 +71,7 @@ export class Reaper {
     const result: ReapResult = { containers: [], images: [] };
     const mine = [labels.agent, `${labels.install}=${this.options.install}`];
     const pooled = await docker.listContainers({ all: true, filters: { label: [labels.pool, `${labels.install}=${this.options.install}`] } });
-    const containers = [...(await docker.listContainers({ all: true, filters: { label: mine } })), ...pooled.filter((info) => !isUnclaimedPoolMachine(info))];
+    const containers = unique([...(await docker.listContainers({ all: true, filters: { label: mine } })), ...pooled]).filter((info) => !isUnclaimedPoolMachine(info));
     for (const info of containers) {
       // A claimed pool machine carries its agent's name, not its label.
       const agentId = agentOf(info);
