@@ -73,6 +73,8 @@ export class DockerSandbox implements Sandbox {
   private readonly warm: WarmMachines;
   private readonly idleStopped: ((agentId: string) => void)[] = [];
   private readonly pool: MachinePool;
+  /** New machines still opening their terminals after the hand-over (whenReady), by agent. */
+  private readonly readying = new Map<string, Promise<void>>();
 
   constructor(private readonly options: DockerSandboxOptions) {
     this.docker = options.docker;
@@ -218,6 +220,11 @@ export class DockerSandbox implements Sandbox {
       phases.mark('ready-state');
       log.info({ readyPhases: phases.spans() }, 'sandbox ready phases');
     })();
+    this.readying.set(spec.agentId, whenReady);
+    whenReady.then(
+      () => this.readying.delete(spec.agentId),
+      () => this.readying.delete(spec.agentId),
+    );
     spec.onMilestone?.('environment_ready', describe(environment, resolved.source, Boolean(snapshot)));
     if (pooled) this.pool.refill(pooled);
     phases.mark('facts');
@@ -265,6 +272,8 @@ export class DockerSandbox implements Sandbox {
   }
 
   async park(agentId: string): Promise<Parked> {
+    // Its terminals still opening would count as a person at work (inUse) and keep it running.
+    await this.readying.get(agentId)?.catch(() => undefined);
     if (this.warm.keep(agentId)) return 'warm';
     await this.stop(agentId);
     return 'stopped';
