@@ -26,7 +26,7 @@ import { findManualSnapshot, findSnapshot, manualSnapshotKey, pruneImages, saveS
 import { terminalsScript } from './terminals.js';
 import { planUser, type ContainerUser, type UserPlan } from './users.js';
 import { copyDependencies, dependenciesDir } from './dependencies.js';
-import { copyWorkspace, workdir } from './workspace.js';
+import { clearWorkspace, copyWorkspace, workdir } from './workspace.js';
 import { WarmMachines } from './warm-machines.js';
 import { agentContainerName, agentContainers, agentOf, containersOfAgent } from './agent-containers.js';
 import { MachinePool, type PoolRequest } from './machine-pool.js';
@@ -365,7 +365,7 @@ export class DockerSandbox implements Sandbox {
     try {
       const container = this.docker.getContainer(id);
       const { user } = await this.userPlan(request.imageId, container, request.user, sudo);
-      await this.bringIn({ docker: this.docker, containerId: id, user: user.name, workdir, supervised: true }, spec, repoDir, repo, user, egress);
+      await this.bringIn({ docker: this.docker, containerId: id, user: user.name, workdir, supervised: true }, spec, repoDir, repo, user, egress, true);
       return { container, user };
     } catch (error) {
       if (spec.signal?.aborted) throw new ErrandError('aborted', 'preparing the sandbox was stopped');
@@ -391,7 +391,7 @@ export class DockerSandbox implements Sandbox {
   }
 
   /** The sidecar joins the started container's network; the checkout goes in meanwhile. */
-  private async bringIn(target: ExecTarget, spec: SandboxSpec, repoDir: string, repo: string, user: ContainerUser, egress: SandboxSpec['egress']): Promise<void> {
+  private async bringIn(target: ExecTarget, spec: SandboxSpec, repoDir: string, repo: string, user: ContainerUser, egress: SandboxSpec['egress'], cleared = false): Promise<void> {
     const { options } = this;
     await Promise.all([
       egress
@@ -400,16 +400,20 @@ export class DockerSandbox implements Sandbox {
             labels: { [labels.repo]: repo, ...(options.install ? { [labels.install]: options.install } : {}) },
           })
         : Promise.resolve(),
-      copyWorkspace(target, repoDir, user),
+      copyWorkspace(target, repoDir, user, { cleared }),
     ]);
   }
 
-  /** A pool machine: made and started as any machine, on network none, with no secret, checkout or sidecar. */
+  /**
+   * A pool machine: made and started as any machine, on network none, with no secret, checkout or
+   * sidecar; what the image's old checkout tracked is cleared now, so a claim only unpacks.
+   */
   private async startPoolMachine(request: PoolRequest, name: string, poolLabels: Record<string, string>): Promise<void> {
     const facts = await engineFacts(this.docker);
     const container = await this.createContainer(name, poolLabels, request.image, request.user, 'none', facts, request.egress ? proxyEnv() : []);
     try {
-      await this.startMachine(container, request.imageId, request.user, privileges(facts.isolation, false).sudo);
+      const { user } = await this.startMachine(container, request.imageId, request.user, privileges(facts.isolation, false).sudo);
+      await clearWorkspace({ docker: this.docker, containerId: container.id, user: user.name, workdir, supervised: true }, user);
     } catch (error) {
       await container.remove({ force: true, v: true }).catch(() => undefined);
       throw error;
