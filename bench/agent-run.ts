@@ -103,7 +103,13 @@ async function dockerRunMs(): Promise<number> {
 }
 
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
-const settled = (id: string) => waitFor(async () => ((await stores.agents.get(id))?.status === 'finished' ? true : undefined), { timeoutMs: 300_000, what: `agent ${id}` });
+const settled = async (id: string) => {
+  const agent = await waitFor(async () => {
+    const found = await stores.agents.get(id);
+    return found?.status === 'finished' || found?.status === 'failed' ? found : undefined;
+  }, { timeoutMs: 300_000, what: `agent ${id}` });
+  if (agent.status === 'failed') throw new Error(`agent ${id} failed: ${JSON.stringify(agent.error)}`);
+};
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
