@@ -175,7 +175,7 @@ try {
   const prepareTimes = sorted(prepareOnly);
   reportMetric({
     metric: 'warm sandbox prepare, no pool machine (until ready for commands)',
-    goal: 'part of the launch above',
+    goal: '≤ 2× docker run --rm (what a launch that finds no pool machine costs)',
     unit: 'ms',
     median: round(prepareMedian, 0),
     p99: round(percentile(prepareTimes, 99), 0),

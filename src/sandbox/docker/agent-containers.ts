@@ -3,6 +3,8 @@ import { labels } from './labels.js';
 
 /** Name of a pool machine no agent has claimed yet. */
 export const poolNamePrefix = 'errand-pool-';
+/** Ends the name of a pool machine still being made: it cannot be claimed until it is renamed without it. */
+export const poolStartingSuffix = '-starting';
 
 /** An agent's own container: made for it, or a pool machine renamed to it when claimed. */
 export function agentContainerName(agentId: string): string {

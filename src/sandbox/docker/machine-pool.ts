@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { Log } from '../../core/ports/runtime.js';
-import { agentContainerName, isUnclaimedPoolMachine, poolNamePrefix } from './agent-containers.js';
+import { agentContainerName, isUnclaimedPoolMachine, poolNamePrefix, poolStartingSuffix } from './agent-containers.js';
 import { labels } from './labels.js';
 
 /** What a pool machine is made for: a claim only takes a machine made for exactly this. */
@@ -64,8 +64,8 @@ export class MachinePool {
     if (!this.enabled) return null;
     const key = poolKey(this.options.install, request);
     for (const info of await this.unclaimed([`${labels.pool}=${key}`], ['running'])) {
-      if (info.Labels[labels.workspace] !== request.workspace) continue;
       const name = info.Names[0]!.replace(/^\//, '');
+      if (info.Labels[labels.workspace] !== request.workspace || name.endsWith(poolStartingSuffix)) continue;
       try {
         await this.options.docker.getContainer(name).rename({ name: agentContainerName(agentId) });
         return info.Id;
@@ -115,8 +115,9 @@ export class MachinePool {
     const mine = same.filter((info) => info.Labels[labels.pool] === key).length;
     const wanted = Math.min(size - mine, max - kept);
     for (let i = 0; i < wanted && !this.closed; i++) {
+      // Made under a name no claim takes, and renamed once ready: a claim never races its making.
       const name = `${poolNamePrefix}${randomBytes(8).toString('hex')}`;
-      await this.options.create(request, name, {
+      await this.options.create(request, `${name}${poolStartingSuffix}`, {
         // Empty, so a snapshot's own label (the agent whose install made it) is not inherited.
         [labels.agent]: '',
         [labels.pool]: key,
@@ -124,6 +125,7 @@ export class MachinePool {
         [labels.repo]: request.repo,
         ...(install ? { [labels.install]: install } : {}),
       });
+      await docker.getContainer(`${name}${poolStartingSuffix}`).rename({ name });
     }
   }
 
