@@ -138,6 +138,12 @@ export const Config = z.object({
   machineIdleSeconds: z.coerce.number().int().min(0).max(86_400).default(300),
   /** Idle machines a worker keeps running at once; beyond it the one idle longest is stopped. */
   machineWarmMax: z.coerce.number().int().min(0).max(1000).default(10),
+  /** Pre-started machines kept per workspace, repository, image and user, so a launch skips create and start; 0 turns the pool off. */
+  machinePoolSize: z.coerce.number().int().min(0).max(20).default(1),
+  /** Unclaimed pool machines of this install at most (all repositories together). */
+  machinePoolMax: z.coerce.number().int().min(0).max(200).default(4),
+  /** Seconds an unclaimed pool machine may wait before the reaper removes it. */
+  machinePoolIdleSeconds: z.coerce.number().int().min(60).max(86_400).default(1800),
   /** Lets ERRAND_SANDBOX_NETWORK=host through: agents then reach everything the host reaches, Errand's Redis included. */
   unsafeHostNetwork: bool.default(false),
   /** Image of the egress sidecar (needs socat); empty: the base image. */
@@ -221,6 +227,9 @@ export const configEnv: Record<keyof Config, string> = {
   sandboxNetwork: 'ERRAND_SANDBOX_NETWORK',
   machineIdleSeconds: 'ERRAND_MACHINE_IDLE_SECONDS',
   machineWarmMax: 'ERRAND_MACHINE_WARM_MAX',
+  machinePoolSize: 'ERRAND_MACHINE_POOL_SIZE',
+  machinePoolMax: 'ERRAND_MACHINE_POOL_MAX',
+  machinePoolIdleSeconds: 'ERRAND_MACHINE_POOL_IDLE_SECONDS',
   unsafeHostNetwork: 'ERRAND_UNSAFE_HOST_NETWORK',
   egressImage: 'ERRAND_EGRESS_IMAGE',
   egressAllowPrivate: 'ERRAND_EGRESS_ALLOW_PRIVATE',

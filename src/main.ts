@@ -102,6 +102,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
         docker: createDockerClient(config.dockerHost),
         log: core.log.child({ component: 'reaper' }),
         install: core.instance,
+        poolIdleMs: config.machinePoolIdleSeconds * 1000,
         isLive: async (agentId) => ((await core.agents.get(agentId))?.status ?? 'expired') !== 'expired',
       });
       reaper.start();

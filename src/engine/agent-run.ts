@@ -340,6 +340,8 @@ export class AgentRun {
       const messages = await this.startingMessages();
       const result = await this.loop(resolved, handle, system, messages, gate ? AbortSignal.any([this.signal, gate.failed]) : this.signal);
       await gate?.ready;
+      // A run that ended without a tool call still fails if its machine never got ready.
+      await handle.whenReady;
       return result;
     } finally {
       await this.checkoutSettled();

@@ -107,6 +107,12 @@ export interface SandboxHandle {
   readonly preparedFacts?: PreparedFacts | undefined;
   /** A machine found running (kept warm after its last run): nothing was started or rerun. */
   readonly warm?: boolean;
+  /**
+   * Settles when the machine is ready for commands: a new machine opens its terminals and records
+   * its ready state while the first model call is in flight. Rejects with what failed; the first
+   * tool call waits for it, and a failure fails the run. Absent: ready already.
+   */
+  readonly whenReady?: Promise<void> | undefined;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   /** The last `lines` lines of a tmux terminal window. */
   terminalOutput(name: string, lines?: number): Promise<string>;

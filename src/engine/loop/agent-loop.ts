@@ -142,6 +142,8 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<LoopResul
         continue;
       }
       nudged = false;
+      // A new machine may still be opening its terminals: the first tool call waits (a failure there fails the run).
+      await options.sandbox.whenReady;
 
       let summary: string | null = null;
       for (const call of response.toolCalls) {

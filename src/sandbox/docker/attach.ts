@@ -1,6 +1,7 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import type Docker from 'dockerode';
 import { ErrandError } from '../../core/errors.js';
+import { containersOfAgent } from './agent-containers.js';
 import { assertDockerReachable } from './docker-client.js';
 import { dockerMessage } from './docker-errors.js';
 import { isEgressSidecar } from './egress-sidecar.js';
@@ -30,7 +31,7 @@ export interface RunningMachine {
 export async function startedMachine(docker: Docker, agentId: string): Promise<RunningMachine> {
   await assertDockerReachable(docker);
   // The agent's own container, not its egress sidecar.
-  const info = (await docker.listContainers({ all: true, filters: { label: [`${labels.agent}=${agentId}`] } })).find((c) => !isEgressSidecar(c));
+  const info = (await containersOfAgent(docker, agentId)).find((c) => !isEgressSidecar(c));
   if (!info) throw new ErrandError('not_found', `agent ${agentId} has no container on this Docker host (it may have expired, or run on another worker)`);
   const user = info.Labels[labels.user] ?? 'errand';
   if (info.State !== 'running') {

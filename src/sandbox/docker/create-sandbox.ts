@@ -19,5 +19,7 @@ export function createDockerSandbox(config: Config, log: Log, install: string): 
     diskMb: config.sandboxDiskMb,
     idleGraceMs: config.machineIdleSeconds * 1000,
     maxWarm: config.machineWarmMax,
+    poolSize: config.machinePoolSize,
+    poolMax: config.machinePoolMax,
   });
 }

@@ -29,12 +29,17 @@ export class DockerSandboxHandle implements SandboxHandle {
     readonly preparedFacts?: PreparedFacts,
     /** Found running (kept warm): nothing was started or rerun. */
     readonly warm = false,
+    /** The terminals and ready-state record still being made (see SandboxHandle.whenReady); commands wait for it. */
+    readonly whenReady?: Promise<void>,
   ) {
     this.target = { docker, containerId, user, workdir, supervised };
+    // Awaited by every command; a failure is the caller's to see, never an unhandled rejection.
+    whenReady?.catch(() => undefined);
   }
 
   /** A failed command whose output shows a known cause (sudo refused, disk full, a missing tool) gets a line naming it. */
   async exec(command: string, options?: ExecOptions): Promise<ExecResult> {
+    await this.whenReady;
     const result = await execInContainer(this.target, command, options, { endLeftovers: true });
     if (result.exitCode === 0 || result.aborted) return result;
     const { isolation } = await engineFacts(this.docker);
@@ -42,16 +47,19 @@ export class DockerSandboxHandle implements SandboxHandle {
     return hint ? { ...result, output: `${result.output}${result.output.endsWith('\n') || result.output === '' ? '' : '\n'}[errand] ${hint}\n` } : result;
   }
 
-  terminalOutput(name: string, lines = 50): Promise<string> {
+  async terminalOutput(name: string, lines = 50): Promise<string> {
+    await this.whenReady;
     return captureTerminal(this.target, name, lines);
   }
 
   async terminals(): Promise<string[]> {
+    await this.whenReady;
     return (await listTerminals(this.target)).map((window) => window.name);
   }
 
   /** A tar of `path` whose owners are the container's ids (so it can be written back into a container). */
   async readArchive(path: string): Promise<NodeJS.ReadableStream> {
+    await this.whenReady;
     const container = this.docker.getContainer(this.containerId);
     try {
       this.offset ??= remapOffset(container);
@@ -62,7 +70,8 @@ export class DockerSandboxHandle implements SandboxHandle {
     }
   }
 
-  changesSinceReady(): Promise<WorkspaceChanges | null> {
+  async changesSinceReady(): Promise<WorkspaceChanges | null> {
+    await this.whenReady;
     return changesSinceReady(this.target);
   }
 

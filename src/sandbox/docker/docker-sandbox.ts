@@ -18,16 +18,20 @@ import { writeContainerFiles } from './container-files.js';
 import { labels } from './labels.js';
 import { lastLines } from './output-buffer.js';
 import { finishReady, readFacts } from './ready-exec.js';
+import { hostFacts } from './host-facts.js';
 import { writeReadyState } from './ready-state.js';
 import { resolveImage } from './resolve-image.js';
 import { hasRunningExec } from './running-exec.js';
 import { restartMachine, restartScripts } from './restart.js';
 import { findManualSnapshot, findSnapshot, manualSnapshotKey, pruneImages, saveSnapshot, snapshotKey, type ImageScope } from './snapshot.js';
 import { terminalsScript } from './terminals.js';
-import { planUser, type UserPlan } from './users.js';
+import { planUser, type ContainerUser, type UserPlan } from './users.js';
 import { copyDependencies, dependenciesDir } from './dependencies.js';
-import { copyWorkspace, workdir } from './workspace.js';
+import { clearWorkspace, copyWorkspace, workdir } from './workspace.js';
 import { WarmMachines, type KeptFacts } from './warm-machines.js';
+import { agentContainerName, agentContainers, agentOf, containersOfAgent } from './agent-containers.js';
+import { MachinePool, type PoolRequest } from './machine-pool.js';
+import { phaseClock } from './phase-clock.js';
 
 export interface DockerSandboxOptions extends HardeningOptions {
   docker: Docker;
@@ -50,6 +54,10 @@ export interface DockerSandboxOptions extends HardeningOptions {
   idleGraceMs?: number;
   /** ERRAND_MACHINE_WARM_MAX: idle machines kept running at once; the one idle longest is stopped first. */
   maxWarm?: number;
+  /** ERRAND_MACHINE_POOL_SIZE: pre-started machines kept per workspace, repository, image and user (0, the default here: no pool). */
+  poolSize?: number;
+  /** ERRAND_MACHINE_POOL_MAX: unclaimed pool machines of this install at most, all keys together. */
+  poolMax?: number;
 }
 
 const errorTailLines = 20;
@@ -65,6 +73,9 @@ export class DockerSandbox implements Sandbox {
   private readonly userPlans = new Map<string, Promise<UserPlan>>();
   private readonly warm: WarmMachines;
   private readonly idleStopped: ((agentId: string) => void)[] = [];
+  private readonly pool: MachinePool;
+  /** New machines still opening their terminals after the hand-over (whenReady), by agent. */
+  private readonly readying = new Map<string, Promise<void>>();
 
   constructor(private readonly options: DockerSandboxOptions) {
     this.docker = options.docker;
@@ -78,6 +89,19 @@ export class DockerSandbox implements Sandbox {
       },
       inUse: (agentId) => this.inUse(agentId),
     });
+    this.pool = new MachinePool({
+      docker: this.docker,
+      log: options.log,
+      ...(options.install ? { install: options.install } : {}),
+      size: options.poolSize ?? 0,
+      max: options.poolMax ?? 4,
+      create: (request, name, poolLabels) => this.startPoolMachine(request, name, poolLabels),
+    });
+  }
+
+  /** The machine pool (tests wait for its refills). */
+  get machinePool(): MachinePool {
+    return this.pool;
   }
 
   onIdleStopped(listener: (agentId: string) => void): void {
@@ -87,6 +111,7 @@ export class DockerSandbox implements Sandbox {
   /** Forgets the idle timers (worker shutdown): the machines keep running and the next worker adopts them. */
   close(): void {
     this.warm.close();
+    this.pool.close();
   }
 
   async prepare(spec: SandboxSpec): Promise<SandboxHandle> {
@@ -96,6 +121,7 @@ export class DockerSandbox implements Sandbox {
     const checkAborted = () => {
       if (spec.signal?.aborted) throw new ErrandError('aborted', 'preparing the sandbox was stopped');
     };
+    const phases = phaseClock();
     const repoDir = resolve(spec.repoDir);
     const repo = spec.repo ?? basename(repoDir);
     const network = spec.network ?? options.network;
@@ -110,6 +136,7 @@ export class DockerSandbox implements Sandbox {
     const environment = settled(environmentRead, reachable);
     const facts = settled(factsRead);
     const manualSnapshot = settled(manualRead);
+    phases.mark('lookups');
     emit('environment', 'system', environment.fromSettings ? `using the environment kept in Errand's settings for ${repo}` : environment.source ? `using ${environment.source}` : 'no environment file: using defaults');
     emit('environment', 'system', `isolation: ${facts.isolation}, ${describeIsolation(facts.isolation)}`);
     if (options.diskMb) emit('environment', 'system', describeDiskLimit(options, facts));
@@ -134,28 +161,27 @@ export class DockerSandbox implements Sandbox {
       ? await snapshotKey({ repoDir, environment, baseImageId: resolved.imageId, user: userName, workspace: spec.workspace, repo, installSecrets: spec.installSecretVersions ?? [] })
       : null;
     const snapshot = key ? await findSnapshot(docker, key.key) : null;
+    phases.mark('image');
 
     const egress = network === 'none' ? spec.egress : undefined;
     const image = snapshot ?? resolved.image;
-    const container = await this.createContainer(spec.agentId, image, userName, repo, network, facts, spec.workspace, egress ? proxyEnv() : []);
-    log.info({ containerId: container.id, image, source: snapshot ? 'install-snapshot' : resolved.source, isolation: facts.isolation }, 'sandbox container created');
+    const imageId = snapshot ?? resolved.imageId;
     const sudo = privileges(facts.isolation, false).sudo;
-    const plan = await this.userPlan(snapshot ?? resolved.imageId, container, userName, sudo);
-    const user = plan.user;
-    // One archive before start: the user's passwd/group lines and home, and the kill supervisor.
-    await writeContainerFiles(container, [...plan.files, ...supervisorFiles]);
-    await container.start();
+    const pooled: PoolRequest | null =
+      network === 'none' && this.pool.enabled
+        ? { workspace: spec.workspace, repo, image, imageId, user: userName, egress: Boolean(egress), settings: JSON.stringify(hardening(options, { network, root: isRoot(userName), isolation: facts.isolation })) }
+        : null;
+    // A pool machine if there is one (it then gets the checkout and the sidecar), else a fresh one.
+    const claimed = pooled ? await this.bringInClaimed(pooled, spec, repoDir, repo, sudo, egress) : null;
+    if (claimed) phases.mark('claim+checkout');
+    const { container, user } = claimed ?? (await this.startFresh(spec, image, imageId, userName, repo, network, facts, sudo, egress));
+    if (!claimed) phases.mark('create+start');
+    log.info({ containerId: container.id, image, source: snapshot ? 'install-snapshot' : resolved.source, isolation: facts.isolation, pooled: Boolean(claimed) }, 'sandbox container created');
     const target: ExecTarget = { docker, containerId: container.id, user: user.name, workdir, supervised: true };
-    // The sidecar joins the started container's network; the checkout goes in meanwhile.
-    await Promise.all([
-      egress
-        ? startEgressSidecar({
-            docker, agentId: spec.agentId, containerId: container.id, socketDir: egress.socketDir, image: options.egressImage ?? options.baseImage,
-            labels: { [labels.repo]: repo, ...(options.install ? { [labels.install]: options.install } : {}) },
-          })
-        : Promise.resolve(),
-      copyWorkspace(target, repoDir, user),
-    ]);
+    if (!claimed) {
+      await this.bringIn(target, spec, repoDir, repo, user, egress);
+      phases.mark('checkout+sidecar');
+    }
     if (spec.dependencies?.length) {
       await copyDependencies(target, spec.dependencies, user);
       emit('environment', 'system', `repository dependencies in ${dependenciesDir}/: ${spec.dependencies.map((d) => d.name).join(', ')}`);
@@ -180,14 +206,31 @@ export class DockerSandbox implements Sandbox {
     checkAborted();
     if (environment.start) await this.runStep('start', target, environment.start, spec, options.startTimeoutMs ?? 10 * 60_000, spec.agentEnv ?? {});
     checkAborted();
+    phases.mark('start');
     egress?.enterAgentPhase();
+    // What the system prompt says comes from the host checkout; the terminals open and the ready
+    // state is recorded while the first model call is in flight (commands wait for it: whenReady).
     const terminals = terminalsScript(workdir, environment.terminals);
-    const ready = await finishReady(target, terminals, spec.agentEnv ?? {});
-    if (!(await writeReadyState(target, ready.listing, restartScripts(environment.start, terminals)))) {
-      emit('environment', 'system', 'warning: git is not in the image, so the commit cannot leave out what install and start wrote: it holds every file in /workspace that is not gitignored');
-    }
+    const repoFacts = await hostFacts(repoDir, environment.terminals.length > 0 ? environment.terminals.map((t) => t.name) : ['shell'], (spec.dependencies ?? []).map((d) => d.name));
+    const whenReady = (async () => {
+      const ready = await finishReady(target, terminals, spec.agentEnv ?? {});
+      phases.mark('terminals');
+      if (!(await writeReadyState(target, ready.listing, restartScripts(environment.start, terminals)))) {
+        emit('environment', 'system', 'warning: git is not in the image, so the commit cannot leave out what install and start wrote: it holds every file in /workspace that is not gitignored');
+      }
+      phases.mark('ready-state');
+      log.info({ readyPhases: phases.spans() }, 'sandbox ready phases');
+    })();
+    this.readying.set(spec.agentId, whenReady);
+    whenReady.then(
+      () => this.readying.delete(spec.agentId),
+      () => this.readying.delete(spec.agentId),
+    );
     spec.onMilestone?.('environment_ready', describe(environment, resolved.source, Boolean(snapshot)));
-    return new DockerSandboxHandle(docker, spec.agentId, container.id, user.name, true, this.limits(), ready.facts ?? undefined);
+    if (pooled) this.pool.refill(pooled);
+    phases.mark('facts');
+    log.info({ phases: phases.spans(), pooled: Boolean(claimed) }, 'sandbox prepare phases');
+    return new DockerSandboxHandle(docker, spec.agentId, container.id, user.name, true, this.limits(), repoFacts, false, whenReady);
   }
 
   async find(agentId: string, options: FindOptions = {}): Promise<SandboxHandle | null> {
@@ -255,15 +298,17 @@ export class DockerSandbox implements Sandbox {
   }
 
   async park(agentId: string): Promise<Parked> {
+    // Its terminals still opening would count as a person at work (inUse) and keep it running.
+    await this.readying.get(agentId)?.catch(() => undefined);
     if (this.warm.keep(agentId)) return 'warm';
     await this.stop(agentId);
     return 'stopped';
   }
 
   async adoptIdle(settledAt: SettledAt): Promise<void> {
-    const running = await this.docker.listContainers({ filters: { label: [labels.agent, ...(this.options.install ? [`${labels.install}=${this.options.install}`] : [])], status: ['running'] } });
+    const running = await agentContainers(this.docker, this.options.install, ['running']);
     for (const info of running) {
-      const agentId = info.Labels[labels.agent];
+      const agentId = agentOf(info);
       if (!agentId || isEgressSidecar(info)) continue;
       const since = await settledAt(agentId);
       if (since === null || this.warm.keep(agentId, since)) continue;
@@ -329,17 +374,83 @@ export class DockerSandbox implements Sandbox {
 
   private async containersOf(agentId: string): Promise<Docker.ContainerInfo[]> {
     // Asked together: an engine that does not answer fails with the ping's error (and its hint).
-    const [reachable, listed] = await Promise.allSettled([assertDockerReachable(this.docker), this.docker.listContainers({ all: true, filters: { label: [`${labels.agent}=${agentId}`] } })]);
+    const [reachable, listed] = await Promise.allSettled([assertDockerReachable(this.docker), containersOfAgent(this.docker, agentId)]);
     if (reachable.status === 'rejected') throw reachable.reason;
     if (listed.status === 'rejected') throw listed.reason;
     return listed.value;
   }
 
-  private async createContainer(agentId: string, image: string, user: string, repo: string, network: string, facts: EngineFacts, workspace: string, env: string[]): Promise<Docker.Container> {
-    const hostConfig = hardening(this.options, { network, root: user === 'root' || user === '0', isolation: facts.isolation });
+  /** Claims a pool machine and puts the checkout in (the sidecar joins meanwhile); null when none was there or it failed (then it is removed). */
+  private async bringInClaimed(request: PoolRequest, spec: SandboxSpec, repoDir: string, repo: string, sudo: boolean, egress: SandboxSpec['egress']): Promise<{ container: Docker.Container; user: ContainerUser } | null> {
+    const log = this.options.log.child({ agentId: spec.agentId });
+    const id = await this.pool.claim(request, spec.agentId).catch((error: unknown) => {
+      log.warn({ err: error }, 'could not look for a pool machine');
+      return null;
+    });
+    if (!id) return null;
+    try {
+      const container = this.docker.getContainer(id);
+      const { user } = await this.userPlan(request.imageId, container, request.user, sudo);
+      await this.bringIn({ docker: this.docker, containerId: id, user: user.name, workdir, supervised: true }, spec, repoDir, repo, user, egress, true);
+      return { container, user };
+    } catch (error) {
+      if (spec.signal?.aborted) throw new ErrandError('aborted', 'preparing the sandbox was stopped');
+      log.warn({ err: error, containerId: id }, 'a claimed pool machine failed: starting a fresh one');
+      await this.remove(spec.agentId).catch(() => undefined);
+      return null;
+    }
+  }
+
+  /** Creates the agent's own machine and starts it. */
+  private async startFresh(spec: SandboxSpec, image: string, imageId: string, userName: string, repo: string, network: string, facts: EngineFacts, sudo: boolean, egress: SandboxSpec['egress']): Promise<{ container: Docker.Container; user: ContainerUser }> {
+    const container = await this.createContainer(agentContainerName(spec.agentId), { [labels.agent]: spec.agentId, [labels.repo]: repo, [labels.workspace]: spec.workspace }, image, userName, network, facts, egress ? proxyEnv() : []);
+    const { user } = await this.startMachine(container, imageId, userName, sudo);
+    return { container, user };
+  }
+
+  /** One archive before start: the user's passwd/group lines and home, and the kill supervisor. */
+  private async startMachine(container: Docker.Container, imageId: string, userName: string, sudo: boolean): Promise<UserPlan> {
+    const plan = await this.userPlan(imageId, container, userName, sudo);
+    await writeContainerFiles(container, [...plan.files, ...supervisorFiles]);
+    await container.start();
+    return plan;
+  }
+
+  /** The sidecar joins the started container's network; the checkout goes in meanwhile. */
+  private async bringIn(target: ExecTarget, spec: SandboxSpec, repoDir: string, repo: string, user: ContainerUser, egress: SandboxSpec['egress'], cleared = false): Promise<void> {
+    const { options } = this;
+    await Promise.all([
+      egress
+        ? startEgressSidecar({
+            docker: this.docker, agentId: spec.agentId, containerId: target.containerId, socketDir: egress.socketDir, image: options.egressImage ?? options.baseImage,
+            labels: { [labels.repo]: repo, ...(options.install ? { [labels.install]: options.install } : {}) },
+          })
+        : Promise.resolve(),
+      copyWorkspace(target, repoDir, user, { cleared }),
+    ]);
+  }
+
+  /**
+   * A pool machine: made and started as any machine, on network none, with no secret, checkout or
+   * sidecar; what the image's old checkout tracked is cleared now, so a claim only unpacks.
+   */
+  private async startPoolMachine(request: PoolRequest, name: string, poolLabels: Record<string, string>): Promise<void> {
+    const facts = await engineFacts(this.docker);
+    const container = await this.createContainer(name, poolLabels, request.image, request.user, 'none', facts, request.egress ? proxyEnv() : []);
+    try {
+      const { user } = await this.startMachine(container, request.imageId, request.user, privileges(facts.isolation, false).sudo);
+      await clearWorkspace({ docker: this.docker, containerId: container.id, user: user.name, workdir, supervised: true }, user);
+    } catch (error) {
+      await container.remove({ force: true, v: true }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async createContainer(name: string, ownLabels: Record<string, string>, image: string, user: string, network: string, facts: EngineFacts, env: string[]): Promise<Docker.Container> {
+    const hostConfig = hardening(this.options, { network, root: isRoot(user), isolation: facts.isolation });
     const create = (storageOpt: boolean) =>
       this.docker.createContainer({
-        name: `errand-${agentId}`,
+        name,
         Image: image,
         Entrypoint: [],
         Cmd: supervisorCommand,
@@ -351,11 +462,9 @@ export class DockerSandbox implements Sandbox {
         Tty: false,
         ...(env.length > 0 ? { Env: env } : {}),
         Labels: {
-          [labels.agent]: agentId,
+          ...ownLabels,
           [labels.user]: user,
-          [labels.repo]: repo,
           [labels.supervised]: '1',
-          [labels.workspace]: workspace,
           ...(this.options.install ? { [labels.install]: this.options.install } : {}),
         },
         HostConfig: storageOpt ? { ...hostConfig, StorageOpt: { size: `${this.options.diskMb}M` } } : hostConfig,
@@ -401,6 +510,10 @@ function settled<T>(result: PromiseSettledResult<T>, first?: PromiseSettledResul
   if (first?.status === 'rejected') throw first.reason;
   if (result.status === 'rejected') throw result.reason;
   return result.value;
+}
+
+function isRoot(user: string): boolean {
+  return user === 'root' || user === '0';
 }
 
 function describeDiskLimit(options: HardeningOptions, facts: EngineFacts): string {

@@ -16,6 +16,8 @@ export const labels = {
   snapshotKind: 'errand.snapshot-kind',
   snapshotKey: 'errand.snapshot-key',
   buildKey: 'errand.build-key',
+  /** A pre-started pool machine (machine-pool.ts): the key of what it was made for. */
+  pool: 'errand.pool',
 } as const;
 
 export function labelFilter(...pairs: string[]): { label: string[] } {

@@ -22,15 +22,8 @@ function part(name: string, script: string): string {
 export interface ReadyResult {
   /** The `ls-files -s -z` listing in base64 (see ready-state.ts), or null when it could not be made. */
   listing: string | null;
-  facts: PreparedFacts | null;
 }
 
-/**
- * The last step of a start, in one exec instead of six: opens the tmux terminals, lists the work
- * tree as it is ready (the base of the agent's commit), and reads what the system prompt tells the
- * agent about the repository. A terminal failure throws as openTerminals does; the other parts
- * only come back null.
- */
 /** What the system prompt says about /workspace, read in one exec (a machine found again). */
 export async function readFacts(target: ExecTarget): Promise<PreparedFacts | null> {
   const script = factParts().join('\n');
@@ -69,12 +62,13 @@ function factsOf(parts: Map<string, { code: number; text: string }>): PreparedFa
     : null;
 }
 
+/**
+ * The last step of a start, in one exec: opens the tmux terminals and lists the work tree as it is
+ * ready (the base of the agent's commit). A terminal failure throws as openTerminals does; the
+ * listing only comes back null. The repository facts come from the host checkout (host-facts.ts).
+ */
 export async function finishReady(target: ExecTarget, terminalsScript: string, env: Record<string, string>): Promise<ReadyResult> {
-  const script = [
-    part('terminals', terminalsScript),
-    part('listing', readyListing),
-    ...factParts(),
-  ].join('\n');
+  const script = [part('terminals', terminalsScript), part('listing', readyListing)].join('\n');
   const result = await execInContainer(target, script, { cwd: '/', env, timeoutMs: 10 * 60_000, maxOutputBytes: 700 * 1024 * 1024 });
   const parts = partsOf(result.output);
   const terminals = parts.get('terminals');
@@ -85,5 +79,5 @@ export async function finishReady(target: ExecTarget, terminalsScript: string, e
   }
   const listing = parts.get('listing');
   const recorded = listing && listing.code === 0 && !result.truncated ? listing.text.trim() : null;
-  return { listing: recorded, facts: factsOf(parts) };
+  return { listing: recorded };
 }

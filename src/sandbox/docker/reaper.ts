@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import type { Log } from '../../core/ports/runtime.js';
+import { agentOf, isUnclaimedPoolMachine, unique } from './agent-containers.js';
 import { labels } from './labels.js';
 
 export interface ReaperOptions {
@@ -13,6 +14,9 @@ export interface ReaperOptions {
    * installs (or test runs) share one Docker host without reaping each other's agents.
    */
   install: string;
+  /** ERRAND_MACHINE_POOL_IDLE_SECONDS in ms: an unclaimed pool machine older than this is removed (default 30 minutes). */
+  poolIdleMs?: number;
+  now?: () => number;
 }
 
 export interface ReapResult {
@@ -66,8 +70,11 @@ export class Reaper {
     };
     const result: ReapResult = { containers: [], images: [] };
     const mine = [labels.agent, `${labels.install}=${this.options.install}`];
-    for (const info of await docker.listContainers({ all: true, filters: { label: mine } })) {
-      const agentId = info.Labels[labels.agent];
+    const pooled = await docker.listContainers({ all: true, filters: { label: [labels.pool, `${labels.install}=${this.options.install}`] } });
+    const containers = unique([...(await docker.listContainers({ all: true, filters: { label: mine } })), ...pooled]).filter((info) => !isUnclaimedPoolMachine(info));
+    for (const info of containers) {
+      // A claimed pool machine carries its agent's name, not its label.
+      const agentId = agentOf(info);
       if (!(await dead(agentId))) continue;
       try {
         await docker.getContainer(info.Id).remove({ force: true, v: true });
@@ -77,6 +84,7 @@ export class Reaper {
         log.warn({ agentId, containerId: info.Id, err: error }, 'could not reap container');
       }
     }
+    result.containers.push(...(await this.reapPool(pooled.filter(isUnclaimedPoolMachine))));
     for (const info of await docker.listImages({ filters: { label: mine } })) {
       const imageLabels = info.Labels ?? {};
       if (imageLabels[labels.snapshotKey] || imageLabels[labels.buildKey]) continue;
@@ -90,5 +98,30 @@ export class Reaper {
       }
     }
     return result;
+  }
+
+  /**
+   * Unclaimed pool machines that are stale: idle past the limit, not running, or on an image that
+   * lost its tags (a snapshot or build pruned, or an image tag moved to a new build).
+   */
+  private async reapPool(unclaimed: Docker.ContainerInfo[]): Promise<string[]> {
+    if (unclaimed.length === 0) return [];
+    const { docker, log } = this.options;
+    const now = (this.options.now ?? Date.now)();
+    const tagged = new Set((await docker.listImages()).filter((image) => (image.RepoTags ?? []).some((tag) => tag !== '<none>:<none>')).map((image) => image.Id));
+    const removed: string[] = [];
+    for (const info of unclaimed) {
+      const idleMs = now - info.Created * 1000;
+      const why = info.State === 'exited' || info.State === 'dead' ? 'not running' : !tagged.has(info.ImageID) ? 'its image changed' : idleMs > (this.options.poolIdleMs ?? 30 * 60_000) ? 'idle too long' : null;
+      if (!why) continue;
+      try {
+        await docker.getContainer(info.Id).remove({ force: true, v: true });
+        removed.push(info.Id);
+        log.info({ containerId: info.Id, why }, 'reaped a stale pool machine');
+      } catch (error) {
+        log.warn({ containerId: info.Id, err: error }, 'could not reap a pool machine');
+      }
+    }
+    return removed;
   }
 }

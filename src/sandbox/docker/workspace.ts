@@ -14,9 +14,8 @@ export const workdir = '/workspace';
  * linger) along with its .git, then the checkout, .git included, is unpacked on top. Untracked
  * and ignored files (the install's output) stay.
  */
-export async function copyWorkspace(target: ExecTarget, repoDir: string, user: ContainerUser): Promise<void> {
-  const clear = `cd ${workdir} 2>/dev/null || exit 0; [ -d .git ] || exit 0; if command -v git >/dev/null 2>&1; then git -c safe.directory='*' ls-files -z | xargs -0 rm -f -- 2>/dev/null; fi; rm -rf .git; exit 0`;
-  await execInContainer(target, clear, { user: String(user.uid), cwd: '/' });
+export async function copyWorkspace(target: ExecTarget, repoDir: string, user: ContainerUser, { cleared = false }: { cleared?: boolean } = {}): Promise<void> {
+  if (!cleared) await clearWorkspace(target, user);
   const archive = pack(repoDir, {
     map: (header) => {
       if (header.name === '.') Object.assign(header, { name: 'workspace', mode: 0o755 });
@@ -26,6 +25,12 @@ export async function copyWorkspace(target: ExecTarget, repoDir: string, user: C
     },
   });
   await putArchive(target.docker.getContainer(target.containerId), archive, '/');
+}
+
+/** Deletes what the image's old checkout tracked, and its .git (a pool machine does this before it is claimed). */
+export async function clearWorkspace(target: ExecTarget, user: ContainerUser): Promise<void> {
+  const clear = `cd ${workdir} 2>/dev/null || exit 0; [ -d .git ] || exit 0; if command -v git >/dev/null 2>&1; then git -c safe.directory='*' ls-files -z | xargs -0 rm -f -- 2>/dev/null; fi; rm -rf .git; exit 0`;
+  await execInContainer(target, clear, { user: String(user.uid), cwd: '/' });
 }
 
 async function putArchive(container: Docker.Container, archive: NodeJS.ReadableStream | object, path: string): Promise<void> {
