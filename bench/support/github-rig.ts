@@ -42,7 +42,7 @@ export async function startGitHubRig(options: { throttle: boolean }) {
     agents, dedup: stores.dedup, settings: stores.settings, tracking: stores.githubTracking, claims: stores.leases,
     scrubber: new Scrubber(), log, octokit: { throttle: options.throttle }, triggers,
   });
-  await github.start();
+  await github.startJobs();
   await stores.settings.set(String(installationId), { ...(await stores.settings.get(String(installationId))), maxConcurrentPerWorkspace: 1000, maxConcurrentPerPerson: 1000 });
   const http = await startHttpServer({ host: '127.0.0.1', port: 0, log, mounts: [github.mount] });
 
