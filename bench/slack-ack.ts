@@ -1,11 +1,16 @@
 /**
  * How fast Errand acknowledges Slack under load (Slack gives up after 3 s; we aim for
  * milliseconds). Signed `/agent` slash commands and `app_mention` events go to the real Bolt app
- * on Errand's HTTP server (a local Redis, a fake Slack Web API on 127.0.0.1) at a steady
- * 100 requests/s for 20 s, open loop, then again with 10,000 queued agents in the store. Baseline:
- * GET /healthz on the same server at the same rate, in the same run. The answer comes once the
- * request is queued; its job launches the agent: every accepted command must end up as a stored
- * agent (counted after the jobs ran).
+ * on Errand's HTTP server (a local Redis) at a steady 100 requests/s for 20 s, open loop, then
+ * again with 10,000 queued agents in the store. Baseline: GET /healthz on the same server at the
+ * same rate, in the same run. The answer comes once the request is queued; its job launches the
+ * agent: every accepted request must end up as a stored agent (counted after the jobs ran).
+ *
+ * Layout, as production runs it (docker-compose.yml: a web and a worker service): this process is
+ * the web role (the Slack front end answering, and the benchmark's client); the trigger jobs run in
+ * a second process (bench/support/trigger-worker.ts, as the worker role runs them), with the fake
+ * Slack Web API they call, which stands for Slack. One more phase measures the `all` layout: the
+ * jobs in this process too (the fake Slack stays in the second process).
  *
  *   npx tsx bench/slack-ack.ts          (BENCH_QUICK=1: 1 s per phase and 500 queued agents)
  */
@@ -21,13 +26,15 @@ import { SlackTriggerQueue } from '../src/queue/slack-trigger-queue.js';
 import { connectRedis } from '../src/redis/connect.js';
 import { startLocalRedis } from '../src/redis/local-server.js';
 import { createRedisStores } from '../src/store/redis/index.js';
-import { botUserId, FakeSlack } from '../test/support/fake-slack.js';
+import { botUserId } from '../test/support/fake-slack.js';
 import { eventBody, postSigned, slashCommandBody } from '../test/support/slack-requests.js';
 import { reportAck } from './support/ack-metric.js';
 import { seedQueuedAgents } from './support/seed-agents.js';
 import { ackLoad, quick, steadyLoad } from './support/steady-load.js';
+import { benchSlack } from './support/worker-messages.js';
+import { startTriggerWorker } from './support/worker-process.js';
 
-const secret = 'bench-secret';
+const secret = benchSlack.secret;
 const slackLateMs = 3_000;
 const queued = quick ? 500 : 10_000;
 const log = pino({ level: 'silent' });
@@ -35,18 +42,18 @@ const log = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'errand-bench-'));
 const redisServer = await startLocalRedis({ dir });
 const redis = await connectRedis(redisServer.url);
-const slack = await new FakeSlack().start();
-slack.addChannel('C1');
-slack.addUser({ id: 'U1', name: 'ada' });
 const stores = createRedisStores(redis, { prefix: 'bench:', clock: systemClock, retentionDays: 1 });
 const queue = new BullRunQueue(redis, 'runs', 'bench');
 await stores.settings.set('T1', { ...(await stores.settings.get('T1')), maxConcurrentPerWorkspace: 1000, maxConcurrentPerPerson: 1000 });
+const worker = await startTriggerWorker<{ apiUrl: string; token: string; respondBase: string }>('slack', redisServer.url);
+const slack = worker.ready;
 const agents = new AgentService({ ...stores, queue, clock: systemClock, log, defaultModel: 'openai:bench' });
 const triggers = new SlackTriggerQueue(redis, 'bench');
 const frontend = await createSlackFrontend({
   botToken: slack.token, signingSecret: secret, apiUrl: slack.apiUrl, agents, settings: stores.settings,
   settingsAdmin: new SettingsService({ settings: stores.settings, audit: stores.audit, log }), dedup: stores.dedup, state: stores.slack, triggers, log,
 });
+// The web role's side: answers only; the jobs run in the worker process.
 await frontend.start();
 const http = await startHttpServer({ host: '127.0.0.1', port: 0, log, mounts: [frontend.mount!] });
 const url = `${http.url}${slackEventsPath}`;
@@ -58,7 +65,7 @@ const commands = () =>
     ...ackLoad, lateMs: slackLateMs,
     send: async () => {
       const i = sent++;
-      const response = await postSigned(url, slashCommandBody({ text: `repo=acme/app fix bug ${i}`, responseUrl: slack.responseUrl(String(i)) }), 'application/x-www-form-urlencoded', { secret });
+      const response = await postSigned(url, slashCommandBody({ text: `repo=acme/app fix bug ${i}`, responseUrl: `${slack.respondBase}${i}` }), 'application/x-www-form-urlencoded', { secret });
       return response.status === 200 && response.body === '';
     },
   });
@@ -67,7 +74,7 @@ const mentions = () =>
     ...ackLoad, lateMs: slackLateMs,
     send: async () => {
       const i = sent++;
-      const event = { type: 'app_mention', channel: 'C1', user: 'U1', text: `<@${botUserId}> repo=acme/app fix bug ${i}`, ts: slack.nextTs(), team: 'T1' };
+      const event = { type: 'app_mention', channel: 'C1', user: 'U1', text: `<@${botUserId}> repo=acme/app fix bug ${i}`, ts: `1800000000.${String(i).padStart(6, '0')}`, team: 'T1' };
       const response = await postSigned(url, eventBody(event), 'application/json', { secret });
       return response.status === 200;
     },
@@ -84,7 +91,7 @@ async function settled(expected: number): Promise<number> {
 try {
   // Warm up both paths (JIT, connections) before measuring.
   await steadyLoad({ rate: 50, seconds: 0.5, lateMs: slackLateMs, send: async () => (await fetch(`${http.url}/healthz`)).ok });
-  await steadyLoad({ rate: 20, seconds: 1, lateMs: slackLateMs, send: async () => (await postSigned(url, slashCommandBody({ text: `repo=acme/app warm up ${sent++}`, responseUrl: slack.responseUrl('w') }), 'application/x-www-form-urlencoded', { secret })).status === 200 });
+  await steadyLoad({ rate: 20, seconds: 1, lateMs: slackLateMs, send: async () => (await postSigned(url, slashCommandBody({ text: `repo=acme/app warm up ${sent++}`, responseUrl: `${slack.respondBase}w` }), 'application/x-www-form-urlencoded', { secret })).status === 200 });
 
   const base = await healthz();
   const commandAcks = await commands();
@@ -93,6 +100,15 @@ try {
   reportAck('slack @mention ack at 100 req/s', mentionAcks, base);
   const launched = await settled(sent);
   process.stdout.write(`  accepted ${sent}, agents stored ${launched}\n`);
+
+  // Role `all`: the jobs move into this process (the fake Slack stays where it is).
+  await worker.jobs(false);
+  await frontend.startJobs();
+  const baseAll = await healthz();
+  reportAck('slack /agent ack at 100 req/s, one process (role all)', await commands(), baseAll);
+  process.stdout.write(`  accepted ${sent}, agents stored ${await settled(sent)}\n`);
+  await triggers.stopWorker();
+  await worker.jobs(true);
 
   const template = (await agents.list({ workspace: 'T1', limit: 1 })).agents[0]!;
   await seedQueuedAgents(stores.agents, template, queued);
@@ -105,7 +121,7 @@ try {
   await http.close();
   await frontend.stop();
   await triggers.close();
-  await slack.stop();
+  await worker.close();
   await queue.close();
   await redis.quit();
   await redisServer.stop();

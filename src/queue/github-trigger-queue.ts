@@ -91,11 +91,20 @@ export class GitHubTriggerQueue {
     this.draining = this.drain(this.reader, `${process.pid}-${randomUUID()}`, log);
   }
 
-  async close(): Promise<void> {
+  /** Stops draining and taking jobs (the ones in hand finish; the rest wait in Redis for any worker). */
+  async stopWorker(): Promise<void> {
     this.closing = true;
     this.reader?.disconnect();
     await this.draining;
     await this.worker?.close();
+    this.reader = null;
+    this.draining = null;
+    this.worker = null;
+    this.closing = false;
+  }
+
+  async close(): Promise<void> {
+    await this.stopWorker();
     await this.queue.close();
   }
 
