@@ -32,7 +32,7 @@ import { reportAck } from './support/ack-metric.js';
 import { seedQueuedAgents } from './support/seed-agents.js';
 import { ackLoad, quick, steadyLoad } from './support/steady-load.js';
 import { benchSlack } from './support/worker-messages.js';
-import { startTriggerWorker } from './support/worker-process.js';
+import { processCpuMs, startTriggerWorker } from './support/worker-process.js';
 
 const secret = benchSlack.secret;
 const slackLateMs = 3_000;
@@ -42,6 +42,7 @@ const log = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'errand-bench-'));
 const redisServer = await startLocalRedis({ dir });
 const redis = await connectRedis(redisServer.url);
+const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))![1]);
 const stores = createRedisStores(redis, { prefix: 'bench:', clock: systemClock, retentionDays: 1 });
 const queue = new BullRunQueue(redis, 'runs', 'bench');
 await stores.settings.set('T1', { ...(await stores.settings.get('T1')), maxConcurrentPerWorkspace: 1000, maxConcurrentPerPerson: 1000 });
@@ -58,6 +59,7 @@ await frontend.start();
 const http = await startHttpServer({ host: '127.0.0.1', port: 0, log, mounts: [frontend.mount!] });
 const url = `${http.url}${slackEventsPath}`;
 let sent = 0;
+let seeded = 0;
 
 const healthz = () => steadyLoad({ ...ackLoad, lateMs: slackLateMs, send: async () => (await fetch(`${http.url}/healthz`).then(async (r) => (await r.arrayBuffer(), r.ok))) });
 const commands = () =>
@@ -80,6 +82,20 @@ const mentions = () =>
     },
   });
 
+/**
+ * Runs one measured phase and prints the CPU each process used during it (this one, the worker
+ * process, redis-server), and how long after the last answer its jobs were done.
+ */
+async function phase<T>(run: () => Promise<T>): Promise<T> {
+  const before = { web: process.cpuUsage(), worker: worker.cpuMs(), redis: processCpuMs(redisPid) };
+  const result = await run();
+  const answered = performance.now();
+  const stored = await settled(sent + seeded);
+  const web = process.cpuUsage(before.web);
+  process.stdout.write(`  accepted ${sent}${seeded ? ` + ${seeded} seeded` : ''}, agents stored ${stored} (jobs done ${Math.round(performance.now() - answered)} ms after the last answer); CPU ms: web ${Math.round((web.user + web.system) / 1000)}, worker ${worker.cpuMs() - before.worker}, redis ${processCpuMs(redisPid) - before.redis}\n`);
+  return result;
+}
+
 /** Launches run as jobs after their ack: wait until every accepted request is a stored agent. */
 async function settled(expected: number): Promise<number> {
   const deadline = Date.now() + 300_000;
@@ -89,34 +105,30 @@ async function settled(expected: number): Promise<number> {
 }
 
 try {
-  // Warm up both paths (JIT, connections) before measuring.
+  // Warm up both processes (JIT, connections) before measuring: the goal is the steady state.
   await steadyLoad({ rate: 50, seconds: 0.5, lateMs: slackLateMs, send: async () => (await fetch(`${http.url}/healthz`)).ok });
-  await steadyLoad({ rate: 20, seconds: 1, lateMs: slackLateMs, send: async () => (await postSigned(url, slashCommandBody({ text: `repo=acme/app warm up ${sent++}`, responseUrl: `${slack.respondBase}w` }), 'application/x-www-form-urlencoded', { secret })).status === 200 });
+  await steadyLoad({ rate: 50, seconds: quick ? 1 : 4, lateMs: slackLateMs, send: async () => (await postSigned(url, slashCommandBody({ text: `repo=acme/app warm up ${sent++}`, responseUrl: `${slack.respondBase}w` }), 'application/x-www-form-urlencoded', { secret })).status === 200 });
+  await settled(sent);
 
   const base = await healthz();
-  const commandAcks = await commands();
-  const mentionAcks = await mentions();
-  reportAck('slack /agent ack at 100 req/s', commandAcks, base);
-  reportAck('slack @mention ack at 100 req/s', mentionAcks, base);
-  const launched = await settled(sent);
-  process.stdout.write(`  accepted ${sent}, agents stored ${launched}\n`);
+  reportAck('slack /agent ack at 100 req/s', await phase(commands), base);
 
   // Role `all`: the jobs move into this process (the fake Slack stays where it is).
   await worker.jobs(false);
   await frontend.startJobs();
   const baseAll = await healthz();
-  reportAck('slack /agent ack at 100 req/s, one process (role all)', await commands(), baseAll);
-  process.stdout.write(`  accepted ${sent}, agents stored ${await settled(sent)}\n`);
+  reportAck('slack /agent ack at 100 req/s, one process (role all)', await phase(commands), baseAll);
   await triggers.stopWorker();
   await worker.jobs(true);
 
+  const baseMentions = await healthz();
+  reportAck('slack @mention ack at 100 req/s', await phase(mentions), baseMentions);
+
   const template = (await agents.list({ workspace: 'T1', limit: 1 })).agents[0]!;
   await seedQueuedAgents(stores.agents, template, queued);
+  seeded = queued;
   const baseQueued = await healthz();
-  const commandsQueued = await commands();
-  reportAck(`slack /agent ack at 100 req/s, ${queued} queued`, commandsQueued, baseQueued);
-  const launchedQueued = await settled(sent + queued);
-  process.stdout.write(`  accepted ${sent} + ${queued} seeded, agents stored ${launchedQueued}\n`);
+  reportAck(`slack /agent ack at 100 req/s, ${queued} queued`, await phase(commands), baseQueued);
 } finally {
   await http.close();
   await frontend.stop();

@@ -4,6 +4,7 @@
  * client, the child runs the trigger jobs and the fake platform API they call.
  */
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ToWorker } from './worker-messages.js';
@@ -12,6 +13,8 @@ type Payload<T> = T extends unknown ? Omit<T, 'seq'> : never;
 
 export interface TriggerWorker<Ready> {
   ready: Ready;
+  /** CPU time the worker process has used so far, in ms (user + system, from /proc). */
+  cpuMs(): number;
   /** Whether the child runs the trigger jobs (off: the benchmark's own process runs them, as role `all`). */
   jobs(on: boolean): Promise<void>;
   comments(comments: { id: number; number: number; body: string }[]): Promise<void>;
@@ -50,6 +53,7 @@ export async function startTriggerWorker<Ready>(platform: 'slack' | 'github', re
     });
   return {
     ready,
+    cpuMs: () => processCpuMs(child.pid!),
     jobs: async (on) => void (await ask({ type: 'jobs', on })),
     comments: async (comments) => void (await ask({ type: 'comments', comments })),
     calls: async () => (await ask({ type: 'calls' }))['calls'] as number,
@@ -58,4 +62,10 @@ export async function startTriggerWorker<Ready>(platform: 'slack' | 'github', re
       await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
     },
   };
+}
+
+/** utime + stime of a process, in ms (Linux; clock ticks of 10 ms). */
+export function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
