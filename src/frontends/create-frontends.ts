@@ -11,7 +11,7 @@ import { createApiFrontend } from './http/api/index.js';
 import type { HttpMount } from './http/server.js';
 import { createPlatforms, platformStops, startTriggerJobs } from './platforms.js';
 import { signingKey } from '../secrets/index.js';
-import { warmHttp, warmLaunchPath } from './warm-up.js';
+import { warmHttp, warmLaunchPath, warmStoredLaunches } from './warm-up.js';
 
 export interface Frontends {
   mounts: HttpMount[];
@@ -58,6 +58,7 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
   stops.push(() => api.close());
   // Before the server takes requests: the first launches after a start would otherwise run cold.
   await warmLaunchPath({ agents: errand.agents, warmQueue: () => warmQueuePath(errand.redis, stores.keys.queuePrefix(), 50), scrubber: errand.scrubber, log: errand.log });
+  await warmStoredLaunches({ redis: errand.redis, instancePrefix: errand.prefix, clock: errand.clock, scrubber: errand.scrubber, log: errand.log });
   mounts.push(api.mount);
   notifiers.push(api.notifier);
   // Commands, mentions, replies and GitHub deliveries are answered once queued; their jobs run in
