@@ -29,6 +29,7 @@ import { createRedisStores } from '../src/store/redis/index.js';
 import { botUserId } from '../test/support/fake-slack.js';
 import { eventBody, postSigned, slashCommandBody } from '../test/support/slack-requests.js';
 import { reportAck } from './support/ack-metric.js';
+import { gcLine, watchGc } from './support/gc-watch.js';
 import { seedQueuedAgents } from './support/seed-agents.js';
 import { ackLoad, quick, steadyLoad } from './support/steady-load.js';
 import { benchSlack } from './support/worker-messages.js';
@@ -88,11 +89,13 @@ const mentions = () =>
  */
 async function phase<T>(run: () => Promise<T>): Promise<T> {
   const before = { web: process.cpuUsage(), worker: worker.cpuMs(), redis: processCpuMs(redisPid) };
+  const gc = watchGc();
   const result = await run();
+  const gcStats = await gc.stop();
   const answered = performance.now();
   const stored = await settled(sent + seeded);
   const web = process.cpuUsage(before.web);
-  process.stdout.write(`  accepted ${sent}${seeded ? ` + ${seeded} seeded` : ''}, agents stored ${stored} (jobs done ${Math.round(performance.now() - answered)} ms after the last answer); CPU ms: web ${Math.round((web.user + web.system) / 1000)}, worker ${worker.cpuMs() - before.worker}, redis ${processCpuMs(redisPid) - before.redis}\n`);
+  process.stdout.write(`  accepted ${sent}${seeded ? ` + ${seeded} seeded` : ''}, agents stored ${stored} (jobs done ${Math.round(performance.now() - answered)} ms after the last answer); CPU ms: web ${Math.round((web.user + web.system) / 1000)}, worker ${worker.cpuMs() - before.worker}, redis ${processCpuMs(redisPid) - before.redis}; web ${gcLine(gcStats)}\n`);
   return result;
 }
 
