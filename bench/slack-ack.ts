@@ -60,6 +60,8 @@ await frontend.start();
 const http = await startHttpServer({ host: '127.0.0.1', port: 0, log, mounts: [frontend.mount!] });
 const url = `${http.url}${slackEventsPath}`;
 let sent = 0;
+/** Requests answered 200: each must become an agent (a failed answer may not have been queued). */
+let accepted = 0;
 let seeded = 0;
 
 const healthz = () => steadyLoad({ ...ackLoad, lateMs: slackLateMs, send: async () => (await fetch(`${http.url}/healthz`).then(async (r) => (await r.arrayBuffer(), r.ok))) });
@@ -69,6 +71,7 @@ const commands = () =>
     send: async () => {
       const i = sent++;
       const response = await postSigned(url, slashCommandBody({ text: `repo=acme/app fix bug ${i}`, responseUrl: `${slack.respondBase}${i}` }), 'application/x-www-form-urlencoded', { secret });
+      if (response.status === 200) accepted++;
       return response.status === 200 && response.body === '';
     },
   });
@@ -79,6 +82,7 @@ const mentions = () =>
       const i = sent++;
       const event = { type: 'app_mention', channel: 'C1', user: 'U1', text: `<@${botUserId}> repo=acme/app fix bug ${i}`, ts: `1800000000.${String(i).padStart(6, '0')}`, team: 'T1' };
       const response = await postSigned(url, eventBody(event), 'application/json', { secret });
+      if (response.status === 200) accepted++;
       return response.status === 200;
     },
   });
@@ -93,9 +97,9 @@ async function phase<T>(run: () => Promise<T>): Promise<T> {
   const result = await run();
   const gcStats = await gc.stop();
   const answered = performance.now();
-  const stored = await settled(sent + seeded);
+  const stored = await settled(accepted + seeded);
   const web = process.cpuUsage(before.web);
-  process.stdout.write(`  accepted ${sent}${seeded ? ` + ${seeded} seeded` : ''}, agents stored ${stored} (jobs done ${Math.round(performance.now() - answered)} ms after the last answer); CPU ms: web ${Math.round((web.user + web.system) / 1000)}, worker ${worker.cpuMs() - before.worker}, redis ${processCpuMs(redisPid) - before.redis}; web ${gcLine(gcStats)}\n`);
+  process.stdout.write(`  sent ${sent}, accepted ${accepted}${seeded ? ` + ${seeded} seeded` : ''}, agents stored ${stored} (jobs done ${Math.round(performance.now() - answered)} ms after the last answer); CPU ms: web ${Math.round((web.user + web.system) / 1000)}, worker ${worker.cpuMs() - before.worker}, redis ${processCpuMs(redisPid) - before.redis}; web ${gcLine(gcStats)}\n`);
   return result;
 }
 
@@ -110,8 +114,15 @@ async function settled(expected: number): Promise<number> {
 try {
   // Warm up both processes (JIT, connections) before measuring: the goal is the steady state.
   await steadyLoad({ rate: 50, seconds: 0.5, lateMs: slackLateMs, send: async () => (await fetch(`${http.url}/healthz`)).ok });
-  await steadyLoad({ rate: 50, seconds: quick ? 1 : 4, lateMs: slackLateMs, send: async () => (await postSigned(url, slashCommandBody({ text: `repo=acme/app warm up ${sent++}`, responseUrl: `${slack.respondBase}w` }), 'application/x-www-form-urlencoded', { secret })).status === 200 });
-  await settled(sent);
+  await steadyLoad({
+    rate: 50, seconds: quick ? 1 : 4, lateMs: slackLateMs,
+    send: async () => {
+      const ok = (await postSigned(url, slashCommandBody({ text: `repo=acme/app warm up ${sent++}`, responseUrl: `${slack.respondBase}w` }), 'application/x-www-form-urlencoded', { secret })).status === 200;
+      if (ok) accepted++;
+      return ok;
+    },
+  });
+  await settled(accepted);
 
   const base = await healthz();
   reportAck('slack /agent ack at 100 req/s', await phase(commands), base);
