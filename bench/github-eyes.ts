@@ -13,7 +13,8 @@ import { startGitHubRig } from './support/github-rig.js';
 import { quick } from './support/steady-load.js';
 
 const rig = await startGitHubRig({ throttle: true });
-const { stores, fake, github, log } = rig;
+const { stores, github, log } = rig;
+const fake = rig.fake!;
 const dispatcher = new NotifyDispatcher({ ...stores, notifiers: [github.notifier], log, intervalMs: 20, sweepMs: 60_000 });
 await dispatcher.start();
 const burst = quick ? 3 : 25;

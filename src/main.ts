@@ -5,6 +5,7 @@ import { integrations, type Config } from './config.js';
 import { openCore, type ContextDeps, type CoreContext } from './context.js';
 import { ErrandError, NotifyDispatcher, OrphanSweeper, RetentionSweeper, RunAdmission, type Sandbox } from './core/index.js';
 import { createFrontends } from './frontends/create-frontends.js';
+import { createPlatforms, platformStops, startTriggerJobs } from './frontends/platforms.js';
 import type { ReadinessCheck } from './frontends/http/health-routes.js';
 import { startHttpServer, type RunningHttpServer } from './frontends/http/server.js';
 import { PrometheusMetrics } from './metrics/prometheus.js';
@@ -110,6 +111,12 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       adoptIdleMachines(core, engine.sandbox);
       core.onClose(async () => engine.sandbox.close?.());
     }
+    if (config.role === 'worker') {
+      // Slack and GitHub requests the web role answered and queued: their checks, posts and launches run here.
+      const platforms = await createPlatforms(core);
+      for (const stop of platformStops(platforms)) core.onClose(stop);
+      await startTriggerJobs(platforms);
+    }
     const metricsEndpoint = {
       render: () => prometheus.render(),
       contentType: prometheus.contentType,
@@ -123,7 +130,7 @@ export async function startErrand(config: Config, deps: ErrandDeps): Promise<Err
       core.onClose(() => health.close());
     }
     if (config.role !== 'worker') {
-      const frontends = await createFrontends(core, () => errand.http?.url);
+      const frontends = await createFrontends(core, () => errand.http?.url, { triggerJobs: config.role === 'all' });
       for (const stop of frontends.stops) core.onClose(stop);
       const dispatcher = new NotifyDispatcher({ ...core.stores, notifiers: frontends.notifiers, log: core.log });
       await dispatcher.start();

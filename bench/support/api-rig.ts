@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { AgentService, systemClock } from '../../src/core/index.js';
 import { createApiFrontend } from '../../src/frontends/http/api/index.js';
-import { warmHttp, warmLaunchPath } from '../../src/frontends/warm-up.js';
+import { warmHttp, warmLaunchPath, warmStoredLaunches } from '../../src/frontends/warm-up.js';
 import { startHttpServer, type HttpMount, type RunningHttpServer } from '../../src/frontends/http/server.js';
 import { BullRunQueue } from '../../src/queue/run-queue.js';
 import { WebhookQueue } from '../../src/queue/webhook-queue.js';
@@ -30,7 +30,10 @@ export interface ApiRig {
   close(): Promise<void>;
 }
 
-/** `warmUp`: warm the launch path at start, as Errand's web role does (createFrontends). */
+/**
+ * `warmUp`: warm the launch path at start, as Errand's web role does (createFrontends);
+ * BENCH_NO_SCRATCH_WARM_UP=1 leaves out the scratch-space launches (for A/B runs).
+ */
 export async function startApiRig(extraMounts: HttpMount[] = [], options: { warmUp?: boolean } = {}): Promise<ApiRig> {
   const log = pino({ level: 'silent' });
   const scrubber = new Scrubber();
@@ -43,7 +46,10 @@ export async function startApiRig(extraMounts: HttpMount[] = [], options: { warm
   const webhooks = new WebhookQueue(redis, 'bench');
   const api = createApiFrontend({ agents, stores, webhooks, models: null, scrubber, log, clock: systemClock });
   await api.start();
-  if (options.warmUp) await warmLaunchPath({ agents, warmQueue: () => warmQueuePath(redis, 'bench', 50), scrubber, log });
+  if (options.warmUp) {
+    await warmLaunchPath({ agents, warmQueue: () => warmQueuePath(redis, 'bench', 50), scrubber, log });
+    if (process.env['BENCH_NO_SCRATCH_WARM_UP'] !== '1') await warmStoredLaunches({ redis, instancePrefix: 'bench:', clock: systemClock, scrubber, log });
+  }
   const http = await startHttpServer({ host: '127.0.0.1', port: 0, log, mounts: [api.mount, ...extraMounts] });
   if (options.warmUp) await warmHttp(http.url, log);
   const key = (await api.keys.create({ name: 'bench', admin: true })).key;

@@ -6,15 +6,12 @@ import { ProviderRegistry } from '../engine/providers/index.js';
 import { pullRequestLookupFromConfig, repositoryListFromConfig, unlistedGitHosts } from '../git/repo-hosts.js';
 import { createDockerClient, createDockerSandbox, DockerMachineTerminals } from '../sandbox/docker/index.js';
 import { createDashboard } from './dashboard/index.js';
-import { GitHubTriggerQueue } from '../queue/github-trigger-queue.js';
-import { SlackTriggerQueue } from '../queue/slack-trigger-queue.js';
 import { warmQueuePath } from '../queue/warm-up-queue.js';
-import { GitHubFrontend } from './github/frontend.js';
 import { createApiFrontend } from './http/api/index.js';
 import type { HttpMount } from './http/server.js';
+import { createPlatforms, platformStops, startTriggerJobs } from './platforms.js';
 import { signingKey } from '../secrets/index.js';
-import { createSlackFrontend } from './slack/slack-frontend.js';
-import { warmHttp, warmLaunchPath } from './warm-up.js';
+import { warmHttp, warmLaunchPath, warmStoredLaunches } from './warm-up.js';
 
 export interface Frontends {
   mounts: HttpMount[];
@@ -27,8 +24,10 @@ export interface Frontends {
   warmUp: (url: string) => Promise<void>;
 }
 
-/** Front ends on the HTTP server and their notifiers; each one is on only when configured. */
-export async function createFrontends(errand: CoreContext, serverUrl: () => string | undefined): Promise<Frontends> {
+/**
+ * Front ends on the HTTP server and their notifiers; each one is on only when configured.
+ * `triggerJobs`: also run the Slack and GitHub trigger jobs in this process (the `all` role). */
+export async function createFrontends(errand: CoreContext, serverUrl: () => string | undefined, options: { triggerJobs: boolean }): Promise<Frontends> {
   const { config, stores } = errand;
   const mounts: HttpMount[] = [];
   const notifiers: Notifier[] = [];
@@ -59,59 +58,23 @@ export async function createFrontends(errand: CoreContext, serverUrl: () => stri
   stops.push(() => api.close());
   // Before the server takes requests: the first launches after a start would otherwise run cold.
   await warmLaunchPath({ agents: errand.agents, warmQueue: () => warmQueuePath(errand.redis, stores.keys.queuePrefix(), 50), scrubber: errand.scrubber, log: errand.log });
+  await warmStoredLaunches({ redis: errand.redis, instancePrefix: errand.prefix, clock: errand.clock, scrubber: errand.scrubber, log: errand.log });
   mounts.push(api.mount);
   notifiers.push(api.notifier);
-  if (config.slackBotToken && (config.slackSigningSecret || config.slackAppToken)) {
-    // Commands, mentions and replies are answered once queued; the rest runs from this queue.
-    const slackTriggers = new SlackTriggerQueue(errand.redis, stores.keys.queuePrefix());
-    const slack = await createSlackFrontend({
-      botToken: config.slackBotToken,
-      signingSecret: config.slackSigningSecret,
-      appToken: config.slackAppToken,
-      apiUrl: config.slackApiUrl,
-      publicUrl: config.publicUrl,
-      agents: errand.agents,
-      settings: stores.settings,
-      settingsAdmin: errand.settings,
-      dedup: stores.dedup,
-      state: stores.slack,
-      triggers: slackTriggers,
-      log: errand.log,
-      metrics: errand.metrics,
-    });
-    await slack.start();
-    stops.push(() => slack.stop());
-    stops.push(() => slackTriggers.close());
-    if (slack.mount) mounts.push(slack.mount);
-    notifiers.push(slack.notifier);
+  // Commands, mentions, replies and GitHub deliveries are answered once queued; their jobs run in
+  // the worker role (or here too, in `all`).
+  const platforms = await createPlatforms(errand);
+  stops.push(...platformStops(platforms));
+  if (platforms.slack) {
+    await platforms.slack.frontend.start();
+    if (platforms.slack.frontend.mount) mounts.push(platforms.slack.frontend.mount);
+    notifiers.push(platforms.slack.frontend.notifier);
   }
-  if (config.githubAppId && config.githubPrivateKey && config.githubWebhookSecret) {
-    // Deliveries are answered once verified and de-duplicated; the rest runs from this queue.
-    const triggers = new GitHubTriggerQueue(errand.redis, stores.keys.queuePrefix());
-    const github = new GitHubFrontend({
-      triggers,
-      appId: config.githubAppId,
-      privateKey: config.githubPrivateKey,
-      webhookSecret: config.githubWebhookSecret,
-      apiUrl: config.githubApiUrl,
-      trigger: config.githubTrigger,
-      agents: errand.agents,
-      dedup: stores.dedup,
-      settings: stores.settings,
-      tracking: stores.githubTracking,
-      claims: stores.leases,
-      scrubber: errand.scrubber,
-      log: errand.log,
-      publicUrl: config.publicUrl,
-      metrics: errand.metrics,
-    });
-    await github.start();
-    // Let reactions and replies already under way finish before Redis and the server go.
-    stops.push(() => github.idle());
-    stops.push(() => triggers.close());
-    mounts.push(github.mount);
-    notifiers.push(github.notifier);
+  if (platforms.github) {
+    mounts.push(platforms.github.frontend.mount);
+    notifiers.push(platforms.github.frontend.notifier);
   }
+  if (options.triggerJobs) await startTriggerJobs(platforms);
   // Last: its routes are specific paths, and `/` is its own.
   // The web terminal opens machines through the same Docker engine (DOCKER_HOST) as snapshots.
   const dashboard = createDashboard({

@@ -1,5 +1,9 @@
-import type { Agent, AgentService, Log } from '../core/index.js';
+import { AgentService, type Agent, type Clock, type Log } from '../core/index.js';
+import { BullRunQueue } from '../queue/run-queue.js';
+import type { RedisClient } from '../redis/connect.js';
 import type { Scrubber } from '../redact/scrubber.js';
+import { createRedisStores } from '../store/redis/index.js';
+import { RedisScratchSpaces } from '../store/redis/scratch-space.js';
 import { presentAgent } from './http/api/present.js';
 import { LaunchBody } from './http/api/schemas.js';
 
@@ -46,6 +50,55 @@ export async function warmLaunchPath(deps: WarmUpDeps, rounds = 200): Promise<vo
   }
   await deps.warmQueue();
   deps.log.debug({ ms: Math.round(performance.now() - started), rounds }, 'launch path warmed up');
+}
+
+export interface ScratchWarmUpDeps {
+  redis: RedisClient;
+  /** The instance's key prefix, `<instance>:`: the scratch space is made under it. */
+  instancePrefix: string;
+  clock: Clock;
+  scrubber: Scrubber;
+  log: Log;
+}
+
+const quiet: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => quiet };
+
+/**
+ * What `warmLaunchPath` cannot reach without storing: whole launches (the store's script, the
+ * event append, the run's enqueue, the audit entry, the answer's shape), run against stores and a
+ * run queue of their own in a scratch space of Redis keys (`<instance>:scratch-<uuid>:`) that
+ * nothing else reads, then deleted with every scratch key (also those of a process that died
+ * here). The code and Redis's script cache are the ones the real launches then use. Resolves to
+ * the number of launches that went through.
+ */
+export async function warmStoredLaunches(deps: ScratchWarmUpDeps, rounds = 150): Promise<number> {
+  const started = performance.now();
+  const scratch = new RedisScratchSpaces(deps.redis, deps.instancePrefix);
+  const stores = createRedisStores(deps.redis, { prefix: scratch.open(), clock: deps.clock, retentionDays: 1 });
+  const queue = new BullRunQueue(deps.redis, undefined, stores.keys.queuePrefix());
+  const agents = new AgentService({ ...stores, queue, clock: deps.clock, log: quiet, defaultModel: 'openai:warm-up' });
+  const principal = { kind: 'api' as const, workspace: 'errand-warm-up', id: 'warm-up', name: 'warm-up' };
+  let launched = 0;
+  try {
+    for (let i = 0; i < rounds; i++) {
+      const body = LaunchBody.parse({ prompt: { text: `warm up the launch path ${i}` }, source: { repository: 'https://git.example.invalid/warm-up.git', ref: 'main' }, target: { autoCreatePr: false } });
+      try {
+        const { agent } = await agents.launch({
+          principal, workspace: principal.workspace, conversation: { kind: 'api' }, prompt: body.prompt.text,
+          options: { repo: body.source!.repository!, branch: body.source!.ref!, autopr: false }, platformAdmin: true,
+        });
+        presentAgent(agent, 'http://127.0.0.1', deps.scrubber);
+        launched++;
+      } catch (error) {
+        if (i === 0) deps.log.debug({ err: error }, 'scratch warm-up launch refused');
+      }
+    }
+  } finally {
+    await queue.close();
+    await scratch.drop().catch((error: unknown) => deps.log.warn({ err: error }, 'could not delete the warm-up\'s scratch keys; they are deleted at the next start'));
+  }
+  deps.log.debug({ ms: Math.round(performance.now() - started), launched }, 'stored launch path warmed up in a scratch space');
+  return launched;
 }
 
 /**

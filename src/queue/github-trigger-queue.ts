@@ -27,8 +27,8 @@ export type GitHubTriggerHandler = (job: GitHubTriggerJob) => Promise<void>;
 const defaultStaleAfterMs = 30_000;
 const drainBatch = 100;
 /**
- * Deliveries handled at once per process. The jobs share the event loop with the webhook answers;
- * at 8, a burst of mention jobs (permission check, launch, 👀) kept the loop busy enough that
+ * Deliveries handled at once per process. In the `all` role the jobs share the event loop with the
+ * webhook answers; at 8, a burst of mention jobs (permission check, launch, 👀) kept the loop busy enough that
  * answers waited behind them (p99 284 ms at 100 mentions/s); at 2 the same load answered with p99
  * 18 ms and every mention still became an agent within the benchmark's wait.
  */
@@ -52,6 +52,7 @@ export class GitHubTriggerQueue {
   constructor(
     private readonly connection: Redis,
     private readonly prefix: string,
+    /** `concurrency`: deliveries handled at once in this process (default 2). */
     private readonly options: { attempts?: number; backoffMs?: number; concurrency?: number; staleAfterMs?: number } = {},
   ) {
     this.queue = new Queue(githubTriggerQueueName, {
@@ -75,7 +76,7 @@ export class GitHubTriggerQueue {
     return this.inbox.accept(delivery);
   }
 
-  /** Starts handling deliveries (the web role, where the GitHub App lives). */
+  /** Starts handling deliveries in this process (the worker role, or `all`): drains the inbox and runs the jobs. */
   async start(handler: GitHubTriggerHandler, log: Log): Promise<void> {
     const worker = new Worker(githubTriggerQueueName, (job) => this.process(job, handler), {
       connection: this.connection, prefix: this.prefix, autorun: false, concurrency: this.options.concurrency ?? defaultConcurrency,
@@ -90,11 +91,20 @@ export class GitHubTriggerQueue {
     this.draining = this.drain(this.reader, `${process.pid}-${randomUUID()}`, log);
   }
 
-  async close(): Promise<void> {
+  /** Stops draining and taking jobs (the ones in hand finish; the rest wait in Redis for any worker). */
+  async stopWorker(): Promise<void> {
     this.closing = true;
     this.reader?.disconnect();
     await this.draining;
     await this.worker?.close();
+    this.reader = null;
+    this.draining = null;
+    this.worker = null;
+    this.closing = false;
+  }
+
+  async close(): Promise<void> {
+    await this.stopWorker();
     await this.queue.close();
   }
 

@@ -69,8 +69,9 @@ export interface SlackTriggerQueueOptions {
   /** First retry delay; each retry doubles it (default 1 s). */
   backoffMs?: number;
   /**
-   * Jobs run at once in this process (default 2, as GitHub's trigger worker). The answers to new requests share the process:
-   * fewer jobs at once keep them fast under a burst, and the rest wait in Redis.
+   * Jobs run at once in this process (default 2, as GitHub's trigger worker). In the `all` role the
+   * answers to new requests share the process: fewer jobs at once keep them fast under a burst, and
+   * the rest wait in Redis.
    */
   concurrency?: number;
   /** How long a request key is remembered, so a retry by Slack adds nothing (default a day). */
@@ -81,7 +82,7 @@ export interface SlackTriggerQueueOptions {
  * BullMQ queue of accepted Slack requests. `enqueue` is the whole acknowledgement path: one Redis
  * script adds the job and claims its key (BullMQ de-duplication with a TTL, kept after the job is
  * done), so a retry or duplicate delivery adds nothing, and a job added is never lost — if the
- * process dies after the answer, any web process runs it. Retried with back-off on transient
+ * process dies after the answer, any worker runs it. Retried with back-off on transient
  * errors; the handler decides what is a refusal (told to the person, not retried).
  */
 export class SlackTriggerQueue {
@@ -131,7 +132,7 @@ export class SlackTriggerQueue {
     await this.queue.waitUntilReady();
   }
 
-  /** Starts running requests (the web role, where the Slack app lives). */
+  /** Starts running requests in this process (the worker role, or `all`). */
   async start(handler: SlackTriggerHandler, log: Log): Promise<void> {
     const worker = new Worker(slackTriggerQueueName, (job) => this.process(job, handler), {
       connection: this.connection, prefix: this.prefix, autorun: false, concurrency: this.options.concurrency ?? 2,

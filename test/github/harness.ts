@@ -95,7 +95,7 @@ export async function githubHarness(options: { throttle?: boolean; maxBodyBytes?
     octokit: { throttle: options.throttle ?? false, retryAfterBaseValue: 5 },
     ...(triggers ? { triggers } : {}),
   });
-  await github.start();
+  await github.startJobs();
   const http = await startHttpServer({ host: '127.0.0.1', port: 0, log: silentLog, mounts: [github.mount] });
   const dispatcher = new NotifyDispatcher({ ...core.stores, notifiers: [github.notifier], log: silentLog, intervalMs: 20, sweepMs: 60_000 });
   await dispatcher.start();

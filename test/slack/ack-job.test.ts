@@ -22,7 +22,7 @@ describe('Slack: answered once queued, launched by a job', () => {
     expect(await agents()).toEqual([]);
     expect(await h.triggers.counts()).toMatchObject({ waiting: 1, active: 0 });
 
-    // Another web process on the same Redis picks the job up.
+    // Another process on the same Redis (a worker) picks the job up.
     const queue = new SlackTriggerQueue(h.core.redis, h.core.prefix.replace(/:$/, ''), { backoffMs: 20 });
     const other = await createSlackFrontend({
       botToken: h.slack.token, signingSecret, apiUrl: h.slack.apiUrl, publicUrl: 'https://errand.example.com', agents: h.core.service, settings: h.core.stores.settings,
@@ -30,7 +30,7 @@ describe('Slack: answered once queued, launched by a job', () => {
       triggers: queue, log: silentLog,
     });
     try {
-      await other.start();
+      await other.startJobs();
       const [agent] = await waitFor(async () => ((await agents()).length === 1 ? agents() : undefined), { what: 'the agent launched by the other process' });
       expect(agent).toMatchObject({ status: 'queued', owner: { id: 'U1', name: 'Ada Lovelace' }, conversations: [{ kind: 'slack', channelId: 'C1' }] });
       expect(rootPosts()).toHaveLength(1);

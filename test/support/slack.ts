@@ -67,6 +67,8 @@ export async function slackHarness(options: { retries?: number; dispatchInterval
     retryConfig: { retries: options.retries ?? 2, minTimeout: 0, maxTimeout: 0 },
   });
   await frontend.start();
+  // The `all` layout: this process answers requests and runs their jobs.
+  await frontend.startJobs();
   const http = await startHttpServer({ host: '127.0.0.1', port: 0, log: silentLog, mounts: [frontend.mount!] });
   const dispatcher = new NotifyDispatcher({ ...core.stores, notifiers: [frontend.notifier], log: process.env.SLACK_DEBUG ? pino({ level: 'debug' }) : silentLog, intervalMs: options.dispatchIntervalMs ?? 20, sweepMs: 60_000 });
   await dispatcher.start();

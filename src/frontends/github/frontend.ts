@@ -47,7 +47,7 @@ export interface GitHubFrontendOptions {
   octokit?: { retryAfterBaseValue?: number; throttle?: boolean };
   /**
    * The queue accepted deliveries go through: the webhook is answered after the signature check
-   * and de-duplication, and the permission check, config read and launch run as a job (`start`).
+   * and de-duplication, and the permission check, config read and launch run as a job (`startJobs`, in the worker role or `all`).
    * Without one, a delivery is handled before it is answered.
    */
   triggers?: GitHubTriggerQueue;
@@ -194,8 +194,8 @@ export class GitHubFrontend {
     return octokit;
   }
 
-  /** Starts running accepted deliveries from the trigger queue (when there is one). */
-  async start(): Promise<void> {
+  /** Runs accepted deliveries from the trigger queue in this process (the worker role, or `all`). */
+  async startJobs(): Promise<void> {
     await this.options.triggers?.start((job) => this.runDelivery(job), this.options.log);
   }
 

@@ -31,8 +31,8 @@ export interface SlackFrontendOptions {
   state: SlackState;
   /**
    * Accepted commands, mentions and thread replies: answered once Bolt has checked the signature
-   * and the queue has the job (de-duplicated in the same script); the job does the rest. `start`
-   * runs this process's worker; the caller closes the queue.
+   * and the queue has the job (de-duplicated in the same script); the job does the rest, in the
+   * process that calls `startJobs` (the worker role, or `all`). The caller closes the queue.
    */
   triggers: SlackTriggerQueue;
   log: Logger;
@@ -54,7 +54,10 @@ export interface SlackFrontend {
   mount: HttpMount | null;
   notifier: SlackNotifier;
   botUserId: string;
+  /** Takes requests: opens the queue's connection, and connects Socket Mode when that is the transport. */
   start(): Promise<void>;
+  /** Runs accepted requests' jobs in this process (the worker role, or `all`). */
+  startJobs(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -152,9 +155,9 @@ export async function createSlackFrontend(options: SlackFrontendOptions): Promis
     botUserId,
     start: async () => {
       await options.triggers.warm();
-      await options.triggers.start((job, meta) => runSlackTrigger(ctx, job, meta), options.log);
       if (socketMode) await app.start();
     },
+    startJobs: () => options.triggers.start((job, meta) => runSlackTrigger(ctx, job, meta), options.log),
     stop: async () => {
       if (socketMode) await app.stop();
       await options.triggers.stopWorker();
