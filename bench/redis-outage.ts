@@ -61,8 +61,14 @@ try {
     metric: 'launch refused while Redis is down', goal: '503 in < 1 s', unit: 'ms', median: round(median(down)), p99: round(percentile(sorted, 99)), n: down.length,
     baseline: round(median(up)), baselineName: 'launch while Redis is up', ratio: round(median(down) / median(up)), pass: percentile(sorted, 99) < 1000,
   });
+} catch (error) {
+  console.error(error);
+  process.exitCode = 1;
 } finally {
   await errand.stop();
   await redis.stop();
   rmSync(dir, { recursive: true, force: true });
+  // Connections that never reached Redis again keep retrying in the background: `npm start` exits
+  // once stop() resolves, and so does this.
+  process.exit(process.exitCode ?? 0);
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from './config.js';
 import { AgentService, ErrandError, SecretsService, SettingsService, noMetrics, systemClock, type Clock, type Metrics } from './core/index.js';
 import { ProviderRegistry } from './engine/providers/index.js';
@@ -15,6 +16,9 @@ import { keyProviderFromConfig, type KeyProvider } from './secrets/index.js';
 import { resolveInstance } from './instance.js';
 import { createRedisStores, Keys, type RedisStores } from './store/redis/index.js';
 import { checkEnvironmentText } from './environment/load-environment.js';
+
+/** How long one shutdown step may take before the next one runs anyway. */
+const shutdownStepMs = 5_000;
 
 export interface ContextDeps {
   log: Logger;
@@ -72,8 +76,14 @@ export async function openCore(config: Config, deps: ContextDeps, options: { sta
   const instance = resolveInstance({ ...config, ...(deps.instance ? { instance: deps.instance } : {}) });
   const prefix = Keys.forInstance(instance).prefix;
   const cleanups: (() => Promise<void>)[] = [];
+  // Each step gets a bound: with Redis unreachable a queue's close waits for it for ever, and a
+  // process asked to stop must stop.
   const close = async () => {
-    for (const cleanup of cleanups.splice(0)) await cleanup().catch((error) => log.warn({ err: error }, 'shutdown step failed'));
+    for (const cleanup of cleanups.splice(0)) {
+      const step = cleanup().catch((error: unknown) => log.warn({ err: error }, 'shutdown step failed'));
+      const late = delay(shutdownStepMs, 'late', { ref: false });
+      if ((await Promise.race([step, late])) === 'late') log.warn({ step: cleanup.name || undefined, waitedMs: shutdownStepMs }, 'shutdown step did not finish; going on');
+    }
   };
   try {
     let redisUrl = config.redisUrl;

@@ -27,6 +27,9 @@ const leaseMs = 30_000;
  * of processes may run one: a lease per agent makes one of them render at a time, and cursors per
  * conversation make a restart resume where it stopped, so nothing is posted twice or lost.
  */
+/** How long `close` waits for batches in flight. */
+const closeWaitMs = 5_000;
+
 export class NotifyDispatcher {
   private readonly pending = new Set<string>();
   private readonly active = new Set<string>();
@@ -47,8 +50,10 @@ export class NotifyDispatcher {
     this.closed = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.unsubscribe?.();
-    // Let batches in flight finish so their cursors are saved.
-    while (this.active.size > 0) await new Promise((r) => setTimeout(r, 10));
+    // Let batches in flight finish so their cursors are saved; not for ever: with Redis unreachable
+    // they wait for it, and a restart re-reads from the saved cursors anyway.
+    const deadline = Date.now() + closeWaitMs;
+    while (this.active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   }
 
   /** Schedules a dispatch for the agent; calls while one runs are folded into it. */

@@ -10,8 +10,7 @@ export async function subscribe(redis: Redis, channel: string, listener: (messag
     if (from === channel) listener(message);
   });
   await subscriber.subscribe(channel);
-  return async () => {
-    await subscriber.unsubscribe(channel).catch(() => undefined);
-    subscriber.disconnect();
-  };
+  // Closing the connection ends the subscription; an UNSUBSCRIBE first would wait for ever while
+  // Redis is unreachable (commands queue until it is back), and with it the process's shutdown.
+  return async () => subscriber.disconnect();
 }
