@@ -107,7 +107,8 @@ export async function openCore(config: Config, deps: ContextDeps, options: { sta
       redisUrl = readLocalRedisUrl(config);
     }
     const redis = await connectRedis(redisUrl);
-    cleanups.unshift(async () => void (await redis.quit().catch(() => redis.disconnect())));
+    // QUIT would queue until Redis is back: an unreachable one is simply let go.
+    cleanups.unshift(async () => void (redis.status === 'ready' ? await redis.quit().catch(() => redis.disconnect()) : redis.disconnect()));
     redis.on('error', (error) => log.warn({ err: error }, 'redis connection error; reconnecting'));
 
     const keyProvider = keyProviderFromConfig(config);

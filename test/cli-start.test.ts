@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../src/redis/local-server.js';
+import { freePort, startLocalRedis } from '../src/redis/local-server.js';
 import { waitFor } from './support/wait.js';
 
 interface Run {
@@ -39,6 +39,17 @@ describe('errand start', () => {
     run.kill('SIGTERM');
     expect(await run.exit).toBe(0);
   });
+
+  it('stops on SIGTERM while its Redis is down, instead of waiting for Redis for ever', async () => {
+    const redis = await startLocalRedis({ dir: mkdtempSync(join(tmpdir(), 'errand-start-redis-')) });
+    const port = await freePort();
+    const run = errandStart({ PORT: String(port), REDIS_URL: redis.url, ERRAND_INSTANCE: 'cli-outage' });
+    await waitFor(() => run.output().includes('Errand is running'), { timeoutMs: 30_000, what: `the banner; output so far: ${run.output()}` });
+    await redis.stop();
+    await waitFor(async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 503 ? true : undefined), { what: 'Errand to notice Redis is gone' });
+    run.kill('SIGTERM');
+    expect(await run.exit).toBe(0);
+  }, 90_000);
 
   it('stops at boot with one message naming a wrong variable', async () => {
     const run = errandStart({ PORT: 'eighty', ERRAND_ROLE: 'everything' });
