@@ -257,6 +257,8 @@ export class DockerSandbox implements Sandbox {
   }
 
   async snapshot(agentId: string, target: { workspace: string; repo: string }): Promise<string> {
+    // A machine whose terminals are still opening is saved once they are open, not mid-way.
+    await this.readying.get(agentId)?.catch(() => undefined);
     const info = (await this.containersOf(agentId)).find((c) => !isEgressSidecar(c));
     if (!info) throw new ErrandError('not_found', `agent ${agentId} has no machine on this Docker host (it may have expired, or run on another worker)`);
     const key = manualSnapshotKey(target.workspace, target.repo);
